@@ -1,0 +1,51 @@
+#pragma once
+// Debug-only guard for single-producer / single-consumer entry points.
+//
+// It detects *overlap*: two threads inside the same role at once, which is exactly the misuse that corrupts
+// an SPSC queue. Handing a role from one thread to another (with a happens-before edge between them, e.g.
+// a join) is legal and not flagged. Compiled out under NDEBUG.
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+
+namespace ringkit::detail {
+
+#ifndef NDEBUG
+class RoleCheck {
+ public:
+  class Scope {
+   public:
+    Scope(RoleCheck& check, const char* role) : check_(check) {
+      // acq_rel: pairs with the release in ~Scope of the previous holder, so a legal hand-off is ordered.
+      if (check_.inside_.exchange(true, std::memory_order_acq_rel)) {
+        std::fprintf(stderr,
+                     "ringkit: two threads are in the %s role of a single-%s queue at once "
+                     "(use MpscQueue/MpmcQueue for several)\n",
+                     role, role);
+        std::abort();
+      }
+    }
+    ~Scope() {
+      // release: pairs with the acq_rel exchange of the next holder.
+      check_.inside_.store(false, std::memory_order_release);
+    }
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+
+   private:
+    RoleCheck& check_;
+  };
+
+ private:
+  std::atomic<bool> inside_{false};
+};
+#else
+class RoleCheck {
+ public:
+  struct Scope {
+    constexpr Scope(RoleCheck&, const char*) noexcept {}
+  };
+};
+#endif
+
+}  // namespace ringkit::detail

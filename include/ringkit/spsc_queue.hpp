@@ -1,0 +1,443 @@
+#pragma once
+// SpscQueue<T, Wait>: a bounded, pre-allocated, wait-free single-producer / single-consumer ring.
+//
+// Memory contract
+//   * Every successful push (try_push, try_emplace, push, push_batch, commit) synchronizes-with the pop
+//     that removes the item (try_pop, pop, front, pop_batch, peek, consume): everything the producer
+//     wrote before publishing is visible to the consumer after it sees the item.
+//   * A pop that frees a slot synchronizes-with the push that next reuses it, so a slot's destruction
+//     happens-before its reconstruction.
+//   * FIFO; linearizable for one producer and one consumer. try_* are wait-free (no loops, no CAS).
+//   * size()/empty()/full()/available() are exact when called by the producer or consumer while the
+//     other side is idle, otherwise a snapshot that may be stale by the time it returns (never above
+//     capacity()).
+//
+// Thread roles: exactly one thread at a time may call producer functions (try_push, try_emplace, push,
+// try_push_for, push_batch, try_claim, commit) and one the consumer functions (try_pop, pop, front,
+// try_pop_for, pop_batch, peek, pop_n, consume). Debug builds abort if two threads overlap in a role.
+// Observers, close() and stats() may be called from any thread.
+//
+// Layout (each group on its own kFalseSharingRange-aligned block; see static_asserts below)
+//   producer: write_ (published), read_cache_ (producer's copy of read_), dropped_
+//   consumer: read_ (published), write_cache_ (consumer's copy of write_)
+//   shared read-mostly: slots_, mask_, closed_, start_
+//   not_empty_ (consumer waits, producer notifies), not_full_ (producer waits, consumer notifies)
+// A push normally touches only the producer block and the slot: it reloads read_ (the consumer's line)
+// only when its cached copy says the ring is full.
+//
+// Sequences are 64-bit and never reset: index = seq & mask_. At 10^9 pushes/s a sequence takes 584
+// years to wrap, and all arithmetic is modular (write - read), so even a wrap would be harmless;
+// tests start sequences just below 2^64 to prove it (StartSequence).
+//
+// Exceptions: T may throw from its constructors. A throwing construction leaves the queue unchanged
+// (the slot is published only after it is constructed); a throwing move-assignment in try_pop leaves the
+// item in the queue. push_batch rolls back the items of a batch it constructed before the throw.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstddef>  // offsetof
+#include <cstdint>
+#include <memory>
+#include <new>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "ringkit/detail/cache_line.hpp"
+#include "ringkit/detail/role_check.hpp"
+#include "ringkit/policy.hpp"
+#include "ringkit/slot_spans.hpp"
+#include "ringkit/wait_strategy.hpp"
+
+namespace ringkit {
+
+// Test hook: start both sequences at `value` instead of 0 (e.g. near 2^64 to exercise wrap-around).
+struct StartSequence {
+  std::uint64_t value = 0;
+};
+
+namespace detail {
+inline std::size_t checked_capacity(std::size_t capacity, const char* queue) {
+  if (capacity == 0 || (capacity & (capacity - 1)) != 0) {
+    throw std::invalid_argument(std::string(queue) + ": capacity must be a non-zero power of two, got " +
+                                std::to_string(capacity));
+  }
+  if (capacity > (std::size_t{1} << 62)) {
+    throw std::invalid_argument(std::string(queue) + ": capacity " + std::to_string(capacity) +
+                                " is larger than 2^62");
+  }
+  return capacity;
+}
+}  // namespace detail
+
+template <class T, WaitStrategy Wait = Yielding>
+class SpscQueue {
+  static_assert(std::is_object_v<T> && !std::is_const_v<T>, "SpscQueue<T>: T must be a non-const object type");
+  static_assert(std::is_destructible_v<T>);
+
+ public:
+  using value_type = T;
+  using wait_strategy = Wait;
+
+  // capacity: a non-zero power of two, else std::invalid_argument naming the value.
+  // overflow: what push() does when full: Overflow::Block (default) or Overflow::DropNewest.
+  explicit SpscQueue(std::size_t capacity, Overflow overflow = Overflow::Block)
+      : SpscQueue(capacity, overflow, StartSequence{}) {}
+
+  SpscQueue(std::size_t capacity, Overflow overflow, StartSequence start)
+      : slots_(allocate(detail::checked_capacity(capacity, "SpscQueue"))),
+        mask_(capacity - 1),
+        overflow_(overflow),
+        start_(start.value) {
+    if (overflow != Overflow::Block && overflow != Overflow::DropNewest) {
+      deallocate(slots_, capacity);
+      throw std::invalid_argument("SpscQueue: overflow policy " + std::string(to_string(overflow)) +
+                                  " needs MpscQueue/MpmcQueue; SpscQueue supports Block and DropNewest");
+    }
+    write_.store(start.value, std::memory_order_relaxed);  // relaxed: construction precedes sharing
+    read_.store(start.value, std::memory_order_relaxed);   // relaxed: as above
+    read_cache_ = start.value;
+    write_cache_ = start.value;
+    // The layout promise (the class is complete here, and standard-layout: all data members private).
+    static_assert(std::is_standard_layout_v<SpscQueue>);
+    static_assert(offsetof(SpscQueue, read_) - offsetof(SpscQueue, write_) >= detail::kFalseSharingRange);
+    static_assert(offsetof(SpscQueue, slots_) - offsetof(SpscQueue, read_) >= detail::kFalseSharingRange);
+    static_assert(offsetof(SpscQueue, not_empty_) - offsetof(SpscQueue, slots_) >= detail::kFalseSharingRange);
+    static_assert(offsetof(SpscQueue, not_full_) - offsetof(SpscQueue, not_empty_) >= detail::kFalseSharingRange);
+    static_assert(offsetof(SpscQueue, read_cache_) < detail::kFalseSharingRange, "producer group in one block");
+  }
+
+  SpscQueue(const SpscQueue&) = delete;
+  SpscQueue& operator=(const SpscQueue&) = delete;
+
+  // Destroys every item still inside. Must not race with any other call.
+  ~SpscQueue() {
+    // relaxed: the destructor must already be ordered after both threads' last calls.
+    const std::uint64_t w = write_.load(std::memory_order_relaxed);
+    for (std::uint64_t r = read_.load(std::memory_order_relaxed); r != w; ++r) slot(r)->~T();
+    deallocate(slots_, capacity());
+  }
+
+  // ---- observers (any thread) -------------------------------------------------------------------
+  [[nodiscard]] std::size_t capacity() const noexcept { return static_cast<std::size_t>(mask_) + 1; }
+
+  [[nodiscard]] std::size_t size() const noexcept {
+    // Load read_ first: write_ is loaded later and never goes backwards, so w >= r.
+    // acquire (both): pairs with the release stores in the consumer/producer; orders the two loads.
+    const std::uint64_t r = read_.load(std::memory_order_acquire);
+    const std::uint64_t w = write_.load(std::memory_order_acquire);
+    return static_cast<std::size_t>(std::min<std::uint64_t>(w - r, capacity()));
+  }
+  [[nodiscard]] bool empty() const noexcept { return size() == 0; }
+  [[nodiscard]] bool full() const noexcept { return size() == capacity(); }
+  [[nodiscard]] std::size_t available() const noexcept { return capacity() - size(); }
+  [[nodiscard]] Overflow overflow() const noexcept { return overflow_; }
+  [[nodiscard]] bool closed() const noexcept {
+    return closed_.load(std::memory_order_acquire);  // acquire: pairs with the release in close()
+  }
+
+  [[nodiscard]] QueueStats stats() const noexcept {
+    QueueStats s;
+    // acquire (both): pair with the publishing release stores; a snapshot.
+    s.popped = read_.load(std::memory_order_acquire) - start_;
+    s.pushed = write_.load(std::memory_order_acquire) - start_;
+    s.dropped = dropped_.load(std::memory_order_relaxed);  // relaxed: a counter, orders nothing
+    return s;
+  }
+
+  // ---- producer ---------------------------------------------------------------------------------
+  [[nodiscard]] bool try_push(const T& value) { return try_emplace(value); }
+  [[nodiscard]] bool try_push(T&& value) { return try_emplace(std::move(value)); }
+
+  template <class... Args>
+    requires std::is_constructible_v<T, Args&&...>
+  [[nodiscard]] bool try_emplace(Args&&... args) {
+    typename detail::RoleCheck::Scope role(producer_role_, "producer");
+    // relaxed: write_ is written only by this thread.
+    const std::uint64_t w = write_.load(std::memory_order_relaxed);
+    if (w - read_cache_ == capacity() && !refresh_read_cache(w, 1)) return false;
+    ::new (static_cast<void*>(slot(w))) T(std::forward<Args>(args)...);  // a throw publishes nothing
+    // release: publishes the constructed slot; pairs with the acquire of write_ in refresh_write_cache().
+    write_.store(w + 1, std::memory_order_release);
+    not_empty_.notify();
+    return true;
+  }
+
+  // Blocking push: applies the overflow policy. Returns Pushed, Dropped (DropNewest, value untouched)
+  // or Closed (value untouched).
+  PushResult push(const T& value) { return push_impl(value, std::chrono::steady_clock::time_point::max()); }
+  PushResult push(T&& value) { return push_impl(std::move(value), std::chrono::steady_clock::time_point::max()); }
+
+  // As push(), but gives up after `timeout` with PushResult::TimedOut (value untouched).
+  template <class Rep, class Period>
+  PushResult try_push_for(T&& value, std::chrono::duration<Rep, Period> timeout) {
+    return push_impl(std::move(value), deadline_after(timeout));
+  }
+  template <class Rep, class Period>
+  PushResult try_push_for(const T& value, std::chrono::duration<Rep, Period> timeout) {
+    return push_impl(value, deadline_after(timeout));
+  }
+
+  // Moves as many leading items of `items` in as fit; returns how many. One release store per batch.
+  std::size_t push_batch(std::span<T> items) {
+    typename detail::RoleCheck::Scope role(producer_role_, "producer");
+    const std::uint64_t w = write_.load(std::memory_order_relaxed);  // relaxed: own index
+    std::size_t n = std::min(items.size(), free_slots(w));
+    if (n < items.size()) {
+      refresh_read_cache(w, items.size());
+      n = std::min(items.size(), free_slots(w));
+    }
+    if (n == 0) return 0;
+    std::size_t built = 0;
+    try {
+      for (; built < n; ++built) ::new (static_cast<void*>(slot(w + built))) T(std::move(items[built]));
+    } catch (...) {
+      for (std::size_t i = 0; i < built; ++i) slot(w + i)->~T();
+      throw;
+    }
+    write_.store(w + n, std::memory_order_release);  // release: publishes all n slots; pairs as in try_emplace
+    not_empty_.notify();
+    return n;
+  }
+
+  // Zero-copy write for implicit-lifetime T: up to `max` free slots as one or two contiguous spans (two
+  // when the range wraps). Write the items, then commit(k) publishes the first k of them.
+  [[nodiscard]] SlotSpans<T> try_claim(std::size_t max)
+    requires std::is_trivially_copyable_v<T> && std::is_trivially_default_constructible_v<T>
+  {
+    const std::uint64_t w = write_.load(std::memory_order_relaxed);  // relaxed: own index
+    if (free_slots(w) < max) refresh_read_cache(w, max);
+    return spans_at(w, std::min(max, free_slots(w)));
+  }
+
+  void commit(std::size_t count)
+    requires std::is_trivially_copyable_v<T> && std::is_trivially_default_constructible_v<T>
+  {
+    const std::uint64_t w = write_.load(std::memory_order_relaxed);  // relaxed: own index
+    if (count > free_slots(w)) throw std::out_of_range("SpscQueue::commit: more slots than were claimed");
+    write_.store(w + count, std::memory_order_release);  // release: publishes the claimed slots (as try_emplace)
+    not_empty_.notify();
+  }
+
+  // ---- consumer ---------------------------------------------------------------------------------
+  [[nodiscard]] bool try_pop(T& out) {
+    typename detail::RoleCheck::Scope role(consumer_role_, "consumer");
+    const std::uint64_t r = read_.load(std::memory_order_relaxed);  // relaxed: read_ is ours
+    if (r == write_cache_ && !refresh_write_cache(r, 1)) return false;
+    T* item = slot(r);
+    out = std::move(*item);  // a throw leaves the item in the queue
+    item->~T();
+    release_slots(r, 1);
+    return true;
+  }
+
+  [[nodiscard]] std::optional<T> try_pop()
+    requires std::is_move_constructible_v<T>
+  {
+    typename detail::RoleCheck::Scope role(consumer_role_, "consumer");
+    const std::uint64_t r = read_.load(std::memory_order_relaxed);  // relaxed: own index
+    if (r == write_cache_ && !refresh_write_cache(r, 1)) return std::nullopt;
+    T* item = slot(r);
+    std::optional<T> out(std::move(*item));  // a throw leaves the item in the queue
+    item->~T();
+    release_slots(r, 1);
+    return out;
+  }
+
+  // Zero-copy read: the oldest item, or nullptr when empty. The pointer stays valid until pop().
+  [[nodiscard]] T* front() {
+    const std::uint64_t r = read_.load(std::memory_order_relaxed);  // relaxed: own index
+    if (r == write_cache_ && !refresh_write_cache(r, 1)) return nullptr;
+    return slot(r);
+  }
+
+  // Destroys the item front() returned. Precondition: front() != nullptr.
+  void pop() { pop_n(1); }
+
+  // Blocking pop: waits for an item per the wait strategy; false once the queue is closed and drained.
+  bool pop(T& out) { return pop_impl(out, std::chrono::steady_clock::time_point::max()); }
+
+  template <class Rep, class Period>
+  bool try_pop_for(T& out, std::chrono::duration<Rep, Period> timeout) {
+    return pop_impl(out, deadline_after(timeout));
+  }
+
+  // Moves up to out.size() items into `out` (move-assignment); returns how many. One release store.
+  std::size_t pop_batch(std::span<T> out) {
+    typename detail::RoleCheck::Scope role(consumer_role_, "consumer");
+    const std::uint64_t r = read_.load(std::memory_order_relaxed);  // relaxed: own index
+    if (write_cache_ - r < out.size()) refresh_write_cache(r, out.size());
+    const std::size_t n = std::min<std::size_t>(out.size(), static_cast<std::size_t>(write_cache_ - r));
+    std::size_t moved = 0;
+    try {
+      for (; moved < n; ++moved) {
+        T* item = slot(r + moved);
+        out[moved] = std::move(*item);
+        item->~T();
+      }
+    } catch (...) {
+      if (moved) release_slots(r, moved);  // hand out what was fully moved; the throwing item stays
+      throw;
+    }
+    if (n) release_slots(r, n);
+    return n;
+  }
+
+  // Zero-copy read: up to `max` of the oldest items as one or two contiguous spans. They stay valid
+  // (and may be modified or moved from) until pop_n().
+  [[nodiscard]] SlotSpans<T> peek(std::size_t max) {
+    const std::uint64_t r = read_.load(std::memory_order_relaxed);  // relaxed: own index
+    if (write_cache_ - r < max) refresh_write_cache(r, max);
+    return spans_at(r, std::min<std::size_t>(max, static_cast<std::size_t>(write_cache_ - r)));
+  }
+
+  // Destroys the `count` oldest items and frees their slots. Precondition: count <= what peek() showed.
+  void pop_n(std::size_t count) {
+    const std::uint64_t r = read_.load(std::memory_order_relaxed);  // relaxed: own index
+    if (count > write_cache_ - r) throw std::out_of_range("SpscQueue::pop_n: more items than were peeked");
+    for (std::size_t i = 0; i < count; ++i) slot(r + i)->~T();
+    if (count) release_slots(r, count);
+  }
+
+  // Calls fn(T&) on up to `max` items in order, in place, then frees them with one release store.
+  // Returns how many it consumed. If fn throws, the items it finished are consumed and the rest stay.
+  template <class Fn>
+    requires std::is_invocable_v<Fn&, T&>
+  std::size_t consume(std::size_t max, Fn&& fn) {
+    typename detail::RoleCheck::Scope role(consumer_role_, "consumer");
+    const SlotSpans<T> spans = peek(max);
+    std::size_t done = 0;
+    struct Finish {
+      SpscQueue& q;
+      std::size_t& n;
+      ~Finish() { q.pop_n(n); }
+    } finish{*this, done};
+    for (T& item : spans.first) { fn(item); ++done; }
+    for (T& item : spans.second) { fn(item); ++done; }
+    return spans.size();
+  }
+
+  // ---- shutdown (any thread) --------------------------------------------------------------------
+  // After close(): push() returns Closed; pop() drains what is left, then returns false. Wakes all
+  // waiters. A push racing with close() may still succeed; its item is then returned by pop()/try_pop()
+  // before pop() reports false, or destroyed with the queue.
+  void close() noexcept {
+    closed_.store(true, std::memory_order_release);  // release: pairs with the acquire in closed()
+    not_empty_.notify_all();
+    not_full_.notify_all();
+  }
+
+ private:
+  static constexpr std::size_t kPadSlots = (detail::kFalseSharingRange + sizeof(T) - 1) / sizeof(T);
+  static constexpr std::size_t kSlotAlign = std::max(alignof(T), detail::kFalseSharingRange);
+
+  // Slots with kPadSlots of dead space either side, so a neighbouring heap block never shares a line.
+  static T* allocate(std::size_t capacity) {
+    void* raw = ::operator new(sizeof(T) * (capacity + 2 * kPadSlots), std::align_val_t{kSlotAlign});
+    return static_cast<T*>(raw) + kPadSlots;
+  }
+  static void deallocate(T* slots, std::size_t capacity) noexcept {
+    ::operator delete(static_cast<void*>(slots - kPadSlots), sizeof(T) * (capacity + 2 * kPadSlots),
+                      std::align_val_t{kSlotAlign});
+  }
+
+  T* slot(std::uint64_t seq) const noexcept { return slots_ + (seq & mask_); }
+
+  std::size_t free_slots(std::uint64_t w) const noexcept {
+    return capacity() - static_cast<std::size_t>(w - read_cache_);
+  }
+
+  // Producer: reload read_ because the cached copy shows fewer than `want` free slots.
+  bool refresh_read_cache(std::uint64_t w, std::size_t want) noexcept {
+    // acquire: pairs with the release in release_slots(); the consumer's destruction of freed slots
+    // happens-before we construct into them.
+    read_cache_ = read_.load(std::memory_order_acquire);
+    return free_slots(w) >= std::min(want, capacity());
+  }
+
+  // Consumer: reload write_ because the cached copy shows fewer than `want` items.
+  bool refresh_write_cache(std::uint64_t r, std::size_t want) noexcept {
+    // acquire: pairs with the release in try_emplace()/push_batch()/commit(); their constructions are
+    // visible to us.
+    write_cache_ = write_.load(std::memory_order_acquire);
+    return write_cache_ - r >= want;
+  }
+
+  void release_slots(std::uint64_t r, std::size_t count) noexcept {
+    // release: hands the destroyed slots back; pairs with the acquire in refresh_read_cache().
+    read_.store(r + count, std::memory_order_release);
+    not_full_.notify();
+  }
+
+  SlotSpans<T> spans_at(std::uint64_t seq, std::size_t count) const noexcept {
+    const std::size_t index = static_cast<std::size_t>(seq & mask_);
+    const std::size_t first = std::min(count, capacity() - index);
+    return {std::span<T>(slots_ + index, first), std::span<T>(slots_, count - first)};
+  }
+
+  template <class Rep, class Period>
+  static std::chrono::steady_clock::time_point deadline_after(std::chrono::duration<Rep, Period> timeout) {
+    const auto now = std::chrono::steady_clock::now();
+    if (timeout >= std::chrono::duration_cast<std::chrono::duration<Rep, Period>>(
+                       std::chrono::steady_clock::time_point::max() - now)) {
+      return std::chrono::steady_clock::time_point::max();
+    }
+    return now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout);
+  }
+
+  template <class V>
+  PushResult push_impl(V&& value, std::chrono::steady_clock::time_point deadline) {
+    for (;;) {
+      if (closed()) return PushResult::Closed;
+      if (try_emplace(std::forward<V>(value))) return PushResult::Pushed;  // a failed try leaves value intact
+      if (overflow_ == Overflow::DropNewest) {
+        // relaxed: a counter written only by the producer; stats() reads a snapshot.
+        dropped_.store(dropped_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        return PushResult::Dropped;
+      }
+      const std::uint64_t w = write_.load(std::memory_order_relaxed);  // relaxed: own index
+      const bool ready = not_full_.wait_until(
+          [&] { return closed() || refresh_read_cache(w, 1); }, deadline);
+      if (!ready) return PushResult::TimedOut;
+    }
+  }
+
+  bool pop_impl(T& out, std::chrono::steady_clock::time_point deadline) {
+    for (;;) {
+      if (try_pop(out)) return true;
+      if (closed()) return try_pop(out);  // drain: items published before close() are visible now
+      const std::uint64_t r = read_.load(std::memory_order_relaxed);  // relaxed: own index
+      if (!not_empty_.wait_until([&] { return closed() || refresh_write_cache(r, 1); }, deadline)) {
+        return try_pop(out);
+      }
+    }
+  }
+
+  // ---- producer-written ----
+  alignas(detail::kFalseSharingRange) std::atomic<std::uint64_t> write_{0};
+  std::uint64_t read_cache_ = 0;
+  std::atomic<std::uint64_t> dropped_{0};
+  [[no_unique_address]] detail::RoleCheck producer_role_;
+
+  // ---- consumer-written ----
+  alignas(detail::kFalseSharingRange) std::atomic<std::uint64_t> read_{0};
+  std::uint64_t write_cache_ = 0;
+  [[no_unique_address]] detail::RoleCheck consumer_role_;
+
+  // ---- written once (construction, close), read by both ----
+  alignas(detail::kFalseSharingRange) T* const slots_;
+  const std::uint64_t mask_;
+  const Overflow overflow_;
+  std::atomic<bool> closed_{false};
+  const std::uint64_t start_;
+
+  // ---- wait strategies: written only on the slow path ----
+  alignas(detail::kFalseSharingRange) Wait not_empty_;
+  alignas(detail::kFalseSharingRange) Wait not_full_;
+
+};
+
+}  // namespace ringkit
