@@ -206,7 +206,7 @@ class SpscQueue {
   // Zero-copy write for implicit-lifetime T: up to `max` free slots as one or two contiguous spans (two
   // when the range wraps). Write the items, then commit(k) publishes the first k of them.
   [[nodiscard]] SlotSpans<T> try_claim(std::size_t max)
-    requires std::is_trivially_copyable_v<T> && std::is_trivially_default_constructible_v<T>
+    requires std::is_trivially_copyable_v<T>
   {
     const std::uint64_t w = write_.load(std::memory_order_relaxed);  // relaxed: own index
     if (free_slots(w) < max) refresh_read_cache(w, max);
@@ -214,7 +214,7 @@ class SpscQueue {
   }
 
   void commit(std::size_t count)
-    requires std::is_trivially_copyable_v<T> && std::is_trivially_default_constructible_v<T>
+    requires std::is_trivially_copyable_v<T>
   {
     const std::uint64_t w = write_.load(std::memory_order_relaxed);  // relaxed: own index
     if (count > free_slots(w)) throw std::out_of_range("SpscQueue::commit: more slots than were claimed");
@@ -238,10 +238,11 @@ class SpscQueue {
     requires std::is_move_constructible_v<T>
   {
     typename detail::RoleCheck::Scope role(consumer_role_, "consumer");
+    std::optional<T> out;  // every return names `out`, so NRVO spares a second move
     const std::uint64_t r = read_.load(std::memory_order_relaxed);  // relaxed: own index
-    if (r == write_cache_ && !refresh_write_cache(r, 1)) return std::nullopt;
+    if (r == write_cache_ && !refresh_write_cache(r, 1)) return out;
     T* item = slot(r);
-    std::optional<T> out(std::move(*item));  // a throw leaves the item in the queue
+    out.emplace(std::move(*item));  // a throw leaves the item in the queue
     item->~T();
     release_slots(r, 1);
     return out;

@@ -1,0 +1,491 @@
+// Unit tests for ringkit::SpscQueue: F-STREAM-001's test plan (by its names), then lifecycle, move-only,
+// throwing constructors, batch/claim/peek paths, blocking calls and the role check.
+#include "ringkit/spsc_queue.hpp"
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "lifecycle.hpp"
+#include "test_scale.hpp"
+
+namespace {
+
+using ringkit::Overflow;
+using ringkit::PushResult;
+using ringkit::SpscQueue;
+using ringkit::StartSequence;
+using ringkit::test::life_counts;
+using ringkit::test::Tracked;
+
+// Every test that uses Tracked checks that constructions == destructions when it ends.
+class LifecycleChecked : public ::testing::Test {
+ protected:
+  void SetUp() override { life_counts().reset(); }
+  void TearDown() override { EXPECT_EQ(life_counts().alive(), 0) << "objects leaked or double-destroyed"; }
+};
+
+// ---- F-STREAM-001 unit test plan -----------------------------------------------------------------
+
+TEST(FStream001, test_new_creates_empty_buffer) {
+  SpscQueue<std::uint64_t> q(16);
+  EXPECT_TRUE(q.empty());
+  EXPECT_EQ(q.size(), 0u);
+  std::uint64_t out = 0;
+  EXPECT_FALSE(q.try_pop(out));
+}
+
+TEST(FStream001, test_new_panics_on_non_power_of_two) {
+  for (std::size_t bad : {3u, 6u, 12u, 100u, 1000u, 65535u}) {
+    try {
+      SpscQueue<int> q(bad);
+      ADD_FAILURE() << "capacity " << bad << " was accepted";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find(std::to_string(bad)), std::string::npos)
+          << "message does not name the value: " << e.what();
+      EXPECT_NE(std::string(e.what()).find("power of two"), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(FStream001, test_new_panics_on_zero_capacity) {
+  try {
+    SpscQueue<int> q(0);
+    ADD_FAILURE() << "capacity 0 was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("got 0"), std::string::npos) << e.what();
+  }
+}
+
+TEST(FStream001, test_capacity_returns_correct_value) {
+  for (std::size_t cap : {1u, 2u, 4u, 64u, 1024u, 65536u}) {
+    SpscQueue<int> q(cap);
+    EXPECT_EQ(q.capacity(), cap);
+    EXPECT_EQ(q.available(), cap);
+  }
+}
+
+TEST(FStream001, test_len_empty_buffer_returns_zero) {
+  SpscQueue<int> q(8);
+  EXPECT_EQ(q.size(), 0u);
+  ASSERT_TRUE(q.try_push(1));
+  int x = 0;
+  ASSERT_TRUE(q.try_pop(x));
+  EXPECT_EQ(q.size(), 0u);
+}
+
+TEST(FStream001, test_is_empty_true_on_new_buffer) {
+  SpscQueue<int> q(8);
+  EXPECT_TRUE(q.empty());
+}
+
+TEST(FStream001, test_is_full_false_on_new_buffer) {
+  SpscQueue<int> q(8);
+  EXPECT_FALSE(q.full());
+  SpscQueue<int> one(1);
+  EXPECT_FALSE(one.full());
+}
+
+TEST(FStream001, test_single_write_read_roundtrip) {
+  SpscQueue<std::string> q(4);
+  ASSERT_TRUE(q.try_push(std::string("hello")));
+  EXPECT_EQ(q.size(), 1u);
+  std::optional<std::string> got = q.try_pop();
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(*got, "hello");
+  EXPECT_TRUE(q.empty());
+}
+
+TEST(FStream001, test_fill_to_capacity) {
+  for (std::size_t cap : {1u, 2u, 8u, 1024u}) {
+    SpscQueue<std::size_t> q(cap);
+    for (std::size_t i = 0; i < cap; ++i) ASSERT_TRUE(q.try_push(i)) << "cap " << cap << " i " << i;
+    EXPECT_TRUE(q.full());
+    EXPECT_EQ(q.size(), cap);
+    EXPECT_EQ(q.available(), 0u);
+    EXPECT_FALSE(q.try_push(cap)) << "try_push must fail exactly at capacity";
+    for (std::size_t i = 0; i < cap; ++i) {
+      std::size_t out = 0;
+      ASSERT_TRUE(q.try_pop(out));
+      EXPECT_EQ(out, i);
+    }
+    EXPECT_TRUE(q.empty());
+  }
+}
+
+TEST(FStream001, test_wrap_around_sequence_numbers) {
+  // Start 5 below 2^64: the sequences wrap through zero during the test.
+  const std::uint64_t start = std::numeric_limits<std::uint64_t>::max() - 4;
+  SpscQueue<std::uint64_t> q(4, Overflow::Block, StartSequence{start});
+  std::uint64_t next_push = 0, next_pop = 0;
+  for (int round = 0; round < 50; ++round) {
+    while (q.try_push(next_push)) ++next_push;
+    EXPECT_EQ(q.size(), 4u);
+    EXPECT_TRUE(q.full());
+    for (int k = 0; k < 3; ++k) {
+      std::uint64_t out = 0;
+      ASSERT_TRUE(q.try_pop(out));
+      ASSERT_EQ(out, next_pop++);
+    }
+  }
+  std::uint64_t out = 0;
+  while (q.try_pop(out)) ASSERT_EQ(out, next_pop++);
+  EXPECT_EQ(next_pop, next_push);
+  EXPECT_EQ(q.stats().pushed, next_push) << "stats are relative to the start sequence";
+}
+
+TEST_F(LifecycleChecked, test_drop_cleans_up_remaining_items) {
+  {
+    SpscQueue<Tracked> q(8);
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(q.try_emplace(i));
+    Tracked t;
+    ASSERT_TRUE(q.try_pop(t));
+    EXPECT_EQ(life_counts().alive(), 5);  // 4 inside + t
+  }
+  // LifecycleChecked::TearDown asserts that the 4 left inside were destroyed with the queue.
+}
+
+TEST(FStream001, test_bitwise_modulo_matches_regular_modulo) {
+  // The index a sequence maps to is seq & (cap - 1); observe it through the zero-copy spans.
+  for (std::size_t cap : {1u, 2u, 8u, 64u}) {
+    SpscQueue<std::uint64_t> q(cap);
+    const std::uint64_t* base = nullptr;
+    for (std::uint64_t seq = 0; seq < 5 * cap + 3; ++seq) {
+      ASSERT_TRUE(q.try_push(seq));
+      std::uint64_t* p = q.front();
+      ASSERT_NE(p, nullptr);
+      if (seq == 0) base = p;
+      EXPECT_EQ(static_cast<std::uint64_t>(p - base), seq % cap) << "cap " << cap << " seq " << seq;
+      q.pop();
+    }
+  }
+}
+
+// ---- beyond the seed's plan ----------------------------------------------------------------------
+
+TEST(SpscQueue, move_only_type_round_trips) {
+  SpscQueue<std::unique_ptr<int>> q(4);
+  ASSERT_TRUE(q.try_push(std::make_unique<int>(7)));
+  ASSERT_TRUE(q.try_emplace(new int(8)));
+  std::unique_ptr<int> out;
+  ASSERT_TRUE(q.try_pop(out));
+  EXPECT_EQ(*out, 7);
+  auto second = q.try_pop();
+  ASSERT_TRUE(second && *second);
+  EXPECT_EQ(**second, 8);
+}
+
+TEST(SpscQueue, failed_try_push_leaves_the_argument_intact) {
+  SpscQueue<std::unique_ptr<int>> q(1);
+  ASSERT_TRUE(q.try_push(std::make_unique<int>(1)));
+  auto p = std::make_unique<int>(2);
+  EXPECT_FALSE(q.try_push(std::move(p)));
+  ASSERT_NE(p, nullptr) << "a rejected rvalue must not be moved from";
+  EXPECT_EQ(*p, 2);
+}
+
+// Counts since construction of the Delta: exact constructions/copies/moves/destructions of one call.
+struct Delta {
+  long c0 = life_counts().constructed, d0 = life_counts().destroyed;
+  long k0 = life_counts().copies, m0 = life_counts().moves;
+  long constructed() const { return life_counts().constructed - c0; }
+  long destroyed() const { return life_counts().destroyed - d0; }
+  long copies() const { return life_counts().copies - k0; }
+  long moves() const { return life_counts().moves - m0; }
+};
+
+TEST_F(LifecycleChecked, lifecycle_counts_are_exact_per_call) {
+  SpscQueue<Tracked> q(4);
+  Tracked a(1);
+  {
+    Delta d;
+    ASSERT_TRUE(q.try_push(a));  // one copy-construction into the slot
+    EXPECT_EQ(d.constructed(), 1);
+    EXPECT_EQ(d.copies(), 1);
+    EXPECT_EQ(d.destroyed(), 0);
+  }
+  {
+    Delta d;
+    ASSERT_TRUE(q.try_push(Tracked(2)));  // the temporary + one move-construction; the temporary dies
+    EXPECT_EQ(d.constructed(), 2);
+    EXPECT_EQ(d.moves(), 1);
+    EXPECT_EQ(d.destroyed(), 1);
+  }
+  Tracked out;
+  {
+    Delta d;
+    ASSERT_TRUE(q.try_pop(out));  // one move-assignment out, one destruction of the slot
+    EXPECT_EQ(d.constructed(), 0);
+    EXPECT_EQ(d.moves(), 1);
+    EXPECT_EQ(d.destroyed(), 1);
+    EXPECT_EQ(out.value(), 1);
+  }
+  {
+    Delta d;
+    auto got = q.try_pop();  // one move-construction into the optional, one destruction of the slot
+    EXPECT_EQ(d.constructed(), 1);
+    EXPECT_EQ(d.destroyed(), 1);
+    ASSERT_TRUE(got.has_value());
+    EXPECT_EQ(got->value(), 2);
+  }
+  EXPECT_EQ(life_counts().alive(), 2) << "a and out";
+}
+
+TEST_F(LifecycleChecked, throwing_constructor_leaves_queue_unchanged) {
+  using ringkit::test::ThrowCountdown;
+  using ringkit::test::ThrowingOnCopy;
+  {
+    SpscQueue<ThrowingOnCopy> q(4);
+    ThrowingOnCopy a(1), b(2);
+    ASSERT_TRUE(q.try_push(a));
+    ThrowCountdown::arm(0);  // the next construction throws
+    EXPECT_THROW((void)q.try_push(b), std::runtime_error);
+    ThrowCountdown::disarm();
+    EXPECT_EQ(q.size(), 1u) << "a failed construction must publish nothing";
+    ASSERT_TRUE(q.try_push(b));  // still usable
+    EXPECT_EQ(q.size(), 2u);
+    ThrowingOnCopy out(0);
+    ThrowCountdown::arm(0);  // the next copy-assignment throws: the item must stay in the queue
+    EXPECT_THROW((void)q.try_pop(out), std::runtime_error);
+    ThrowCountdown::disarm();
+    EXPECT_EQ(q.size(), 2u);
+    ASSERT_TRUE(q.try_pop(out));
+    EXPECT_EQ(out.value(), 1);
+    ASSERT_TRUE(q.try_pop(out));
+    EXPECT_EQ(out.value(), 2);
+  }
+  ringkit::test::ThrowCountdown::disarm();
+}
+
+TEST_F(LifecycleChecked, push_batch_rolls_back_on_throw) {
+  using ringkit::test::ThrowCountdown;
+  using ringkit::test::ThrowingOnCopy;
+  struct ThrowOnMove {  // moves copy through ThrowingOnCopy's counting constructor
+    ThrowingOnCopy v;
+    explicit ThrowOnMove(long x) : v(x) {}
+    ThrowOnMove(ThrowOnMove&& o) : v(o.v) {}
+    ThrowOnMove& operator=(ThrowOnMove&& o) { v = o.v; return *this; }
+  };
+  {
+    SpscQueue<ThrowOnMove> q(8);
+    std::vector<ThrowOnMove> items;
+    for (long i = 0; i < 5; ++i) items.emplace_back(i);
+    ThrowCountdown::arm(3);  // the 4th construction throws
+    EXPECT_THROW((void)q.push_batch(items), std::runtime_error);
+    ThrowCountdown::disarm();
+    EXPECT_EQ(q.size(), 0u);
+    EXPECT_EQ(q.push_batch(items), 5u);
+    EXPECT_EQ(q.size(), 5u);
+  }
+}
+
+TEST(SpscQueue, throwing_and_nothrow_construction_are_both_allowed) {
+  static_assert(!std::is_nothrow_copy_constructible_v<ringkit::test::ThrowingOnCopy>);
+  static_assert(noexcept(std::declval<SpscQueue<int>&>().capacity()));
+  SpscQueue<ringkit::test::ThrowingOnCopy> q(2);  // compiles: SPSC publishes after constructing
+  EXPECT_EQ(q.capacity(), 2u);
+}
+
+TEST(SpscQueue, push_batch_moves_in_what_fits_with_one_publish) {
+  SpscQueue<std::unique_ptr<int>> q(8);
+  std::vector<std::unique_ptr<int>> in;
+  for (int i = 0; i < 11; ++i) in.push_back(std::make_unique<int>(i));
+  EXPECT_EQ(q.push_batch(in), 8u);
+  EXPECT_EQ(q.size(), 8u);
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(in[static_cast<std::size_t>(i)], nullptr) << "moved in";
+  for (int i = 8; i < 11; ++i) ASSERT_NE(in[static_cast<std::size_t>(i)], nullptr) << "left alone";
+  std::vector<std::unique_ptr<int>> out(5);
+  EXPECT_EQ(q.pop_batch(out), 5u);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(*out[static_cast<std::size_t>(i)], i);
+  EXPECT_EQ(q.push_batch(std::span(in).subspan(8)), 3u);  // wraps around the end of the slot array
+  std::vector<std::unique_ptr<int>> rest(10);
+  EXPECT_EQ(q.pop_batch(rest), 6u);
+  const int expect[] = {5, 6, 7, 8, 9, 10};
+  for (std::size_t i = 0; i < 6; ++i) EXPECT_EQ(*rest[i], expect[i]);
+  EXPECT_EQ(q.pop_batch(rest), 0u);
+}
+
+TEST(SpscQueue, claim_and_commit_hand_out_two_spans_at_the_wrap) {
+  SpscQueue<std::uint32_t> q(8);
+  for (std::uint32_t i = 0; i < 6; ++i) ASSERT_TRUE(q.try_push(i));
+  std::uint32_t sink[6];
+  ASSERT_EQ(q.pop_batch(sink), 6u);  // read/write at index 6 now
+  ringkit::SlotSpans<std::uint32_t> claim = q.try_claim(5);
+  ASSERT_EQ(claim.size(), 5u);
+  EXPECT_EQ(claim.first.size(), 2u) << "slots 6,7 before the wrap";
+  EXPECT_EQ(claim.second.size(), 3u) << "slots 0,1,2 after it";
+  for (std::uint32_t i = 0; i < 5; ++i) claim[i] = 100 + i;
+  EXPECT_TRUE(q.empty()) << "nothing is visible before commit";
+  q.commit(4);  // publish only four of the five
+  EXPECT_EQ(q.size(), 4u);
+  EXPECT_EQ(q.try_claim(100).size(), 4u) << "claims are bounded by free space";
+  EXPECT_THROW(q.commit(5), std::out_of_range);
+  std::vector<std::uint32_t> seen;
+  EXPECT_EQ(q.consume(10, [&](std::uint32_t& v) { seen.push_back(v); }), 4u);
+  EXPECT_EQ(seen, (std::vector<std::uint32_t>{100, 101, 102, 103}));
+  EXPECT_TRUE(q.empty());
+}
+
+TEST(SpscQueue, peek_and_pop_n_read_in_place) {
+  SpscQueue<std::string> q(4);
+  for (const char* s : {"a", "b", "c"}) ASSERT_TRUE(q.try_push(std::string(s)));
+  auto spans = q.peek(2);
+  ASSERT_EQ(spans.size(), 2u);
+  EXPECT_EQ(spans[0], "a");
+  EXPECT_EQ(spans[1], "b");
+  EXPECT_EQ(q.size(), 3u) << "peek does not consume";
+  q.pop_n(2);
+  EXPECT_EQ(q.size(), 1u);
+  EXPECT_THROW(q.pop_n(2), std::out_of_range);
+  ASSERT_NE(q.front(), nullptr);
+  EXPECT_EQ(*q.front(), "c");
+  q.pop();
+  EXPECT_EQ(q.front(), nullptr);
+}
+
+TEST(SpscQueue, consume_keeps_unfinished_items_when_fn_throws) {
+  SpscQueue<int> q(8);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(q.try_push(i));
+  int calls = 0;
+  EXPECT_THROW(q.consume(5,
+                         [&](int& v) {
+                           if (v == 2) throw std::runtime_error("stop");
+                           ++calls;
+                         }),
+               std::runtime_error);
+  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(q.size(), 3u) << "0 and 1 consumed; 2 (the one that threw), 3, 4 remain";
+  int x = -1;
+  ASSERT_TRUE(q.try_pop(x));
+  EXPECT_EQ(x, 2);
+}
+
+TEST(SpscQueue, drop_newest_rejects_and_counts) {
+  SpscQueue<std::unique_ptr<int>> q(2, Overflow::DropNewest);
+  EXPECT_EQ(q.push(std::make_unique<int>(1)), PushResult::Pushed);
+  EXPECT_EQ(q.push(std::make_unique<int>(2)), PushResult::Pushed);
+  auto third = std::make_unique<int>(3);
+  EXPECT_EQ(q.push(std::move(third)), PushResult::Dropped);
+  ASSERT_NE(third, nullptr) << "a dropped item stays with the caller";
+  EXPECT_EQ(q.stats().dropped, 1u);
+  EXPECT_EQ(q.stats().pushed, 2u);
+}
+
+TEST(SpscQueue, unsupported_overflow_policies_are_rejected_with_a_reason) {
+  for (Overflow o : {Overflow::DropOldest, Overflow::SpillToDisk}) {
+    try {
+      SpscQueue<int> q(4, o);
+      ADD_FAILURE() << "accepted " << ringkit::to_string(o);
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find(ringkit::to_string(o)), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(SpscQueue, closed_queue_rejects_pushes_and_drains) {
+  SpscQueue<int> q(4);
+  EXPECT_EQ(q.push(1), PushResult::Pushed);
+  EXPECT_EQ(q.push(2), PushResult::Pushed);
+  q.close();
+  EXPECT_TRUE(q.closed());
+  EXPECT_EQ(q.push(3), PushResult::Closed);
+  int x = 0;
+  ASSERT_TRUE(q.pop(x));
+  EXPECT_EQ(x, 1);
+  ASSERT_TRUE(q.pop(x));
+  EXPECT_EQ(x, 2);
+  EXPECT_FALSE(q.pop(x)) << "closed and drained";
+  EXPECT_FALSE(q.try_pop_for(x, std::chrono::milliseconds(1)));
+}
+
+template <class Wait>
+class SpscBlocking : public ::testing::Test {};
+using AllWaits = ::testing::Types<ringkit::BusySpin, ringkit::Yielding, ringkit::Sleeping, ringkit::Blocking>;
+TYPED_TEST_SUITE(SpscBlocking, AllWaits);
+
+TYPED_TEST(SpscBlocking, timed_calls_time_out_and_leave_the_item) {
+  SpscQueue<int, TypeParam> q(1);
+  int x = 0;
+  EXPECT_FALSE(q.try_pop_for(x, std::chrono::milliseconds(2)));
+  ASSERT_EQ(q.push(1), PushResult::Pushed);
+  EXPECT_EQ(q.try_push_for(2, std::chrono::milliseconds(2)), PushResult::TimedOut);
+  EXPECT_EQ(q.size(), 1u);
+  ASSERT_TRUE(q.try_pop_for(x, std::chrono::milliseconds(2)));
+  EXPECT_EQ(x, 1);
+}
+
+TYPED_TEST(SpscBlocking, close_wakes_a_blocked_consumer_and_a_blocked_producer) {
+  {
+    SpscQueue<int, TypeParam> q(1);
+    std::thread consumer([&] {
+      int x = 0;
+      EXPECT_FALSE(q.pop(x));  // parks (or spins) until close()
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    q.close();
+    consumer.join();
+  }
+  {
+    SpscQueue<int, TypeParam> q(1);
+    ASSERT_EQ(q.push(0), PushResult::Pushed);
+    std::thread producer([&] { EXPECT_EQ(q.push(1), PushResult::Closed); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    q.close();
+    producer.join();
+  }
+}
+
+TYPED_TEST(SpscBlocking, blocking_transfer_delivers_everything_in_order) {
+  const std::uint64_t n = ringkit::test::scaled(200'000);
+  SpscQueue<std::uint64_t, TypeParam> q(2);
+  std::thread producer([&] {
+    for (std::uint64_t i = 0; i < n; ++i) ASSERT_EQ(q.push(i), PushResult::Pushed);
+    q.close();
+  });
+  std::uint64_t expect = 0, x = 0;
+  while (q.pop(x)) ASSERT_EQ(x, expect++);
+  producer.join();
+  EXPECT_EQ(expect, n);
+}
+
+TEST(SpscQueue, layout_keeps_producer_and_consumer_indices_apart) {
+  using Q = SpscQueue<int>;
+  static_assert(alignof(Q) >= ringkit::detail::kFalseSharingRange);
+  static_assert(sizeof(Q) >= 4 * ringkit::detail::kFalseSharingRange);
+  Q q(4);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(&q) % ringkit::detail::kFalseSharingRange, 0u);
+}
+
+#ifndef NDEBUG
+TEST(SpscQueueDeathTest, two_concurrent_producers_abort_in_debug_builds) {
+  if (ringkit::test::under_tsan()) GTEST_SKIP() << "TSan reports the misuse itself, before the role check";
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        SpscQueue<int> q(1024);
+        const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+        auto hammer = [&] {
+          while (std::chrono::steady_clock::now() < give_up) {
+            (void)q.try_push(1);
+            int x;
+            (void)q.try_pop(x);
+          }
+        };
+        std::thread a(hammer), b(hammer);
+        a.join();
+        b.join();  // reaching here (no abort in 30 s) fails the death test
+      },
+      "two threads are in the (producer|consumer) role");
+}
+#endif
+
+}  // namespace
