@@ -466,25 +466,27 @@ TEST(SpscQueue, layout_keeps_producer_and_consumer_indices_apart) {
 }
 
 #ifndef NDEBUG
+// Two threads push and pop the same SpscQueue until the debug role check aborts (or 30 s pass).
+void misuse_from_two_threads() {
+  SpscQueue<int> q(1024);
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  auto hammer = [&] {
+    while (std::chrono::steady_clock::now() < give_up) {
+      (void)q.try_push(1);
+      int x;
+      (void)q.try_pop(x);
+    }
+  };
+  std::thread a(hammer);
+  std::thread b(hammer);
+  a.join();
+  b.join();  // reaching here (no abort in 30 s) fails the death test
+}
+
 TEST(SpscQueueDeathTest, two_concurrent_producers_abort_in_debug_builds) {
   if (ringkit::test::under_tsan()) GTEST_SKIP() << "TSan reports the misuse itself, before the role check";
   GTEST_FLAG_SET(death_test_style, "threadsafe");
-  EXPECT_DEATH(
-      {
-        SpscQueue<int> q(1024);
-        const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-        auto hammer = [&] {
-          while (std::chrono::steady_clock::now() < give_up) {
-            (void)q.try_push(1);
-            int x;
-            (void)q.try_pop(x);
-          }
-        };
-        std::thread a(hammer), b(hammer);
-        a.join();
-        b.join();  // reaching here (no abort in 30 s) fails the death test
-      },
-      "two threads are in the (producer|consumer) role");
+  EXPECT_DEATH(misuse_from_two_threads(), "two threads are in the (producer|consumer) role");
 }
 #endif
 
