@@ -23,6 +23,12 @@ using ringkit::test::AllocationCounter;
 
 constexpr std::size_t kCapacity = 65536;
 
+// Repeats are reported as median, min and max (Google Benchmark adds mean/stddev/cv by itself).
+void with_min_max(benchmark::internal::Benchmark* b) {
+  b->ComputeStatistics("min", [](const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); });
+  b->ComputeStatistics("max", [](const std::vector<double>& v) { return *std::max_element(v.begin(), v.end()); });
+}
+
 void report_allocs(benchmark::State& state, const AllocationCounter& c) {
   state.counters["allocs_per_op"] =
       benchmark::Counter(static_cast<double>(c.allocations()), benchmark::Counter::kAvgIterations);
@@ -46,8 +52,8 @@ void bench_push_pop_uncontended(benchmark::State& state) {
   if (sum != i * (i - 1) / 2) state.SkipWithError("checksum mismatch");
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(bench_push_pop_uncontended<ringkit::BusySpin>);
-BENCHMARK(bench_push_pop_uncontended<ringkit::Blocking>);
+BENCHMARK(bench_push_pop_uncontended<ringkit::BusySpin>)->Apply(with_min_max);
+BENCHMARK(bench_push_pop_uncontended<ringkit::Blocking>)->Apply(with_min_max);
 
 // Two pinned threads; the timed loop is the producer; the consumer checks the sequence.
 template <class Wait>
@@ -75,45 +81,45 @@ void bench_push_pop_contended(benchmark::State& state) {
   if (!ok) state.SkipWithError("consumer saw an out-of-order or missing item");
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(bench_push_pop_contended<ringkit::BusySpin>)->Arg(1024)->Arg(kCapacity)->UseRealTime();
-BENCHMARK(bench_push_pop_contended<ringkit::Yielding>)->Arg(kCapacity)->UseRealTime();
-BENCHMARK(bench_push_pop_contended<ringkit::Blocking>)->Arg(kCapacity)->UseRealTime();
+BENCHMARK(bench_push_pop_contended<ringkit::BusySpin>)->Arg(1024)->Arg(kCapacity)->UseRealTime()->Apply(with_min_max);
+BENCHMARK(bench_push_pop_contended<ringkit::Yielding>)->Arg(kCapacity)->UseRealTime()->Apply(with_min_max);
+BENCHMARK(bench_push_pop_contended<ringkit::Blocking>)->Arg(kCapacity)->UseRealTime()->Apply(with_min_max);
 
-// push_batch of `batch` items, then pop_batch of them: time per item, one thread.
+// push_batch of `batch` items per iteration, one thread. The ring is emptied by pop_n() (for a trivially
+// destructible T: one index store), so the time is push_batch's own, without PauseTiming's overhead.
 void bench_batch_push(benchmark::State& state) {
   pin_current_thread(0);
   const auto batch = static_cast<std::size_t>(state.range(0));
   ringkit::SpscQueue<std::uint64_t> q(kCapacity);
-  std::vector<std::uint64_t> in(batch, 7), out(batch);
+  std::vector<std::uint64_t> in(batch, 7);
   AllocationCounter c;
   for (auto _ : state) {
     if (q.push_batch(in) != batch) state.SkipWithError("push_batch short");
-    state.PauseTiming();
-    if (q.pop_batch(out) != batch) state.SkipWithError("pop_batch short");
-    state.ResumeTiming();
+    q.pop_n(batch);
   }
   report_allocs(state, c);
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(batch));
 }
-BENCHMARK(bench_batch_push)->Arg(64)->Arg(1024);
+BENCHMARK(bench_batch_push)->Arg(64)->Arg(1024)->Apply(with_min_max);
 
+// pop_batch of `batch` items per iteration, one thread. The ring is refilled by try_claim()+commit()
+// without writing the slots (one index store), so the time is pop_batch's own.
 void bench_batch_pop(benchmark::State& state) {
   pin_current_thread(0);
   const auto batch = static_cast<std::size_t>(state.range(0));
   ringkit::SpscQueue<std::uint64_t> q(kCapacity);
-  std::vector<std::uint64_t> in(batch, 7), out(batch);
+  std::vector<std::uint64_t> out(batch);
   AllocationCounter c;
   for (auto _ : state) {
-    state.PauseTiming();
-    if (q.push_batch(in) != batch) state.SkipWithError("push_batch short");
-    state.ResumeTiming();
+    if (q.try_claim(batch).size() != batch) state.SkipWithError("claim short");
+    q.commit(batch);
     if (q.pop_batch(out) != batch) state.SkipWithError("pop_batch short");
     benchmark::DoNotOptimize(out.data());
   }
   report_allocs(state, c);
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(batch));
 }
-BENCHMARK(bench_batch_pop)->Arg(64)->Arg(1024);
+BENCHMARK(bench_batch_pop)->Arg(64)->Arg(1024)->Apply(with_min_max);
 
 // Two pinned threads moving batches of 64 (push_batch / pop_batch): throughput per item.
 void bench_batch_contended(benchmark::State& state) {
@@ -146,7 +152,7 @@ void bench_batch_contended(benchmark::State& state) {
   if (!ok) state.SkipWithError("consumer saw an out-of-order or missing item");
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(kBatch));
 }
-BENCHMARK(bench_batch_contended)->UseRealTime();
+BENCHMARK(bench_batch_contended)->UseRealTime()->Apply(with_min_max);
 
 // Ping-pong over two queues: one round trip = two hand-offs. Reports median and p99 of single RTTs.
 template <class Wait>
@@ -181,9 +187,9 @@ void bench_round_trip(benchmark::State& state) {
     state.counters["rtt_p99_ns"] = static_cast<double>(rtt[rtt.size() * 99 / 100]);
   }
 }
-BENCHMARK(bench_round_trip<ringkit::BusySpin>)->UseRealTime();
-BENCHMARK(bench_round_trip<ringkit::Yielding>)->UseRealTime();
-BENCHMARK(bench_round_trip<ringkit::Blocking>)->UseRealTime();
+BENCHMARK(bench_round_trip<ringkit::BusySpin>)->UseRealTime()->Apply(with_min_max);
+BENCHMARK(bench_round_trip<ringkit::Yielding>)->UseRealTime()->Apply(with_min_max);
+BENCHMARK(bench_round_trip<ringkit::Blocking>)->UseRealTime()->Apply(with_min_max);
 
 // F-STREAM-001's bench_cache_line_isolation: two threads each increment their own counter, either on
 // one cache line (false sharing) or kFalseSharingRange apart (the queue's layout). The ratio is what the
@@ -207,10 +213,10 @@ void bench_cache_line_isolation(benchmark::State& state) {
   other.join();
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(bench_cache_line_isolation<16>)->Name("bench_cache_line_isolation/same_line")->UseRealTime();
+BENCHMARK(bench_cache_line_isolation<16>)->Name("bench_cache_line_isolation/same_line")->UseRealTime()->Apply(with_min_max);
 BENCHMARK(bench_cache_line_isolation<ringkit::detail::kFalseSharingRange>)
     ->Name("bench_cache_line_isolation/padded")
-    ->UseRealTime();
+    ->UseRealTime()->Apply(with_min_max);
 
 }  // namespace
 

@@ -345,7 +345,7 @@ TEST(SpscQueue, peek_and_pop_n_read_in_place) {
   EXPECT_EQ(q.size(), 3u) << "peek does not consume";
   q.pop_n(2);
   EXPECT_EQ(q.size(), 1u);
-  EXPECT_THROW(q.pop_n(2), std::out_of_range);
+  EXPECT_THROW(q.pop_n(2), std::out_of_range) << "only one item is left";
   ASSERT_NE(q.front(), nullptr);
   EXPECT_EQ(*q.front(), "c");
   q.pop();

@@ -173,11 +173,11 @@ class SpscQueue {
 
   // As push(), but gives up after `timeout` with PushResult::TimedOut (value untouched).
   template <class Rep, class Period>
-  PushResult try_push_for(T&& value, std::chrono::duration<Rep, Period> timeout) {
+  [[nodiscard]] PushResult try_push_for(T&& value, std::chrono::duration<Rep, Period> timeout) {
     return push_impl(std::move(value), deadline_after(timeout));
   }
   template <class Rep, class Period>
-  PushResult try_push_for(const T& value, std::chrono::duration<Rep, Period> timeout) {
+  [[nodiscard]] PushResult try_push_for(const T& value, std::chrono::duration<Rep, Period> timeout) {
     return push_impl(value, deadline_after(timeout));
   }
 
@@ -262,7 +262,7 @@ class SpscQueue {
   bool pop(T& out) { return pop_impl(out, std::chrono::steady_clock::time_point::max()); }
 
   template <class Rep, class Period>
-  bool try_pop_for(T& out, std::chrono::duration<Rep, Period> timeout) {
+  [[nodiscard]] bool try_pop_for(T& out, std::chrono::duration<Rep, Period> timeout) {
     return pop_impl(out, deadline_after(timeout));
   }
 
@@ -295,10 +295,13 @@ class SpscQueue {
     return spans_at(r, std::min<std::size_t>(max, static_cast<std::size_t>(write_cache_ - r)));
   }
 
-  // Destroys the `count` oldest items and frees their slots. Precondition: count <= what peek() showed.
+  // Destroys the `count` oldest items and frees their slots with one release store (normally the ones
+  // peek() showed). std::out_of_range if fewer than `count` items are in the queue.
   void pop_n(std::size_t count) {
     const std::uint64_t r = read_.load(std::memory_order_relaxed);  // relaxed: own index
-    if (count > write_cache_ - r) throw std::out_of_range("SpscQueue::pop_n: more items than were peeked");
+    if (count > write_cache_ - r && !refresh_write_cache(r, count)) {
+      throw std::out_of_range("SpscQueue::pop_n: " + std::to_string(count) + " items requested, fewer in the queue");
+    }
     for (std::size_t i = 0; i < count; ++i) slot(r + i)->~T();
     if (count) release_slots(r, count);
   }
