@@ -7,7 +7,7 @@ packages=(
   cmake make g++ pkg-config
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
   libboost-dev libconcurrentqueue-dev libreaderwriterqueue-dev libatomic-queue-dev libtbb-dev
-  nlohmann-json3-dev gnuplot-nox
+  nlohmann-json3-dev gnuplot-nox spin
 )
 
 missing=()
