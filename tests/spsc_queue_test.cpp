@@ -266,26 +266,78 @@ TEST_F(LifecycleChecked, throwing_constructor_leaves_queue_unchanged) {
   ringkit::test::ThrowCountdown::disarm();
 }
 
-TEST_F(LifecycleChecked, push_batch_rolls_back_on_throw) {
+TEST_F(LifecycleChecked, push_batch_rolls_back_on_throw_and_keeps_the_callers_items) {
   using ringkit::test::ThrowCountdown;
   using ringkit::test::ThrowingOnCopy;
-  struct ThrowOnMove {  // moves copy through ThrowingOnCopy's counting constructor
+  // A copyable type whose move may throw: push_batch copies (move_if_noexcept), so a throw half-way
+  // leaves the caller's items exactly as they were and the queue empty.
+  struct MayThrowOnMove {
     ThrowingOnCopy v;
-    explicit ThrowOnMove(long x) : v(x) {}
-    ThrowOnMove(ThrowOnMove&& o) : v(o.v) {}
-    ThrowOnMove& operator=(ThrowOnMove&& o) { v = o.v; return *this; }
+    explicit MayThrowOnMove(long x) : v(x) {}
+    MayThrowOnMove(const MayThrowOnMove&) = default;
+    MayThrowOnMove(MayThrowOnMove&& o) : v(o.v) {}
+    MayThrowOnMove& operator=(const MayThrowOnMove&) = default;
   };
+  static_assert(!std::is_nothrow_move_constructible_v<MayThrowOnMove>);
   {
-    SpscQueue<ThrowOnMove> q(8);
-    std::vector<ThrowOnMove> items;
+    SpscQueue<MayThrowOnMove> q(8);
+    std::vector<MayThrowOnMove> items;
     for (long i = 0; i < 5; ++i) items.emplace_back(i);
     ThrowCountdown::arm(3);  // the 4th construction throws
     EXPECT_THROW((void)q.push_batch(items), std::runtime_error);
     ThrowCountdown::disarm();
     EXPECT_EQ(q.size(), 0u);
+    for (long i = 0; i < 5; ++i) EXPECT_EQ(items[static_cast<std::size_t>(i)].v.value(), i) << "caller's item intact";
     EXPECT_EQ(q.push_batch(items), 5u);
-    EXPECT_EQ(q.size(), 5u);
+    for (long i = 0; i < 5; ++i) {
+      ASSERT_NE(q.front(), nullptr);
+      EXPECT_EQ(q.front()->v.value(), i);
+      q.pop();
+    }
   }
+}
+
+template <class T>
+concept can_pop_batch = requires(SpscQueue<T>& q, std::span<T> s) { q.pop_batch(s); };
+
+TEST(SpscQueue, pop_batch_needs_a_nothrow_move_assignment) {
+  static_assert(!can_pop_batch<ringkit::test::ThrowingOnCopy>);
+  static_assert(can_pop_batch<std::string>);
+  static_assert(can_pop_batch<std::unique_ptr<int>>);
+  SUCCEED();
+}
+
+TEST(SpscQueue, capacity_too_large_for_memory_is_rejected_before_allocating) {
+  try {
+    SpscQueue<std::uint64_t> q(std::size_t{1} << 61);  // 2^64 bytes would wrap size_t
+    ADD_FAILURE() << "accepted";
+  } catch (const std::length_error& e) {
+    EXPECT_NE(std::string(e.what()).find(std::to_string(std::size_t{1} << 61)), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(SpscQueue<std::uint64_t>(std::size_t{1} << 63), std::invalid_argument) << "above 2^62";
+}
+
+TEST(SpscQueue, a_stale_claim_cannot_be_committed) {
+  SpscQueue<int> q(8);
+  auto claim = q.try_claim(2);
+  ASSERT_EQ(claim.size(), 2u);
+  claim[0] = 1;
+  ASSERT_TRUE(q.try_push(99));  // takes the slot the claim pointed at
+  EXPECT_THROW(q.commit(1), std::logic_error);
+  EXPECT_EQ(q.size(), 1u);
+  q.commit(0);  // committing nothing is always fine
+  int x = 0;
+  ASSERT_TRUE(q.try_pop(x));
+  EXPECT_EQ(x, 99);
+}
+
+TEST(SpscQueue, consume_callbacks_may_use_the_consumer_side) {
+  SpscQueue<int> q(8);
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(q.try_push(i));
+  std::size_t sizes = 0;
+  EXPECT_EQ(q.consume(2, [&](int&) { sizes += q.size(); (void)q.front(); }), 2u);
+  EXPECT_EQ(sizes, 8u) << "size() is 4 during both callbacks: slots are freed after fn returns";
+  EXPECT_EQ(q.size(), 2u);
 }
 
 TEST(SpscQueue, throwing_and_nothrow_construction_are_both_allowed) {
@@ -328,7 +380,7 @@ TEST(SpscQueue, claim_and_commit_hand_out_two_spans_at_the_wrap) {
   q.commit(4);  // publish only four of the five
   EXPECT_EQ(q.size(), 4u);
   EXPECT_EQ(q.try_claim(100).size(), 4u) << "claims are bounded by free space";
-  EXPECT_THROW(q.commit(5), std::out_of_range);
+  EXPECT_THROW(q.commit(5), std::logic_error) << "more than the claim handed out";
   std::vector<std::uint32_t> seen;
   EXPECT_EQ(q.consume(10, [&](std::uint32_t& v) { seen.push_back(v); }), 4u);
   EXPECT_EQ(seen, (std::vector<std::uint32_t>{100, 101, 102, 103}));
@@ -421,6 +473,20 @@ TYPED_TEST(SpscBlocking, timed_calls_time_out_and_leave_the_item) {
   EXPECT_EQ(q.size(), 1u);
   ASSERT_TRUE(q.try_pop_for(x, std::chrono::milliseconds(2)));
   EXPECT_EQ(x, 1);
+}
+
+TYPED_TEST(SpscBlocking, timeouts_with_narrow_and_extreme_durations_terminate) {
+  SpscQueue<int, TypeParam> q(1);
+  int x = 0;
+  // A 32-bit count of microseconds cannot represent time_point::max() - now; it must not wrap into
+  // "wait forever".
+  EXPECT_FALSE(q.try_pop_for(x, std::chrono::duration<int, std::micro>(1000)));
+  EXPECT_FALSE(q.try_pop_for(x, std::chrono::duration<int, std::milli>(1)));
+  EXPECT_FALSE(q.try_pop_for(x, std::chrono::nanoseconds(0)));
+  EXPECT_FALSE(q.try_pop_for(x, std::chrono::seconds(-5)));
+  ASSERT_EQ(q.push(1), PushResult::Pushed);
+  EXPECT_EQ(q.try_push_for(2, std::chrono::duration<short, std::milli>(1)), PushResult::TimedOut);
+  EXPECT_TRUE(q.try_pop_for(x, std::chrono::hours::max())) << "an item is there: no wait at all";
 }
 
 TYPED_TEST(SpscBlocking, close_wakes_a_blocked_consumer_and_a_blocked_producer) {

@@ -31,11 +31,17 @@
 //
 // Exceptions: T may throw from its constructors. A throwing construction leaves the queue unchanged
 // (the slot is published only after it is constructed); a throwing move-assignment in try_pop leaves the
-// item in the queue. push_batch rolls back the items of a batch it constructed before the throw.
+// item in the queue. push_batch builds with std::move_if_noexcept, so when T's move may throw (and T is
+// copyable) a throw leaves both the queue and the caller's items unchanged. pop_batch requires a
+// nothrow move-assignment (use try_pop for other types); consume() frees the items fn finished.
+//
+// close() is seen by the blocking calls (push, pop, *_for); try_* and batch calls ignore it and stay
+// wait-free. The queue is for threads of one process: its futex and membarrier are process-private.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstddef>  // offsetof
+#include <limits>
 #include <cstdint>
 #include <memory>
 #include <new>
@@ -60,7 +66,10 @@ struct StartSequence {
 };
 
 namespace detail {
-inline std::size_t checked_capacity(std::size_t capacity, const char* queue) {
+// Validates a ring capacity: a non-zero power of two, at most 2^62, and at most `max_slots` (what the
+// slot array's byte size can represent). Throws std::invalid_argument / std::length_error naming it.
+inline std::size_t checked_capacity(std::size_t capacity, const char* queue,
+                                    std::size_t max_slots = std::numeric_limits<std::size_t>::max()) {
   if (capacity == 0 || (capacity & (capacity - 1)) != 0) {
     throw std::invalid_argument(std::string(queue) + ": capacity must be a non-zero power of two, got " +
                                 std::to_string(capacity));
@@ -68,6 +77,10 @@ inline std::size_t checked_capacity(std::size_t capacity, const char* queue) {
   if (capacity > (std::size_t{1} << 62)) {
     throw std::invalid_argument(std::string(queue) + ": capacity " + std::to_string(capacity) +
                                 " is larger than 2^62");
+  }
+  if (capacity > max_slots) {
+    throw std::length_error(std::string(queue) + ": capacity " + std::to_string(capacity) +
+                            " slots do not fit in the address space");
   }
   return capacity;
 }
@@ -88,7 +101,7 @@ class SpscQueue {
       : SpscQueue(capacity, overflow, StartSequence{}) {}
 
   SpscQueue(std::size_t capacity, Overflow overflow, StartSequence start)
-      : slots_(allocate(detail::checked_capacity(capacity, "SpscQueue"))),
+      : slots_(allocate(detail::checked_capacity(capacity, "SpscQueue", kMaxSlots))),
         mask_(capacity - 1),
         overflow_(overflow),
         start_(start.value) {
@@ -101,13 +114,15 @@ class SpscQueue {
     read_.store(start.value, std::memory_order_relaxed);   // relaxed: as above
     read_cache_ = start.value;
     write_cache_ = start.value;
-    // The layout promise (the class is complete here, and standard-layout: all data members private).
-    static_assert(std::is_standard_layout_v<SpscQueue>);
-    static_assert(offsetof(SpscQueue, read_) - offsetof(SpscQueue, write_) >= detail::kFalseSharingRange);
-    static_assert(offsetof(SpscQueue, slots_) - offsetof(SpscQueue, read_) >= detail::kFalseSharingRange);
-    static_assert(offsetof(SpscQueue, not_empty_) - offsetof(SpscQueue, slots_) >= detail::kFalseSharingRange);
-    static_assert(offsetof(SpscQueue, not_full_) - offsetof(SpscQueue, not_empty_) >= detail::kFalseSharingRange);
-    static_assert(offsetof(SpscQueue, read_cache_) < detail::kFalseSharingRange, "producer group in one block");
+    // The layout promise. The class is complete here; offsetof needs standard layout, which holds with
+    // ringkit's wait strategies (a user-defined one may opt out of the check, not of the alignment).
+    if constexpr (std::is_standard_layout_v<SpscQueue>) {
+      static_assert(offsetof(SpscQueue, read_) - offsetof(SpscQueue, write_) >= detail::kFalseSharingRange);
+      static_assert(offsetof(SpscQueue, slots_) - offsetof(SpscQueue, read_) >= detail::kFalseSharingRange);
+      static_assert(offsetof(SpscQueue, not_empty_) - offsetof(SpscQueue, slots_) >= detail::kFalseSharingRange);
+      static_assert(offsetof(SpscQueue, not_full_) - offsetof(SpscQueue, not_empty_) >= detail::kFalseSharingRange);
+      static_assert(offsetof(SpscQueue, claimed_) < detail::kFalseSharingRange, "producer group in one block");
+    }
   }
 
   SpscQueue(const SpscQueue&) = delete;
@@ -117,7 +132,7 @@ class SpscQueue {
   ~SpscQueue() {
     // relaxed: the destructor must already be ordered after both threads' last calls.
     const std::uint64_t w = write_.load(std::memory_order_relaxed);
-    for (std::uint64_t r = read_.load(std::memory_order_relaxed); r != w; ++r) slot(r)->~T();
+    for (std::uint64_t r = read_.load(std::memory_order_relaxed); r != w; ++r) destroy(slot(r));
     deallocate(slots_, capacity());
   }
 
@@ -125,8 +140,9 @@ class SpscQueue {
   [[nodiscard]] std::size_t capacity() const noexcept { return static_cast<std::size_t>(mask_) + 1; }
 
   [[nodiscard]] std::size_t size() const noexcept {
-    // Load read_ first: write_ is loaded later and never goes backwards, so w >= r.
-    // acquire (both): pairs with the release stores in the consumer/producer; orders the two loads.
+    // Load read_ first, then write_, so w >= r: the consumer read write_ >= r (acquire) before it
+    // released read_ = r; our acquire of read_ makes that load happen-before our load of write_, and
+    // read-read coherence forbids us an older value. acquire on write_ only orders the pair.
     const std::uint64_t r = read_.load(std::memory_order_acquire);
     const std::uint64_t w = write_.load(std::memory_order_acquire);
     return static_cast<std::size_t>(std::min<std::uint64_t>(w - r, capacity()));
@@ -193,9 +209,9 @@ class SpscQueue {
     if (n == 0) return 0;
     std::size_t built = 0;
     try {
-      for (; built < n; ++built) ::new (static_cast<void*>(slot(w + built))) T(std::move(items[built]));
+      for (; built < n; ++built) ::new (static_cast<void*>(slot(w + built))) T(std::move_if_noexcept(items[built]));
     } catch (...) {
-      for (std::size_t i = 0; i < built; ++i) slot(w + i)->~T();
+      for (std::size_t i = 0; i < built; ++i) destroy(slot(w + i));
       throw;
     }
     write_.store(w + n, std::memory_order_release);  // release: publishes all n slots; pairs as in try_emplace
@@ -203,21 +219,33 @@ class SpscQueue {
     return n;
   }
 
-  // Zero-copy write for implicit-lifetime T: up to `max` free slots as one or two contiguous spans (two
-  // when the range wraps). Write the items, then commit(k) publishes the first k of them.
+  // Zero-copy write for trivially copyable T: up to `max` free slots as one or two contiguous spans (two
+  // when the range wraps). Assign the items, then commit(k) publishes the first k of them. A new claim
+  // replaces the previous one; any other push between claim and commit invalidates the claim.
   [[nodiscard]] SlotSpans<T> try_claim(std::size_t max)
     requires std::is_trivially_copyable_v<T>
   {
+    typename detail::RoleCheck::Scope role(producer_role_, "producer");
     const std::uint64_t w = write_.load(std::memory_order_relaxed);  // relaxed: own index
     if (free_slots(w) < max) refresh_read_cache(w, max);
-    return spans_at(w, std::min(max, free_slots(w)));
+    claimed_ = std::min(max, free_slots(w));
+    claim_at_ = w;
+    return spans_at(w, claimed_);
   }
 
+  // Publishes the first `count` slots of the last try_claim(). std::logic_error if count exceeds the
+  // claim or the claim is stale (another push came in between).
   void commit(std::size_t count)
     requires std::is_trivially_copyable_v<T>
   {
+    typename detail::RoleCheck::Scope role(producer_role_, "producer");
     const std::uint64_t w = write_.load(std::memory_order_relaxed);  // relaxed: own index
-    if (count > free_slots(w)) throw std::out_of_range("SpscQueue::commit: more slots than were claimed");
+    if (count > 0 && (count > claimed_ || w != claim_at_)) {
+      throw std::logic_error("SpscQueue::commit(" + std::to_string(count) + "): the last try_claim() handed out " +
+                             std::to_string(w == claim_at_ ? claimed_ : 0) + " slots");
+    }
+    claimed_ = 0;
+    if (count == 0) return;
     write_.store(w + count, std::memory_order_release);  // release: publishes the claimed slots (as try_emplace)
     not_empty_.notify();
   }
@@ -229,7 +257,7 @@ class SpscQueue {
     if (r == write_cache_ && !refresh_write_cache(r, 1)) return false;
     T* item = slot(r);
     out = std::move(*item);  // a throw leaves the item in the queue
-    item->~T();
+    destroy(item);
     release_slots(r, 1);
     return true;
   }
@@ -243,13 +271,14 @@ class SpscQueue {
     if (r == write_cache_ && !refresh_write_cache(r, 1)) return out;
     T* item = slot(r);
     out.emplace(std::move(*item));  // a throw leaves the item in the queue
-    item->~T();
+    destroy(item);
     release_slots(r, 1);
     return out;
   }
 
   // Zero-copy read: the oldest item, or nullptr when empty. The pointer stays valid until pop().
   [[nodiscard]] T* front() {
+    typename detail::RoleCheck::Scope role(consumer_role_, "consumer");
     const std::uint64_t r = read_.load(std::memory_order_relaxed);  // relaxed: own index
     if (r == write_cache_ && !refresh_write_cache(r, 1)) return nullptr;
     return slot(r);
@@ -259,7 +288,7 @@ class SpscQueue {
   void pop() { pop_n(1); }
 
   // Blocking pop: waits for an item per the wait strategy; false once the queue is closed and drained.
-  bool pop(T& out) { return pop_impl(out, std::chrono::steady_clock::time_point::max()); }
+  [[nodiscard]] bool pop(T& out) { return pop_impl(out, std::chrono::steady_clock::time_point::max()); }
 
   template <class Rep, class Period>
   [[nodiscard]] bool try_pop_for(T& out, std::chrono::duration<Rep, Period> timeout) {
@@ -267,21 +296,17 @@ class SpscQueue {
   }
 
   // Moves up to out.size() items into `out` (move-assignment); returns how many. One release store.
-  std::size_t pop_batch(std::span<T> out) {
+  std::size_t pop_batch(std::span<T> out)
+    requires std::is_nothrow_move_assignable_v<T>
+  {
     typename detail::RoleCheck::Scope role(consumer_role_, "consumer");
     const std::uint64_t r = read_.load(std::memory_order_relaxed);  // relaxed: own index
     if (write_cache_ - r < out.size()) refresh_write_cache(r, out.size());
     const std::size_t n = std::min<std::size_t>(out.size(), static_cast<std::size_t>(write_cache_ - r));
-    std::size_t moved = 0;
-    try {
-      for (; moved < n; ++moved) {
-        T* item = slot(r + moved);
-        out[moved] = std::move(*item);
-        item->~T();
-      }
-    } catch (...) {
-      if (moved) release_slots(r, moved);  // hand out what was fully moved; the throwing item stays
-      throw;
+    for (std::size_t i = 0; i < n; ++i) {
+      T* item = slot(r + i);
+      out[i] = std::move(*item);
+      destroy(item);
     }
     if (n) release_slots(r, n);
     return n;
@@ -290,6 +315,7 @@ class SpscQueue {
   // Zero-copy read: up to `max` of the oldest items as one or two contiguous spans. They stay valid
   // (and may be modified or moved from) until pop_n().
   [[nodiscard]] SlotSpans<T> peek(std::size_t max) {
+    typename detail::RoleCheck::Scope role(consumer_role_, "consumer");
     const std::uint64_t r = read_.load(std::memory_order_relaxed);  // relaxed: own index
     if (write_cache_ - r < max) refresh_write_cache(r, max);
     return spans_at(r, std::min<std::size_t>(max, static_cast<std::size_t>(write_cache_ - r)));
@@ -298,11 +324,12 @@ class SpscQueue {
   // Destroys the `count` oldest items and frees their slots with one release store (normally the ones
   // peek() showed). std::out_of_range if fewer than `count` items are in the queue.
   void pop_n(std::size_t count) {
+    typename detail::RoleCheck::Scope role(consumer_role_, "consumer");
     const std::uint64_t r = read_.load(std::memory_order_relaxed);  // relaxed: own index
     if (count > write_cache_ - r && !refresh_write_cache(r, count)) {
       throw std::out_of_range("SpscQueue::pop_n: " + std::to_string(count) + " items requested, fewer in the queue");
     }
-    for (std::size_t i = 0; i < count; ++i) slot(r + i)->~T();
+    for (std::size_t i = 0; i < count; ++i) destroy(slot(r + i));
     if (count) release_slots(r, count);
   }
 
@@ -311,8 +338,7 @@ class SpscQueue {
   template <class Fn>
     requires std::is_invocable_v<Fn&, T&>
   std::size_t consume(std::size_t max, Fn&& fn) {
-    typename detail::RoleCheck::Scope role(consumer_role_, "consumer");
-    const SlotSpans<T> spans = peek(max);
+    const SlotSpans<T> spans = peek(max);  // peek and pop_n check the consumer role; fn runs outside it
     std::size_t done = 0;
     struct Finish {
       SpscQueue& q;
@@ -337,6 +363,8 @@ class SpscQueue {
  private:
   static constexpr std::size_t kPadSlots = (detail::kFalseSharingRange + sizeof(T) - 1) / sizeof(T);
   static constexpr std::size_t kSlotAlign = std::max(alignof(T), detail::kFalseSharingRange);
+  // Largest capacity whose padded slot array's size in bytes does not overflow size_t.
+  static constexpr std::size_t kMaxSlots = std::numeric_limits<std::size_t>::max() / sizeof(T) - 2 * kPadSlots;
 
   // Slots with kPadSlots of dead space either side, so a neighbouring heap block never shares a line.
   static T* allocate(std::size_t capacity) {
@@ -349,6 +377,12 @@ class SpscQueue {
   }
 
   T* slot(std::uint64_t seq) const noexcept { return slots_ + (seq & mask_); }
+
+  // Ends an item's life. Trivially destructible items are left alone: their storage keeps holding live
+  // objects (implicitly created with the slot array), so try_claim() may hand them out for assignment.
+  static void destroy(T* item) noexcept {
+    if constexpr (!std::is_trivially_destructible_v<T>) item->~T();
+  }
 
   std::size_t free_slots(std::uint64_t w) const noexcept {
     return capacity() - static_cast<std::size_t>(w - read_cache_);
@@ -382,11 +416,14 @@ class SpscQueue {
     return {std::span<T>(slots_ + index, first), std::span<T>(slots_, count - first)};
   }
 
+  // now + timeout, saturating at time_point::max(); compared in long double nanoseconds so a narrow Rep
+  // (e.g. duration<int, std::milli>) can never overflow into a negative limit.
   template <class Rep, class Period>
   static std::chrono::steady_clock::time_point deadline_after(std::chrono::duration<Rep, Period> timeout) {
     const auto now = std::chrono::steady_clock::now();
-    if (timeout >= std::chrono::duration_cast<std::chrono::duration<Rep, Period>>(
-                       std::chrono::steady_clock::time_point::max() - now)) {
+    if (timeout <= timeout.zero()) return now;
+    using wide = std::chrono::duration<long double, std::nano>;
+    if (wide(timeout) >= wide(std::chrono::steady_clock::time_point::max() - now)) {
       return std::chrono::steady_clock::time_point::max();
     }
     return now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout);
@@ -423,6 +460,8 @@ class SpscQueue {
   // ---- producer-written ----
   alignas(detail::kFalseSharingRange) std::atomic<std::uint64_t> write_{0};
   std::uint64_t read_cache_ = 0;
+  std::uint64_t claim_at_ = 0;   // write_ when try_claim() ran
+  std::size_t claimed_ = 0;      // slots that claim handed out
   std::atomic<std::uint64_t> dropped_{0};
   [[no_unique_address]] detail::RoleCheck producer_role_;
 

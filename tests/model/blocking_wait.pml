@@ -1,62 +1,65 @@
 /* The Blocking wait strategy's park/notify protocol (include/ringkit/wait/blocking.hpp), explored
- * exhaustively by spin: one consumer that parks when the queue is empty, one producer that publishes
- * N items, one at a time, each followed by notify(), then close()s (a publish + notify_all). A lost wake-up shows as an invalid end state
- * (the consumer parked forever) or a violation of the liveness claim.
+ * exhaustively by spin with TWO competing consumers (as in MpmcQueue) and one producer that publishes
+ * N items, each followed by notify(). A consumer parks when it finds nothing; a lost wake-up leaves
+ * an item stranded while every consumer sleeps, which violates the liveness claim (weak fairness).
  *
- * The two store_load_fence()s make the waiter's "waiters_ += 1 ... read the index" and the notifier's
- * "publish the index ... read waiters_" sequentially consistent with each other, which is exactly
- * spin's semantics; the futex is modelled as "block until epoch != e" (the kernel's atomic compare).
+ * Spin's interleavings are sequentially consistent, which is what the StoreLoad pair (W2/N2) buys
+ * the real code; the mutant MUTANT_NO_FENCE removes it by letting the notifier's load of the flag pass
+ * its own publish (x86's store buffer). The futex is "block until epoch != e" (the kernel's compare).
  */
 #define N 3
 
-byte published = 0;   /* the queue index the producer publishes (N1) */
-byte consumed = 0;
-byte waiters = 0;
-byte epoch = 0;
-bool closed = false;
-
-/* N2-N4 of notify(): after the fence, wake only if someone announced itself. */
-inline notify() {
-  if
-  :: waiters != 0 -> epoch = epoch + 1                    /* N4: bump + futex_wake (wakes all) */
-  :: else -> skip
-  fi
-}
+byte published = 0;   /* the queue's published index (N1) */
+byte consumed = 0;    /* items taken; a take is an atomic claim, as the queue's CAS */
+bit parked = 0;       /* Blocking::parked_ */
+byte epoch = 0;       /* Blocking::epoch_ (the futex word) */
 
 active proctype producer() {
+  bit seen;
+  bit old;
   do
   :: published == N -> break
   :: else ->
-     published = published + 1;                          /* N1: publish */
-     notify()
-  od;
-  closed = true;                                         /* close(): publish the flag ... */
-  notify()                                               /* ... and notify_all() */
-}
-
-active proctype consumer() {
-  byte e;
-  do
-  :: published > consumed -> consumed = consumed + 1      /* try_pop succeeds */
-  :: published == consumed && closed -> break             /* pop(): closed and drained */
-  :: published == consumed && !closed ->                  /* spin phase ran out: park protocol */
-     waiters = waiters + 1;                               /* W1, then W2 fence */
-#ifndef MUTANT
-     e = epoch;                                           /* W3 */
+#ifdef MUTANT_NO_FENCE
+     seen = parked;                        /* N3's load overtakes N1's store (no StoreLoad barrier) */
+     published = published + 1;            /* N1 */
+#else
+     published = published + 1;            /* N1 */
+     seen = parked;                        /* N2 barrier, then N3's filtering load */
 #endif
      if
-     :: published > consumed || closed -> waiters = waiters - 1   /* W4: ready, no park */
-     :: else ->
-#ifdef MUTANT
-        e = epoch;   /* the bug the test must catch: reading the epoch after the re-check */
-#endif
-        (epoch != e);   /* W5 futex_wait: blocks until the epoch moved; a lost wake-up blocks forever */
-        waiters = waiters - 1
+     :: seen ->
+        atomic { old = parked; parked = 0 };   /* N3: exchange(parked_, 0) */
+        if
+        :: old -> epoch = epoch + 1            /* N4: bump, then futex_wake_all */
+        :: else -> skip
+        fi
+     :: else -> skip
      fi
-  od;
-done:
-  assert(consumed == N)
+  od
 }
 
-/* The consumer's loop has ended with every item consumed. */
-ltl all_consumed { <> (consumed == N && consumer@done) }
+active [2] proctype consumer() {
+  byte e;
+end_idle:
+  do
+  :: atomic { published > consumed -> consumed = consumed + 1 }   /* try_pop succeeds */
+  :: published == consumed ->                                     /* spin phase found nothing */
+#ifndef MUTANT_LATE_EPOCH
+     e = epoch;                            /* W0 */
+     parked = 1;                           /* W1, then the W2 barrier */
+#else
+     parked = 1;                           /* the bug: arm first ... */
+     e = epoch;                            /* ... then read the epoch */
+#endif
+     if
+     :: published > consumed -> skip       /* W4: ready after all; go take it (or lose it to the other) */
+     :: else ->
+end_parked:
+        (epoch != e)                       /* W5: futex_wait until the epoch moves */
+     fi
+  od
+}
+
+/* Every published item is eventually consumed: no wake-up is lost for good. */
+ltl all_consumed { <> (consumed == N) }

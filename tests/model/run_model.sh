@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Exhaustively checks one Promela model with spin: safety (assertions, invalid end states = deadlock or
 # a thread parked forever) and liveness (the model's ltl claim under weak fairness).
-# Usage: run_model.sh MODEL.pml [EXTRA_SPIN_DEFINES...]  (e.g. -DMUTANT to check that a known bug is caught)
+# Usage: run_model.sh [--expect-violation] MODEL.pml [-DMUTANT_X]
+#   A mutant plants a known bug; with --expect-violation the script succeeds only if spin finds it (and
+#   still fails on any setup error, so a broken toolchain can never pass as "violation found").
 set -euo pipefail
+expect_violation=0
+if [ "${1:-}" = "--expect-violation" ]; then expect_violation=1; shift; fi
 model=$(realpath "$1"); shift
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -18,4 +22,8 @@ for log in safety.log live.log; do
   grep -q 'errors: 0' "$log" || fail=1
   if grep -q 'max search depth too small' "$log"; then echo "$log: search truncated"; fail=1; fi
 done
+if [ $expect_violation -eq 1 ]; then
+  if [ $fail -eq 1 ]; then echo "violation found, as expected"; exit 0; fi
+  echo "expected a violation, found none"; exit 1
+fi
 exit $fail

@@ -1,73 +1,98 @@
 /* SpscQueue's slot protocol at capacity 2, explored exhaustively by spin.
  *
- * Models include/ringkit/spsc_queue.hpp: 64-bit sequences (here unbounded small ints), index = seq & mask,
- * each side's cached copy of the other's index, refreshed only when the cache says full/empty, and the
- * slot write/read ordered before/after the index publish (the release/acquire pairs; spin's interleaving
- * semantics are sequentially consistent, which those pairs guarantee for this message-passing shape).
- * Slots hold a value or EMPTY (the "destroyed" state); the producer asserts it never constructs into a
- * live slot, the consumer that it never reads a dead one, and that it receives 1..N exactly once, in order.
+ * Models include/ringkit/spsc_queue.hpp: wrapping sequences (8-bit here, started 3 below the wrap, with
+ * modular differences exactly as the 64-bit code computes them), index = seq & mask, each side's cached
+ * copy of the other's index refreshed only when the cache says full/empty, single and batch (2-item,
+ * one publish) pushes and pops, and the slot writes/reads ordered before/after the index publish (the
+ * release/acquire pairs; spin's interleavings are sequentially consistent, which those pairs give this
+ * message-passing shape). Slots hold a value or EMPTY (destroyed): the producer asserts it never
+ * constructs into a live slot, the consumer that it reads 1..N exactly once, in order, never a dead slot.
  */
 #define CAP 2
 #define MASK 1
 #define N 5
+#define START 253
 #define EMPTY 0
+#define DIFF(a, b) (((a) - (b) + 256) % 256)
+#define FREE(w, rc) (CAP - DIFF(w, rc))
 
 byte slot[CAP];
-byte write_seq = 0;   /* published by the producer */
-byte read_seq = 0;    /* published by the consumer */
+byte write_seq = START;   /* published by the producer */
+byte read_seq = START;    /* published by the consumer */
 byte received = 0;
 
 active proctype producer() {
-  byte w = 0;           /* own index (relaxed load of write_) */
-  byte read_cache = 0;
+  byte w = START;         /* own index */
+  byte read_cache = START;
   byte v = 1;
+  byte k;
   do
   :: v > N -> break
   :: else ->
      if
-     :: w - read_cache == CAP ->
-        read_cache = read_seq;                    /* acquire: refresh_read_cache() */
+     :: FREE(w, read_cache) == 0 -> read_cache = read_seq    /* acquire: refresh_read_cache() */
+     :: else -> skip
+     fi;
+     if
+     :: FREE(w, read_cache) == 0 -> skip                     /* still full: try_push fails; retry */
+     :: FREE(w, read_cache) > 0 ->
+        /* push one, or push_batch of two when two are free and two remain */
         if
-        :: w - read_cache == CAP -> skip          /* still full: try_push fails; retry */
-        :: else -> goto push
-        fi
-     :: else ->
-push:   assert(slot[w & MASK] == EMPTY);          /* never construct over a live item */
-#ifndef MUTANT
-        slot[w & MASK] = v;                       /* construct */
-        w = w + 1;
-        write_seq = w;                            /* release: publish */
+        :: k = 1
+        :: FREE(w, read_cache) >= 2 && v + 1 <= N -> k = 2
+        fi;
+#ifndef MUTANT_PUBLISH_BEFORE_WRITE
+        assert(slot[w & MASK] == EMPTY);                     /* never construct over a live item */
+        slot[w & MASK] = v;
+        if
+        :: k == 2 -> assert(slot[(w + 1) & MASK] == EMPTY); slot[(w + 1) & MASK] = v + 1
+        :: else -> skip
+        fi;
+        w = w + k;
+        write_seq = w;                                       /* release: one publish per batch */
 #else
-        w = w + 1;
-        write_seq = w;                            /* the bug the test must catch: publish first */
-        slot[(w - 1) & MASK] = v;
+        w = w + k;
+        write_seq = w;                                       /* the bug: publish before constructing */
+        slot[(w - k) & MASK] = v;
+        if
+        :: k == 2 -> slot[(w - 1) & MASK] = v + 1
+        :: else -> skip
+        fi;
 #endif
-        v = v + 1
+        v = v + k
      fi
   od
 }
 
 active proctype consumer() {
-  byte r = 0;
-  byte write_cache = 0;
+  byte r = START;
+  byte write_cache = START;
   byte expect = 1;
+  byte k;
   do
   :: expect > N -> break
   :: else ->
      if
-     :: r == write_cache ->
-        write_cache = write_seq;                  /* acquire: refresh_write_cache() */
+     :: DIFF(write_cache, r) == 0 -> write_cache = write_seq  /* acquire: refresh_write_cache() */
+     :: else -> skip
+     fi;
+     if
+     :: DIFF(write_cache, r) == 0 -> skip                    /* still empty: try_pop fails; retry */
+     :: DIFF(write_cache, r) > 0 ->
         if
-        :: r == write_cache -> skip               /* still empty: try_pop fails; retry */
-        :: else -> goto pop
-        fi
-     :: else ->
-pop:    assert(slot[r & MASK] == expect);         /* FIFO, no loss, no duplicate, no torn/dead read */
-        slot[r & MASK] = EMPTY;                   /* move out + destroy */
-        r = r + 1;
-        read_seq = r;                             /* release: hand the slot back */
-        expect = expect + 1;
-        received = received + 1
+        :: k = 1
+        :: DIFF(write_cache, r) >= 2 -> k = 2                /* pop_batch / peek+pop_n of two */
+        fi;
+        assert(slot[r & MASK] == expect);                    /* FIFO, no loss, no duplicate, no dead read */
+        slot[r & MASK] = EMPTY;
+        if
+        :: k == 2 -> assert(slot[(r + 1) & MASK] == expect + 1); slot[(r + 1) & MASK] = EMPTY
+        :: else -> skip
+        fi;
+        r = r + k;
+        read_seq = r;                                        /* release: hand the slots back */
+        expect = expect + k;
+        received = received + k
      fi
   od
 }

@@ -10,12 +10,14 @@
 
 namespace ringkit::detail {
 
-#ifndef NDEBUG
+// The layout is the same with and without NDEBUG (translation units may mix the two); only the check
+// itself is compiled out.
 class RoleCheck {
  public:
   class Scope {
    public:
-    Scope(RoleCheck& check, const char* role) : check_(check) {
+    Scope(RoleCheck& check, const char* role) noexcept : check_(check) {
+#ifndef NDEBUG
       // acq_rel: pairs with the release in ~Scope of the previous holder, so a legal hand-off is ordered.
       if (check_.inside_.exchange(true, std::memory_order_acq_rel)) {
         std::fprintf(stderr,
@@ -24,28 +26,25 @@ class RoleCheck {
                      role, role);
         std::abort();
       }
+#else
+      (void)role;
+#endif
     }
     ~Scope() {
+#ifndef NDEBUG
       // release: pairs with the acq_rel exchange of the next holder.
       check_.inside_.store(false, std::memory_order_release);
+#endif
     }
     Scope(const Scope&) = delete;
     Scope& operator=(const Scope&) = delete;
 
    private:
-    RoleCheck& check_;
+    [[maybe_unused]] RoleCheck& check_;
   };
 
  private:
   std::atomic<bool> inside_{false};
 };
-#else
-class RoleCheck {
- public:
-  struct Scope {
-    constexpr Scope(RoleCheck&, const char*) noexcept {}
-  };
-};
-#endif
 
 }  // namespace ringkit::detail

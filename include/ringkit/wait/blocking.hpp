@@ -6,17 +6,24 @@
 // half (membarrier) the parking thread pays (detail/fence.hpp).
 //
 // Lost-wake-up argument (W = waiter, N = notifier; `ready` reads the queue index N publishes):
-//   W1 waiters_ += 1          N1 publish the index (release store in the queue)
-//   W2 heavy StoreLoad        N2 light StoreLoad
-//   W3 e = epoch_             N3 if waiters_ != 0:
-//   W4 if ready(): done       N4     epoch_ += 1; futex_wake(epoch_)
-//   W5 futex_wait(epoch_, e)
+//   W0 e = epoch_                  N1 publish the index (release store in the queue)
+//   W1 parked_ = 1 (release)       N2 light StoreLoad
+//   W2 heavy StoreLoad             N3 if parked_ != 0 and exchange(parked_, 0) != 0 (acq_rel):
+//   W4 if ready(): done            N4     epoch_ += 1; futex_wake_all(epoch_)
+//   W5 futex_wait(epoch_, e), then back to W0
 // W2 and N2 together act as two seq_cst fences (membarrier makes N's CPU execute a full barrier at
-// some point during W2), so one is ordered before the other. If W2 comes first, N3 reads W1's increment
-// and N bumps the epoch; W either read the bumped epoch at W3 (then, by the acquire at W3 synchronizing
-// with the release at N4, W4 sees N1) or the futex sees epoch_ != e and returns at W5. If N2 comes
-// first, W4 sees N1 and W never parks. Either way no wake-up is lost. tests/model/blocking_wait.pml
-// checks this protocol exhaustively (with a mutant that reads the epoch too late, which it catches).
+// some point during W2), so one is ordered before the other. If N2 comes first, W4 sees N1 and W does
+// not park. If W2 comes first, N3 reads W1's flag, or a later re-arm, or 0 because another notifier
+// consumed it first; whichever notifier consumed it read W1 or later, so by the release at W1 and the
+// acquire at N3 its bump at N4 happens after W0: the epoch moves past e and the futex at W5 returns
+// or is woken. Either way no wake-up is lost. Reading e before arming (W0 before W1) matters when
+// waiters compete (MPMC): a waiter whose flag was consumed by a wake meant for an item another
+// consumer then took still holds the old e, so its futex_wait returns and it re-arms.
+// The flag is consumed by the notifier that wakes (N3's exchange), so a burst of pushes while a woken
+// thread is still being scheduled makes one wake syscall, not one per push. A waiter that returns at
+// W4 leaves its flag set (clearing it could erase another waiter's); that costs at most one spare wake.
+// tests/model/blocking_wait.pml checks this protocol exhaustively with two competing consumers, and
+// must catch its mutants (the epoch read after arming; the StoreLoad barrier missing).
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -42,26 +49,19 @@ class Blocking {
   bool wait_until(Ready&& ready, std::chrono::steady_clock::time_point deadline) {
     if (spin(ready, deadline)) return true;
     for (;;) {
-      // seq_cst RMW + W2: see the argument above (pairs with N2 in notify()).
-      waiters_.fetch_add(1, std::memory_order_seq_cst);
-      detail::heavy_store_load_fence();
-      // acquire: pairs with the release bump in notify(); seeing it implies seeing what N published.
-      const std::uint32_t epoch = epoch_.load(std::memory_order_acquire);
-      if (ready()) {
-        // relaxed: the count only gates syscalls; a late decrement costs at most one spare wake.
-        waiters_.fetch_sub(1, std::memory_order_relaxed);
-        return true;
-      }
       const auto now = std::chrono::steady_clock::now();
-      if (now >= deadline) {
-        waiters_.fetch_sub(1, std::memory_order_relaxed);
-        return false;
-      }
+      if (now >= deadline) return ready();  // before W1: an expired wait never pays for membarrier
+      // W0, acquire: pairs with the release bump in notify() (a moved epoch carries what N published).
+      const std::uint32_t epoch = epoch_.load(std::memory_order_acquire);
+      // W1, release: pairs with the acq_rel exchange in notify(); the notifier that consumes this flag
+      // bumps the epoch after our W0, so our futex_wait cannot sleep through that bump.
+      parked_.store(1, std::memory_order_release);
+      detail::heavy_store_load_fence();  // W2: pairs with N2 in notify()
+      if (ready()) return true;          // W4
       const auto left = deadline == std::chrono::steady_clock::time_point::max()
                             ? std::chrono::nanoseconds::max()
                             : std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - now);
-      detail::futex_wait(epoch_, epoch, left);
-      waiters_.fetch_sub(1, std::memory_order_relaxed);  // relaxed: as above
+      detail::futex_wait(epoch_, epoch, left);  // W5: returns at once if the epoch already moved
       if (ready()) return true;
     }
   }
@@ -69,9 +69,11 @@ class Blocking {
   // Call after publishing a change some waiter may be waiting for.
   void notify() noexcept {
     detail::light_store_load_fence();  // N2: pairs with W2 in wait_until()
-    // relaxed: ordered after N1 by the fence above.
-    if (waiters_.load(std::memory_order_relaxed) != 0) {
-      // release: pairs with the acquire load at W3, carrying N1 with it.
+    // relaxed load: ordered after N1 by N2, and only a filter for the exchange. acq_rel exchange: one
+    // notifier consumes the flag; the acquire pairs with the release at W1 (the bump follows the W0 of
+    // every waiter whose flag it consumed).
+    if (parked_.load(std::memory_order_relaxed) != 0 && parked_.exchange(0, std::memory_order_acq_rel) != 0) {
+      // release: pairs with the acquire load at W0, carrying N1 with it.
       epoch_.fetch_add(1, std::memory_order_release);
       detail::futex_wake_all(epoch_);
     }
@@ -79,15 +81,12 @@ class Blocking {
 
   void notify_all() noexcept { notify(); }
 
-  // Racy observer, for tests and stats: threads parked or about to park right now.
-  [[nodiscard]] std::uint32_t waiters_approx() const noexcept {
-    return waiters_.load(std::memory_order_relaxed);  // relaxed: a snapshot, orders nothing
-  }
-
- private:
+  private:
   template <class Ready>
   static bool spin(Ready& ready, std::chrono::steady_clock::time_point deadline) {
-    const auto spin_end = std::min(deadline, std::chrono::steady_clock::now() + kSpinFor);
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return ready();
+    const auto spin_end = std::min(deadline, now + kSpinFor);
     for (unsigned i = 1;; ++i) {
       if (ready()) return true;
       if ((i & 63u) == 0 && std::chrono::steady_clock::now() >= spin_end) return false;
@@ -95,8 +94,8 @@ class Blocking {
     }
   }
 
-  std::atomic<std::uint32_t> waiters_{0};
-  std::atomic<std::uint32_t> epoch_{0};
+  std::atomic<std::uint32_t> parked_{0};  // 1: some thread may be parked or about to park
+  std::atomic<std::uint32_t> epoch_{0};   // the futex word: bumped by each waking notify()
 };
 
 }  // namespace ringkit
