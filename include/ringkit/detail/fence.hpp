@@ -1,9 +1,10 @@
 #pragma once
 // The StoreLoad barriers ringkit uses, in one place.
 //
-// ThreadSanitizer does not model stand-alone fences (nor membarrier); every use of these orders atomics
-// against atomics only (a "did anyone park?" check against a published index), never plain data:
-// element hand-off is always an acquire/release pair on an index, which TSan does see.
+// ThreadSanitizer does not model stand-alone fences (nor membarrier; the tsan preset passes -Wno-tsan
+// to silence GCC's note saying so). Every use here orders atomics against atomics only (a "did anyone
+// park?" check against a published index), never plain data: element hand-off is always an
+// acquire/release pair on an index, which TSan does see.
 //
 // An asymmetric pair (the trick folly's asymmetricLightBarrier/HeavyBarrier and userspace RCU use):
 // the frequent side (notify on every push/pop) pays only a compiler barrier, and the rare side (a thread
