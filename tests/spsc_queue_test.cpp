@@ -511,7 +511,7 @@ TYPED_TEST(SpscBlocking, close_wakes_a_blocked_consumer_and_a_blocked_producer) 
 }
 
 TYPED_TEST(SpscBlocking, blocking_transfer_delivers_everything_in_order) {
-  const std::uint64_t n = ringkit::test::scaled(200'000);
+  const std::uint64_t n = ringkit::test::scaled(100'000);
   SpscQueue<std::uint64_t, TypeParam> q(2);
   std::thread producer([&] {
     for (std::uint64_t i = 0; i < n; ++i) ASSERT_EQ(q.push(i), PushResult::Pushed);
