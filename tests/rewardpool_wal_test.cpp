@@ -35,7 +35,7 @@ struct TempDir {
 Catalog small_catalog() { return Catalog{{{"gold", 15, 1.0}, {"silver", 10, 2.0}, {"bronze", 20, 4.0}}}; }
 
 Record draw_rec(std::uint64_t lsn, std::uint32_t item) {
-  Record r;
+  Record r{};
   r.type = RecordType::Draw;
   r.lsn = lsn;
   r.item = item;
@@ -43,7 +43,7 @@ Record draw_rec(std::uint64_t lsn, std::uint32_t item) {
 }
 
 Record update_rec(std::uint64_t lsn, std::uint32_t item, std::int64_t q, double w) {
-  Record r;
+  Record r{};
   r.type = RecordType::Update;
   r.lsn = lsn;
   r.item = item;
@@ -122,7 +122,7 @@ TEST(WalReaderTest, ExactRecordsReturned) {
   for (std::uint64_t i = 1; i <= 100; ++i) {
     if (i % 3 == 0) in.push_back(update_rec(i, static_cast<std::uint32_t>(i), static_cast<std::int64_t>(i) * 1000, 0.5 * static_cast<double>(i)));
     else if (i % 10 == 1) {
-      Record m;
+      Record m{};
       m.type = RecordType::SnapshotMarker;
       m.lsn = i;
       m.snapshot_lsn = i - 1;

@@ -569,19 +569,22 @@ bool WalWriter::snapshot(const Snapshot& s) {
   if (s.lsn + 1 != next_lsn_) {
     return fail("snapshot at lsn " + std::to_string(s.lsn) + " but the log is at " + std::to_string(next_lsn_ - 1), 0);
   }
-  if (options_.backend == Backend::Null) return true;
-  try {
-    write_snapshot_file(*io_, options_.dir, s);
-  } catch (const WalError& e) {
-    return fail(e.what(), 0);
+  const bool files = options_.backend != Backend::Null;
+  if (files) {
+    try {
+      write_snapshot_file(*io_, options_.dir, s);
+    } catch (const WalError& e) {
+      return fail(e.what(), 0);
+    }
+    if (!close_segment() || !open_segment(seq_ + 1)) return false;
   }
   ++stats_.snapshots;
-  if (!close_segment() || !open_segment(seq_ + 1)) return false;
-  Record marker;
+  Record marker{};
   marker.type = RecordType::SnapshotMarker;
   marker.lsn = next_lsn_;
   marker.snapshot_lsn = s.lsn;
   if (!append(marker) || !commit(true)) return false;
+  if (!files) return true;
   // Everything up to s.lsn is in the snapshot: older segments and snapshots can go.
   try {
     const DirListing l = list_dir(options_.dir);

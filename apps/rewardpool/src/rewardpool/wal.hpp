@@ -102,7 +102,7 @@ bool has_data(const std::string& dir);
 // ---- reading ---------------------------------------------------------------------------------------
 struct ReadResult {
   enum class Kind : std::uint8_t { Record, End, Damaged } kind = Kind::End;
-  Record record;
+  Record record{};
   std::uint64_t offset = 0;  // where the record (or the damage) starts
   std::string reason;        // Damaged: what is wrong
   bool at_tail = false;      // Damaged: nothing but zeros (or the end of the file) follows the damage

@@ -57,14 +57,15 @@ inline constexpr std::uint32_t kMaxPayload = 1024;  // larger length fields are 
 enum class RecordType : std::uint8_t { Zero = 0, Draw = 1, Update = 2, SnapshotMarker = 3 };
 std::string_view to_string(RecordType t) noexcept;
 
-// A decoded record. Trivially copyable, so it can live in a pre-allocated ring slot.
+// A decoded record. Trivial (no default member initializers), so it can live in a pre-allocated ring
+// slot that try_claim() hands out: value-initialize it (`Record r{};`) when you make one.
 struct Record {
-  RecordType type = RecordType::Draw;
-  std::uint32_t item = 0;          // Draw, Update
-  std::uint64_t lsn = 0;
-  std::int64_t quantity = 0;       // Update
-  double weight = 0;               // Update
-  std::uint64_t snapshot_lsn = 0;  // SnapshotMarker
+  RecordType type;
+  std::uint32_t item;           // Draw, Update
+  std::uint64_t lsn;
+  std::int64_t quantity;        // Update
+  double weight;                // Update
+  std::uint64_t snapshot_lsn;   // SnapshotMarker
   friend bool operator==(const Record&, const Record&) = default;
 };
 
