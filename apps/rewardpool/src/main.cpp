@@ -10,7 +10,12 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.hpp"
+// counting_allocator.hpp frees with std::free what its operator new got from malloc/aligned_alloc, which
+// GCC -O1 cannot see and reports as -Wmismatched-new-delete (a false positive here).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 #include "counting_allocator.hpp"  // the counting global allocator: allocations/draw in run and bench
+#pragma GCC diagnostic pop
 #include "rewardpool/service.hpp"
 #include "workload.hpp"
 

@@ -109,6 +109,8 @@ class Actor final : public Service {
     mailbox_.close();
     actor_.join();
     flusher_.join();
+    final_stats_.actor_batches = actor_batches_;  // both joined: their writes are visible
+    final_stats_.lsn = last_lsn_;
     joined_ = true;
   }
 
@@ -228,9 +230,6 @@ class Actor final : public Service {
     final_stats_.wal = writer_.stats();
     final_stats_.wal_error = writer_.error();
     final_stats_.flushes = flushes;
-    // The actor finished before the log closed: its totals are visible here (log close/next_batch).
-    final_stats_.actor_batches = actor_batches_;
-    final_stats_.lsn = last_lsn_;
   }
 
   ServiceOptions options_;
