@@ -111,7 +111,7 @@ TEST(RewardpoolCrashTest, SigkillAtRandomMomentsLosesNoAcknowledgedDraw) {
     Child c = spawn({"run", "--catalog", catalog_path, "--data-dir", data, "--clients", std::to_string(kClients),
                      "--draws", "1000000000", "--mailbox", combo[0], "--wal-buffer", combo[1], "--wal", backend,
                      "--sync", "always", "--segment-bytes", "8192", "--snapshot-every", "150", "--quiet", "--seed",
-                     std::to_string(round)},
+                     std::to_string(round), "--ring-wait", round % 3 == 2 ? "park" : "blocking"},
                     true, (tmp.path / "out.txt").string());
     // Kill at a random moment once acks flow.
     const auto kill_after = std::chrono::milliseconds(std::uniform_int_distribution<int>(30, 300)(rng));

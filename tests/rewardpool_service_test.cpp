@@ -40,19 +40,23 @@ struct Combo {
   MailboxKind mailbox;
   BufferKind buffer;
   wal::Backend backend;
+  RingWait wait = RingWait::Blocking;
 };
 
 std::string combo_name(const ::testing::TestParamInfo<Combo>& p) {
   return std::string(to_string(p.param.mailbox)) + "_" + std::string(to_string(p.param.buffer)) + "_" +
-         std::string(wal::to_string(p.param.backend));
+         std::string(wal::to_string(p.param.backend)) + (p.param.wait == RingWait::Park ? "_park" : "");
 }
 
 Catalog catalog(std::int64_t per_item) {
   return Catalog{{{"gold", per_item, 1.0}, {"silver", per_item, 3.0}, {"bronze", per_item, 6.0}, {"gem", 1, 0.01}}};
 }
 
+RingWait g_wait = RingWait::Blocking;  // set per test from the Combo
+
 ServiceOptions options(const std::string& dir, wal::Backend backend, wal::SyncPolicy sync = {wal::SyncPolicy::Kind::None, {}}) {
   ServiceOptions o;
+  o.ring_wait = g_wait;
   o.wal.dir = dir;
   o.wal.backend = backend;
   o.wal.sync = sync;
@@ -62,7 +66,11 @@ ServiceOptions options(const std::string& dir, wal::Backend backend, wal::SyncPo
   return o;
 }
 
-class ServiceTest : public ::testing::TestWithParam<Combo> {};
+class ServiceTest : public ::testing::TestWithParam<Combo> {
+ protected:
+  void SetUp() override { g_wait = GetParam().wait; }
+  void TearDown() override { g_wait = RingWait::Blocking; }
+};
 
 }  // namespace
 
@@ -172,7 +180,9 @@ INSTANTIATE_TEST_SUITE_P(
                       Combo{MailboxKind::Ring, BufferKind::Ring, wal::Backend::File},
                       Combo{MailboxKind::Ring, BufferKind::Ring, wal::Backend::Mmap},
                       Combo{MailboxKind::Channel, BufferKind::Vector, wal::Backend::Null},
-                      Combo{MailboxKind::Ring, BufferKind::Ring, wal::Backend::Null}),
+                      Combo{MailboxKind::Ring, BufferKind::Ring, wal::Backend::Null},
+                      Combo{MailboxKind::Ring, BufferKind::Ring, wal::Backend::File, RingWait::Park},
+                      Combo{MailboxKind::Ring, BufferKind::Vector, wal::Backend::Mmap, RingWait::Park}),
     combo_name);
 
 // ---- fault injection: a failing write/fsync reaches the waiting clients ----------------------------

@@ -22,6 +22,7 @@ namespace {
 namespace fs = std::filesystem;
 
 struct Config {
+  RingWait wait;
   MailboxKind mailbox;
   BufferKind buffer;
   wal::Backend backend;
@@ -31,7 +32,7 @@ struct Config {
 
 struct Sample {
   double draws_per_s = 0, ns_per_draw = 0, p50_us = 0, p99_us = 0, allocs_per_draw = 0, bytes_per_draw = 0,
-         wal_bytes_per_draw = 0, wal_file_bytes = 0, fsyncs_per_s = 0, draws_per_fsync = 0;
+         wal_bytes_per_draw = 0, wal_file_bytes = 0, fsyncs_per_s = 0, draws_per_fsync = 0, cpu_us_per_draw = 0, switches_per_draw = 0;
 };
 
 struct Stat {
@@ -70,6 +71,7 @@ Sample run_one(const Config& c, std::uint64_t draws, const std::string& scratch)
   o.snapshot_every = 0;
   o.reply_slots = std::max(1024u, c.clients);
   o.seed = 7;
+  o.ring_wait = c.wait;
   ServiceState state;
   std::string dir;
   if (c.backend != wal::Backend::Null) {
@@ -100,6 +102,8 @@ Sample run_one(const Config& c, std::uint64_t draws, const std::string& scratch)
   s.allocs_per_draw = static_cast<double>(r.allocations) / ok;
   s.bytes_per_draw = static_cast<double>(r.allocated_bytes) / ok;
   s.wal_bytes_per_draw = static_cast<double>(st.wal.bytes) / ok;
+  s.cpu_us_per_draw = r.cpu_seconds * 1e6 / ok;
+  s.switches_per_draw = static_cast<double>(r.context_switches) / ok;
   const double syncs = static_cast<double>(st.wal.syncs);
   s.fsyncs_per_s = syncs / r.seconds;
   s.draws_per_fsync = syncs > 0 ? ok / syncs : 0;
@@ -131,8 +135,11 @@ std::string machine_line() {
 int cmd_bench(const Args& a) {
   const bool quick = a.has("quick");
   const auto repeats = static_cast<int>(a.get_u64("repeats", quick ? 3 : 5, 1, 100));
-  const std::uint64_t draws = a.get_u64("draws", quick ? 6'000 : 40'000, 100, 100'000'000);
+  const std::uint64_t draws = a.get_u64("draws", quick ? 8'000 : 40'000, 100, 100'000'000);
   const std::string scratch = a.get("data-dir").value_or("/tmp");
+  const std::string wait_name = a.get("ring-wait").value_or("blocking");
+  if (wait_name != "blocking" && wait_name != "park") throw UsageError("--ring-wait must be blocking or park");
+  const RingWait ring_wait = wait_name == "park" ? RingWait::Park : RingWait::Blocking;
   const wal::SyncPolicy none{wal::SyncPolicy::Kind::None, {}};
   const wal::SyncPolicy always{wal::SyncPolicy::Kind::Always, {}};
   const std::pair<MailboxKind, BufferKind> combos[] = {{MailboxKind::Channel, BufferKind::Vector},
@@ -149,12 +156,12 @@ int cmd_bench(const Args& a) {
     for (unsigned c : {1u, 2u, 4u}) groups.push_back({b, none, c});
   groups.push_back({wal::Backend::File, always, 64});
 
-  std::printf("# rewardpool bench%s: %d repeats, %llu draws per run\n# machine: %s\n# mailbox ring = %s\n\n",
-              quick ? " --quick" : "", repeats, static_cast<unsigned long long>(draws), machine_line().c_str(),
-              RingMailbox::kImplementation);
+  std::printf("# rewardpool bench%s --ring-wait %s: %d repeats, %llu draws per run\n# machine: %s\n# mailbox ring = %s\n\n",
+              quick ? " --quick" : "", wait_name.c_str(), repeats, static_cast<unsigned long long>(draws), machine_line().c_str(),
+              RingMailbox<>::kImplementation);
   std::printf("| wal | sync | clients | mailbox+buffer | draws/s median (min-max) | x baseline | ns/draw | p50 us | p99 us "
-              "| allocs/draw | bytes/draw | wal B/draw | wal file B | fsyncs/s | draws/fsync |\n");
-  std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+              "| cpu us/draw | ctx sw/draw | allocs/draw | bytes/draw | wal B/draw | wal file B | fsyncs/s | draws/fsync |\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   nlohmann::json out = nlohmann::json::array();
   for (const Group& g : groups) {
     double baseline = 0;
@@ -162,7 +169,7 @@ int cmd_bench(const Args& a) {
     std::vector<std::vector<Sample>> samples(4);
     for (int rep = 0; rep < repeats; ++rep) {
       for (std::size_t k = 0; k < 4; ++k) {
-        samples[k].push_back(run_one(Config{combos[k].first, combos[k].second, g.backend, g.sync, g.clients}, draws, scratch));
+        samples[k].push_back(run_one(Config{ring_wait, combos[k].first, combos[k].second, g.backend, g.sync, g.clients}, draws, scratch));
       }
     }
     for (std::size_t k = 0; k < 4; ++k) {
@@ -174,10 +181,11 @@ int cmd_bench(const Args& a) {
       const Stat dps = pick(&Sample::draws_per_s);
       if (k == 0) baseline = dps.median;
       const std::string name = std::string(to_string(combos[k].first)) + "+" + std::string(to_string(combos[k].second));
-      std::printf("| %s | %s | %u | %s | %.0f (%.0f-%.0f) | %.2f | %.0f | %.1f | %.1f | %.3f | %.1f | %.1f | %.0f | %.0f | %.1f |\n",
+      std::printf("| %s | %s | %u | %s | %.0f (%.0f-%.0f) | %.2f | %.0f | %.1f | %.1f | %.1f | %.2f | %.3f | %.1f | %.1f | %.0f | %.0f | %.1f |\n",
                   std::string(wal::to_string(g.backend)).c_str(), wal::to_string(g.sync).c_str(), g.clients, name.c_str(),
                   dps.median, dps.min, dps.max, dps.median / baseline, pick(&Sample::ns_per_draw).median,
-                  pick(&Sample::p50_us).median, pick(&Sample::p99_us).median, pick(&Sample::allocs_per_draw).median,
+                  pick(&Sample::p50_us).median, pick(&Sample::p99_us).median, pick(&Sample::cpu_us_per_draw).median,
+                  pick(&Sample::switches_per_draw).median, pick(&Sample::allocs_per_draw).median,
                   pick(&Sample::bytes_per_draw).median, pick(&Sample::wal_bytes_per_draw).median,
                   pick(&Sample::wal_file_bytes).median, pick(&Sample::fsyncs_per_s).median,
                   pick(&Sample::draws_per_fsync).median);
@@ -186,6 +194,8 @@ int cmd_bench(const Args& a) {
                      {"combo", name}, {"draws_per_s", {{"median", dps.median}, {"min", dps.min}, {"max", dps.max}}},
                      {"ratio_to_baseline", dps.median / baseline}, {"ns_per_draw", pick(&Sample::ns_per_draw).median},
                      {"p50_us", pick(&Sample::p50_us).median}, {"p99_us", pick(&Sample::p99_us).median},
+                     {"cpu_us_per_draw", pick(&Sample::cpu_us_per_draw).median},
+                     {"context_switches_per_draw", pick(&Sample::switches_per_draw).median},
                      {"allocs_per_draw", pick(&Sample::allocs_per_draw).median},
                      {"bytes_per_draw", pick(&Sample::bytes_per_draw).median},
                      {"wal_bytes_per_draw", pick(&Sample::wal_bytes_per_draw).median},
@@ -196,7 +206,7 @@ int cmd_bench(const Args& a) {
   }
   if (const auto path = a.get("json")) {
     std::ofstream f(*path);
-    f << nlohmann::json{{"machine", machine_line()}, {"repeats", repeats}, {"draws", draws}, {"results", out}}.dump(2) << "\n";
+    f << nlohmann::json{{"machine", machine_line()}, {"ring_wait", wait_name}, {"repeats", repeats}, {"draws", draws}, {"results", out}}.dump(2) << "\n";
     if (!f) throw std::runtime_error("cannot write " + *path);
   }
   return 0;

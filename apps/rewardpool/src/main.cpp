@@ -34,6 +34,7 @@ rewardpool run --catalog FILE --data-dir DIR [--clients N] [--draws N | --durati
                [--mailbox ring|channel] [--wal-buffer ring|vector] [--wal file|mmap|none]
                [--sync always|interval:MS|none] [--selector fenwick|prefix-sum]
                [--segment-bytes N] [--snapshot-every N] [--seed N] [--repair] [--ack-fd FD] [--quiet]
+               [--ring-wait blocking|park]
   --catalog is used only when DIR holds no log yet (first run); later runs recover DIR.
   --wal none keeps nothing (no --data-dir needed). --repair truncates the log at a corruption
   instead of refusing to start. --ack-fd writes (lsn u64, item u32) per acknowledged draw to FD.
@@ -42,8 +43,9 @@ rewardpool run --catalog FILE --data-dir DIR [--clients N] [--draws N | --durati
 rewardpool inspect --data-dir DIR [--json]
   JSON: {"lsn": N, "draws": N, "items": [{"id": ..., "remaining": N, "weight": W}], ...}
 
-rewardpool bench [--quick] [--repeats N] [--draws N] [--data-dir DIR] [--json FILE]
-  --quick finishes in under a minute. DIR (default /tmp) holds the scratch logs.
+rewardpool bench [--quick] [--repeats N] [--draws N] [--data-dir DIR] [--json FILE] [--ring-wait blocking|park]
+  --quick finishes in under a minute. DIR (default /tmp) holds the scratch logs. --ring-wait: how the
+  ring mailbox and ring log buffer wait (ringkit::Blocking spins ~20 us before parking; park does not).
 )";
 
 }  // namespace
@@ -117,6 +119,8 @@ int cmd_run(const Args& a) {
   if (!backend) throw UsageError("--wal must be file, mmap or none, got " + *a.get("wal"));
   if (!sync) throw UsageError("--sync must be always, interval:MS (MS > 0) or none, got " + *a.get("sync"));
   if (!selector) throw UsageError("--selector must be fenwick or prefix-sum");
+  const auto ring_wait = a.get("ring-wait").value_or("blocking");
+  if (ring_wait != "blocking" && ring_wait != "park") throw UsageError("--ring-wait must be blocking or park, got " + ring_wait);
   if (a.has("draws") && a.has("duration")) throw UsageError("give --draws or --duration, not both");
   const auto dir = a.get("data-dir");
   if (*backend != wal::Backend::Null && !dir) throw UsageError("run needs --data-dir (or --wal none)");
@@ -128,6 +132,7 @@ int cmd_run(const Args& a) {
   o.wal.dir = dir.value_or("");
   o.wal.segment_bytes = a.get_u64("segment-bytes", 64ull << 20, 4096, 1ull << 40);
   o.selector = *selector;
+  o.ring_wait = ring_wait == "park" ? RingWait::Park : RingWait::Blocking;
   o.seed = a.get_u64("seed", static_cast<std::uint64_t>(::getpid()), 0, UINT64_MAX);
   o.snapshot_every = a.get_u64("snapshot-every", 1'000'000, 0, UINT64_MAX);
   WorkloadOptions w;
@@ -247,11 +252,11 @@ int main(int argc, char** argv) {
     if (cmd == "run") {
       return cmd_run(parse_args(argc, argv, 2,
                                 {"catalog", "data-dir", "clients", "draws", "duration", "mailbox", "wal-buffer", "wal",
-                                 "sync", "selector", "segment-bytes", "snapshot-every", "seed", "ack-fd"},
+                                 "sync", "selector", "segment-bytes", "snapshot-every", "seed", "ack-fd", "ring-wait"},
                                 {"repair", "quiet"}));
     }
     if (cmd == "inspect") return cmd_inspect(parse_args(argc, argv, 2, {"data-dir"}, {"json"}));
-    if (cmd == "bench") return cmd_bench(parse_args(argc, argv, 2, {"repeats", "draws", "data-dir", "json"}, {"quick"}));
+    if (cmd == "bench") return cmd_bench(parse_args(argc, argv, 2, {"repeats", "draws", "data-dir", "json", "ring-wait"}, {"quick"}));
     throw UsageError("unknown command \"" + cmd + "\"");
   } catch (const UsageError& e) {
     std::fprintf(stderr, "rewardpool: %s\n\n%s", e.what(), kHelp);

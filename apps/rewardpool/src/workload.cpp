@@ -1,5 +1,6 @@
 #include "workload.hpp"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,7 +15,18 @@ namespace rewardpool::cli {
 
 namespace {
 AllocProbe g_probe = nullptr;
+
+struct Usage {
+  double cpu = 0;
+  long switches = 0;
+};
+Usage usage_now() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return {secs(u.ru_utime) + secs(u.ru_stime), u.ru_nvcsw + u.ru_nivcsw};
 }
+}  // namespace
 
 void set_alloc_probe(AllocProbe probe) { g_probe = probe; }
 
@@ -37,6 +49,9 @@ WorkloadResult run_workload(Service& svc, const WorkloadOptions& o) {
   std::atomic<unsigned> ready{0};
   std::vector<std::thread> threads;
   threads.reserve(clients);
+  // Each client stamps when it finished, so the measured time does not depend on when the polling
+  // main thread notices.
+  std::vector<std::chrono::steady_clock::time_point> finished(clients);
   for (unsigned t = 0; t < clients; ++t) {
     threads.emplace_back([&, t] {
       auto client = svc.client();
@@ -68,17 +83,19 @@ WorkloadResult run_workload(Service& svc, const WorkloadOptions& o) {
           if (r.status == Status::Closed || r.status == Status::WalError) stop.store(true, std::memory_order_relaxed);
         }
       }
+      finished[t] = std::chrono::steady_clock::now();
     });
   }
   while (ready.load() < clients) std::this_thread::yield();
   if (g_probe) g_probe(a0, b0);
+  const Usage u0 = usage_now();
   const auto start = std::chrono::steady_clock::now();
   go.store(true);
   // The main thread: duration limit and progress line.
   auto last_print = start;
   std::uint64_t last_ok = 0;
   for (;;) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::this_thread::sleep_for(std::chrono::milliseconds(o.progress || o.duration.count() > 0 ? 20 : 50));
     const auto now = std::chrono::steady_clock::now();
     const bool done = issued.load(std::memory_order_relaxed) >= limit || stop.load(std::memory_order_relaxed);  // relaxed: polling
     if (o.duration.count() > 0 && now - start >= o.duration) stop.store(true, std::memory_order_relaxed);
@@ -93,8 +110,9 @@ WorkloadResult run_workload(Service& svc, const WorkloadOptions& o) {
     if (done || stop.load(std::memory_order_relaxed)) break;  // relaxed: polling
   }
   for (auto& th : threads) th.join();
-  const auto end = std::chrono::steady_clock::now();
+  const auto end = *std::max_element(finished.begin(), finished.end());
   if (g_probe) g_probe(a1, b1);
+  const Usage u1 = usage_now();
   if (o.progress) std::fprintf(stderr, "\n");
   WorkloadResult r;
   r.ok = ok.load();
@@ -103,6 +121,8 @@ WorkloadResult run_workload(Service& svc, const WorkloadOptions& o) {
   r.seconds = std::chrono::duration<double>(end - start).count();
   r.allocations = a1 - a0;
   r.allocated_bytes = b1 - b0;
+  r.cpu_seconds = u1.cpu - u0.cpu;
+  r.context_switches = u1.switches - u0.switches;
   std::size_t total = 0;
   for (auto& v : lat) total += v.size();
   r.latency_ns.reserve(total);

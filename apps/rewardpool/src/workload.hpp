@@ -22,6 +22,8 @@ struct WorkloadResult {
   std::vector<std::uint32_t> latency_ns;  // one per request, all clients (sorted)
   long allocations = 0;                   // during the timed region, all threads
   long allocated_bytes = 0;
+  double cpu_seconds = 0;                 // user + system CPU of the whole process during the run
+  long context_switches = 0;              // voluntary + involuntary, whole process
   [[nodiscard]] double percentile_ns(double p) const;
 };
 

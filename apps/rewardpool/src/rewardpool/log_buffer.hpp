@@ -7,7 +7,7 @@
 //   RingLogBuffer    a ringkit::SpscQueue of pre-allocated entries: the actor claims slots, writes the
 //                    records in place and publishes them (try_claim/commit); the flusher reads them in
 //                    place (peek) and frees them after the batch is durable (pop_n). Bounded: a full
-//                    ring makes the actor wait (Blocking strategy) - back-pressure from the disk.
+//                    ring makes the actor wait (by the ring's wait strategy) - back-pressure from the disk.
 //
 // A batch is handed to the flusher as up to three contiguous spans (the ring may wrap).
 #include <array>
@@ -19,6 +19,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "rewardpool/park_wait.hpp"
 #include "rewardpool/wal_format.hpp"
 #include "ringkit/spsc_queue.hpp"
 
@@ -106,6 +107,7 @@ class VectorLogBuffer {
   std::vector<WalEntry> taken_;    // flusher only
 };
 
+template <ringkit::WaitStrategy W = ringkit::Blocking>
 class RingLogBuffer {
  public:
   explicit RingLogBuffer(std::size_t capacity) : q_(capacity, ringkit::Overflow::Block) {}
@@ -150,11 +152,11 @@ class RingLogBuffer {
   void close() { q_.close(); }
 
  private:
-  ringkit::SpscQueue<WalEntry, ringkit::Blocking> q_;
+  ringkit::SpscQueue<WalEntry, W> q_;
   WalEntry first_{};  // value-initialized
   std::size_t peeked_ = 0;
 };
 
-static_assert(LogBuffer<VectorLogBuffer> && LogBuffer<RingLogBuffer>);
+static_assert(LogBuffer<VectorLogBuffer> && LogBuffer<RingLogBuffer<>> && LogBuffer<RingLogBuffer<ParkWait>>);
 
 }  // namespace rewardpool

@@ -3,8 +3,8 @@
 //
 //   ChannelMailbox  std::mutex + two std::condition_variable over a bounded circular buffer: the
 //                   baseline (Go's buffered channel is this design).
-//   RingMailbox     a ringkit ring with the Blocking wait strategy (spin ~20 µs, then futex), so an idle
-//                   actor costs no CPU.
+//   RingMailbox<W>  a ringkit ring with wait strategy W: ringkit::Blocking (spin ~20 µs, then futex) or
+//                   ParkWait (futex at once); either way an idle actor costs no CPU.
 //
 // Both are bounded (push blocks when full) and both deliver every request pushed before close() (pop
 // drains, then returns 0). Requests are trivially copyable: nothing is allocated per request.
@@ -16,6 +16,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "rewardpool/park_wait.hpp"
 #include "rewardpool/pool.hpp"
 #include "ringkit/spsc_queue.hpp"
 #if __has_include("ringkit/mpsc_queue.hpp")
@@ -105,9 +106,10 @@ class ChannelMailbox {
 
 #if REWARDPOOL_HAVE_MPSC
 // ringkit's MPSC queue: producers claim slots with one atomic RMW each, no lock.
+template <ringkit::WaitStrategy W = ringkit::Blocking>
 class RingMailbox {
  public:
-  static constexpr const char* kImplementation = "ringkit::MpscQueue<Request, Blocking>";
+  static constexpr const char* kImplementation = "ringkit::MpscQueue<Request, W>";
   explicit RingMailbox(std::size_t capacity) : q_(capacity, ringkit::Overflow::Block) {}
   bool push(const Request& r) {
     Request copy = r;
@@ -120,14 +122,15 @@ class RingMailbox {
   void close() { q_.close(); }
 
  private:
-  ringkit::MpscQueue<Request, ringkit::Blocking> q_;
+  ringkit::MpscQueue<Request, W> q_;
 };
 #else
 // Stand-in until ringkit::MpscQueue lands: the SPSC ring with its producer side serialized by a mutex.
 // The consumer (actor) side is the same lock-free ring; producers pay one uncontended-or-not lock.
+template <ringkit::WaitStrategy W = ringkit::Blocking>
 class RingMailbox {
  public:
-  static constexpr const char* kImplementation = "ringkit::SpscQueue<Request, Blocking> + producer mutex";
+  static constexpr const char* kImplementation = "ringkit::SpscQueue<Request, W> + producer mutex";
   explicit RingMailbox(std::size_t capacity) : q_(capacity, ringkit::Overflow::Block) {}
   bool push(const Request& r) {
     std::lock_guard lock(producers_);
@@ -141,10 +144,10 @@ class RingMailbox {
 
  private:
   std::mutex producers_;
-  ringkit::SpscQueue<Request, ringkit::Blocking> q_;
+  ringkit::SpscQueue<Request, W> q_;
 };
 #endif
 
-static_assert(Mailbox<ChannelMailbox> && Mailbox<RingMailbox>);
+static_assert(Mailbox<ChannelMailbox> && Mailbox<RingMailbox<>> && Mailbox<RingMailbox<ParkWait>>);
 
 }  // namespace rewardpool

@@ -94,8 +94,10 @@ class Actor final : public Service {
         writer_(options_.wal, state.next_segment_seq, state.lsn + 1),
         next_lsn_(state.lsn + 1),
         draws_(state.draws) {
+    const bool park = options_.ring_wait == RingWait::Park &&
+                      !(std::is_same_v<M, ChannelMailbox> && std::is_same_v<B, VectorLogBuffer>);
     name_ = std::string(std::is_same_v<M, ChannelMailbox> ? "channel" : "ring") + "+" +
-            (std::is_same_v<B, VectorLogBuffer> ? "vector" : "ring");
+            (std::is_same_v<B, VectorLogBuffer> ? "vector" : "ring") + (park ? " (park)" : "");
     flusher_ = std::thread([this] { flush_loop(); });
     actor_ = std::thread([this] { actor_loop(); });
   }
@@ -255,18 +257,26 @@ class Actor final : public Service {
 
 }  // namespace
 
-std::unique_ptr<Service> make_service(MailboxKind mailbox, BufferKind buffer, ServiceState state,
-                                      ServiceOptions options) {
+namespace {
+template <ringkit::WaitStrategy W>
+std::unique_ptr<Service> make_with(MailboxKind mailbox, BufferKind buffer, ServiceState&& state, ServiceOptions&& options) {
   if (mailbox == MailboxKind::Channel && buffer == BufferKind::Vector) {
     return std::make_unique<Actor<ChannelMailbox, VectorLogBuffer>>(std::move(state), std::move(options));
   }
   if (mailbox == MailboxKind::Ring && buffer == BufferKind::Vector) {
-    return std::make_unique<Actor<RingMailbox, VectorLogBuffer>>(std::move(state), std::move(options));
+    return std::make_unique<Actor<RingMailbox<W>, VectorLogBuffer>>(std::move(state), std::move(options));
   }
   if (mailbox == MailboxKind::Channel) {
-    return std::make_unique<Actor<ChannelMailbox, RingLogBuffer>>(std::move(state), std::move(options));
+    return std::make_unique<Actor<ChannelMailbox, RingLogBuffer<W>>>(std::move(state), std::move(options));
   }
-  return std::make_unique<Actor<RingMailbox, RingLogBuffer>>(std::move(state), std::move(options));
+  return std::make_unique<Actor<RingMailbox<W>, RingLogBuffer<W>>>(std::move(state), std::move(options));
+}
+}  // namespace
+
+std::unique_ptr<Service> make_service(MailboxKind mailbox, BufferKind buffer, ServiceState state,
+                                      ServiceOptions options) {
+  if (options.ring_wait == RingWait::Park) return make_with<ParkWait>(mailbox, buffer, std::move(state), std::move(options));
+  return make_with<ringkit::Blocking>(mailbox, buffer, std::move(state), std::move(options));
 }
 
 ServiceState open_data_dir(const std::string& dir, const Catalog* catalog, bool repair,

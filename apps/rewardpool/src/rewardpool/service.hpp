@@ -67,6 +67,8 @@ class ReplyPool {
 
 enum class MailboxKind : std::uint8_t { Channel, Ring };
 enum class BufferKind : std::uint8_t { Vector, Ring };
+// How the ring mailbox / ring log buffer wait: ringkit::Blocking (spin ~20 µs, then park) or ParkWait.
+enum class RingWait : std::uint8_t { Blocking, Park };
 std::string_view to_string(MailboxKind k) noexcept;
 std::string_view to_string(BufferKind k) noexcept;
 
@@ -78,6 +80,7 @@ struct ServiceOptions {
   std::size_t log_capacity = 8192;      // ring log buffer slots (power of two); vector initial capacity
   std::size_t reply_slots = 1024;
   std::uint64_t snapshot_every = 0;     // records between snapshots; 0 = never
+  RingWait ring_wait = RingWait::Blocking;
 };
 
 // Where the service starts: a recovered (or freshly initialized) state.
