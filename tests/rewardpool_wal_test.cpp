@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "rewardpool/crc32c.hpp"
 #include "rewardpool/wal.hpp"
@@ -444,4 +445,34 @@ TEST(WalFaultTest, FailedSegmentCreationThrows) {
   FaultyFileIo io;
   io.fail_sync_at = 1;
   EXPECT_THROW(WalWriter(WalOptions{dir.str(), Backend::File, SyncPolicy{}, 1 << 20, &io}, 1, 1), WalError);
+}
+
+// ---- sync policies ---------------------------------------------------------------------------------
+TEST(WalSyncPolicyTest, AlwaysSyncsPerCommitIntervalWhenDueNoneNever) {
+  TempDir dir;
+  initialize_data_dir(dir.str(), small_catalog());
+  auto run = [&](SyncPolicy policy, std::uint64_t seq) {
+    FaultyFileIo io;  // never fails; counts
+    WalWriter w(WalOptions{dir.str(), Backend::File, policy, 1 << 20, &io}, seq, 1);
+    const long base = io.syncs.load();
+    for (std::uint64_t i = 1; i <= 5; ++i) {
+      EXPECT_TRUE(w.append(draw_rec(i, 0)));
+      EXPECT_TRUE(w.commit());
+    }
+    const long after_commits = io.syncs.load() - base;
+    if (policy.kind == SyncPolicy::Kind::Interval) {
+      std::this_thread::sleep_for(policy.interval + std::chrono::milliseconds(5));
+      EXPECT_TRUE(w.has_unsynced());
+      EXPECT_TRUE(w.sync_if_due());
+      EXPECT_FALSE(w.has_unsynced());
+    }
+    const long after_due = io.syncs.load() - base;
+    EXPECT_TRUE(w.close());  // close always syncs what is left
+    return std::pair{after_commits, after_due};
+  };
+  EXPECT_EQ(run(SyncPolicy{SyncPolicy::Kind::Always, {}}, 1).first, 5);
+  const auto interval = run(SyncPolicy{SyncPolicy::Kind::Interval, std::chrono::milliseconds(200)}, 2);
+  EXPECT_LE(interval.first, 1);  // at most one of five commits found the interval due
+  EXPECT_EQ(interval.second, interval.first + 1);
+  EXPECT_EQ(run(SyncPolicy{SyncPolicy::Kind::None, {}}, 3).first, 0);
 }

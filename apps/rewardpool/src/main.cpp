@@ -38,7 +38,8 @@ rewardpool run --catalog FILE --data-dir DIR [--clients N] [--draws N | --durati
   --catalog is used only when DIR holds no log yet (first run); later runs recover DIR.
   --wal none keeps nothing (no --data-dir needed). --repair truncates the log at a corruption
   instead of refusing to start. --ack-fd writes (lsn u64, item u32) per acknowledged draw to FD.
-  Defaults: --clients 4 --draws 100000 --mailbox ring --wal-buffer ring --wal file --sync always.
+  Defaults: --clients 4 --draws 100000 --mailbox channel --wal-buffer vector --wal file --sync always
+  (the channel+vector baseline: see docs/ring-buffer-evaluation.md for why it is the default).
 
 rewardpool inspect --data-dir DIR [--json]
   JSON: {"lsn": N, "draws": N, "items": [{"id": ..., "remaining": N, "weight": W}], ...}
@@ -109,8 +110,8 @@ double pct(const WorkloadResult& r, double p) { return r.percentile_ns(p) / 1000
 }  // namespace
 
 int cmd_run(const Args& a) {
-  const auto mailbox = a.get("mailbox").value_or("ring");
-  const auto buffer = a.get("wal-buffer").value_or("ring");
+  const auto mailbox = a.get("mailbox").value_or("channel");
+  const auto buffer = a.get("wal-buffer").value_or("vector");
   const auto backend = wal::parse_backend(a.get("wal").value_or("file"));
   const auto sync = wal::parse_sync_policy(a.get("sync").value_or("always"));
   const auto selector = parse_selector_kind(a.get("selector").value_or("fenwick"));
@@ -171,6 +172,9 @@ int cmd_run(const Args& a) {
               static_cast<unsigned long long>(r.empty), static_cast<unsigned long long>(r.errors), r.seconds,
               static_cast<double>(r.ok) / r.seconds);
   std::printf("latency us: p50 %.1f  p99 %.1f  p99.9 %.1f  max %.1f\n", pct(r, 50), pct(r, 99), pct(r, 99.9), pct(r, 100));
+  std::printf("allocations while drawing: %ld (%.3f/draw, %ld bytes); cpu %.3f s (%.1f us/draw)\n", r.allocations,
+              r.ok ? static_cast<double>(r.allocations) / static_cast<double>(r.ok) : 0.0, r.allocated_bytes, r.cpu_seconds,
+              r.ok ? r.cpu_seconds * 1e6 / static_cast<double>(r.ok) : 0.0);
   std::printf("wal: %llu records, %llu bytes, %llu syncs, %llu flushes, %llu segments, %llu snapshots; last lsn %llu\n",
               static_cast<unsigned long long>(st.wal.records), static_cast<unsigned long long>(st.wal.bytes),
               static_cast<unsigned long long>(st.wal.syncs), static_cast<unsigned long long>(st.flushes),

@@ -27,11 +27,12 @@
 #include "rewardpool/mailbox.hpp"
 #include "rewardpool/pool.hpp"
 #include "rewardpool/wal.hpp"
+#include "ringkit/detail/cache_line.hpp"
 
 namespace rewardpool {
 
 // A reply slot: written by the flusher (or the actor for immediate answers), read by one client.
-struct alignas(64) Reply {
+struct alignas(ringkit::detail::kFalseSharingRange) Reply {  // one per client: no false sharing between them
   std::atomic<std::uint32_t> done{0};
   DrawResult result;
 
@@ -50,6 +51,8 @@ struct alignas(64) Reply {
   }
 };
 
+static_assert(alignof(Reply) >= ringkit::detail::kFalseSharingRange && sizeof(Reply) % ringkit::detail::kFalseSharingRange == 0);
+
 // A fixed set of reply slots handed out lock-free (a Treiber stack with a 32-bit ABA tag).
 class ReplyPool {
  public:
@@ -62,7 +65,7 @@ class ReplyPool {
   std::size_t n_;
   std::unique_ptr<Reply[]> slots_;
   std::unique_ptr<std::atomic<std::uint32_t>[]> next_;  // next_[i]: index+1 of the slot below i, 0 = none
-  alignas(64) std::atomic<std::uint64_t> head_{0};      // (tag << 32) | (index + 1)
+  alignas(ringkit::detail::kFalseSharingRange) std::atomic<std::uint64_t> head_{0};  // (tag << 32) | (index + 1)
 };
 
 enum class MailboxKind : std::uint8_t { Channel, Ring };
