@@ -207,13 +207,16 @@ TEST(RewardpoolCrashTest, SigkillAtRandomMomentsLosesNoAcknowledgedDraw) {
 
   // Damage before the tail: inspect exits non-zero naming segment and offset; run refuses to start
   // unless --repair.
-  std::vector<fs::path> segs;
-  for (const auto& e : fs::directory_iterator(data))
-    if (e.path().extension() == ".log") segs.push_back(e.path());
-  std::sort(segs.begin(), segs.end());
-  ASSERT_FALSE(segs.empty());
-  const fs::path seg = segs.back();
-  ASSERT_GT(fs::file_size(seg), wal::kSegmentHeaderSize + 2 * 24u);
+  // A clean run appends a segment of 50 draws; damage its first record, which another follows, so the
+  // damage is not a torn tail.
+  Child more = spawn({"run", "--data-dir", data, "--draws", "50", "--sync", "none", "--quiet"}, false,
+                     (tmp.path / "more.txt").string());
+  ASSERT_EQ(wait_exit(more.pid), 0) << read_text((tmp.path / "more.txt").string());
+  fs::path seg;
+  for (const auto& s : wal::recover(data).segments) {
+    if (s.records >= 2) seg = fs::path(data) / s.name;
+  }
+  ASSERT_FALSE(seg.empty());
   {
     std::fstream f(seg, std::ios::in | std::ios::out | std::ios::binary);
     f.seekp(static_cast<std::streamoff>(wal::kSegmentHeaderSize + wal::kRecordHeaderSize + 1));

@@ -111,10 +111,7 @@ class RingMailbox {
  public:
   static constexpr const char* kImplementation = "ringkit::MpscQueue<Request, W>";
   explicit RingMailbox(std::size_t capacity) : q_(capacity, ringkit::Overflow::Block) {}
-  bool push(const Request& r) {
-    Request copy = r;
-    return q_.push(std::move(copy)) == ringkit::PushResult::Pushed;
-  }
+  bool push(const Request& r) { return q_.push(r) == ringkit::PushResult::Pushed; }
   std::size_t pop_batch(std::span<Request> out) {
     if (out.empty() || !q_.pop(out[0])) return 0;
     return 1 + q_.pop_batch(out.subspan(1));

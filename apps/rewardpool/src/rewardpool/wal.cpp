@@ -723,22 +723,29 @@ RecoveryResult recover(const std::string& dir, const RecoveryOptions& options) {
         break;
       }
       const Record& rec = r.record;
-      const std::uint64_t expect = last_lsn ? *last_lsn + 1 : rec.lsn;
       if (first && rec.lsn != reader.base_lsn()) {
         corruption(r.offset, "first record has lsn " + std::to_string(rec.lsn) + ", the segment header says " +
                                  std::to_string(reader.base_lsn()),
                    false);
         break;
       }
-      if (rec.lsn != expect) {
-        corruption(r.offset, "lsn gap: expected " + std::to_string(expect) + ", found " + std::to_string(rec.lsn), false);
-        break;
-      }
-      if (!last_lsn && rec.lsn > snap.lsn + 1) {
-        corruption(r.offset, "records " + std::to_string(snap.lsn + 1) + ".." + std::to_string(rec.lsn - 1) +
-                                 " after the snapshot are missing",
+      if (last_lsn && rec.lsn <= *last_lsn) {
+        corruption(r.offset, "lsn goes backwards: " + std::to_string(rec.lsn) + " after " + std::to_string(*last_lsn),
                    false);
         break;
+      }
+      // Records at or below the snapshot's LSN are already in it: a hole among them is harmless (a crash
+      // between writing a snapshot and deleting the segments it covers, then a --repair there). Above
+      // it, every LSN must be present.
+      if (rec.lsn > snap.lsn) {
+        const std::uint64_t expect = std::max(last_lsn.value_or(0), snap.lsn) + 1;
+        if (rec.lsn != expect) {
+          corruption(r.offset, "lsn gap: expected " + std::to_string(expect) + ", found " + std::to_string(rec.lsn) +
+                                   " (records " + std::to_string(expect) + ".." + std::to_string(rec.lsn - 1) +
+                                   " are missing)",
+                     false);
+          break;
+        }
       }
       if (rec.lsn > snap.lsn) {
         Status st = Status::Ok;
