@@ -1,0 +1,36 @@
+#pragma once
+// Drives a Service with N client threads (used by `rewardpool run` and `rewardpool bench`).
+#include <chrono>
+#include <cstdint>
+#include <vector>
+
+#include "rewardpool/service.hpp"
+
+namespace rewardpool::cli {
+
+struct WorkloadOptions {
+  unsigned clients = 1;
+  std::uint64_t draws = 0;                 // total across clients; 0 = until the duration or the pool ends
+  std::chrono::milliseconds duration{0};   // 0 = no limit
+  int ack_fd = -1;                         // write (lsn u64, item u32) per acknowledged draw, little-endian
+  bool progress = false;                   // a progress line on stderr every second
+};
+
+struct WorkloadResult {
+  std::uint64_t ok = 0, empty = 0, errors = 0;
+  double seconds = 0;
+  std::vector<std::uint32_t> latency_ns;  // one per request, all clients (sorted)
+  long allocations = 0;                   // during the timed region, all threads
+  long allocated_bytes = 0;
+  double cpu_seconds = 0;                 // user + system CPU of the whole process during the run
+  long context_switches = 0;              // voluntary + involuntary, whole process
+  [[nodiscard]] double percentile_ns(double p) const;
+};
+
+// The allocation counters, if the program has a counting allocator (bench); else 0.
+using AllocProbe = void (*)(long& count, long& bytes);
+void set_alloc_probe(AllocProbe probe);
+
+WorkloadResult run_workload(Service& svc, const WorkloadOptions& o);
+
+}  // namespace rewardpool::cli

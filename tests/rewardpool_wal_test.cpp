@@ -1,0 +1,516 @@
+// The rewardpool write-ahead log: format, LevelDB's reader cases (RELIABILITY rows 11 and 13),
+// rotation, snapshots, recovery, fault injection.
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "rewardpool/crc32c.hpp"
+#include "rewardpool/wal.hpp"
+
+using namespace rewardpool;
+using namespace rewardpool::wal;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    char tmpl[] = "/tmp/rewardpool_wal_test_XXXXXX";
+    path = ::mkdtemp(tmpl);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  std::string str() const { return path.string(); }
+};
+
+Catalog small_catalog() { return Catalog{{{"gold", 15, 1.0}, {"silver", 10, 2.0}, {"bronze", 20, 4.0}}}; }
+
+Record draw_rec(std::uint64_t lsn, std::uint32_t item) {
+  Record r{};
+  r.type = RecordType::Draw;
+  r.lsn = lsn;
+  r.item = item;
+  return r;
+}
+
+Record update_rec(std::uint64_t lsn, std::uint32_t item, std::int64_t q, double w) {
+  Record r{};
+  r.type = RecordType::Update;
+  r.lsn = lsn;
+  r.item = item;
+  r.quantity = q;
+  r.weight = w;
+  return r;
+}
+
+// A segment in memory: header + the records; returns the offsets where each record starts.
+std::vector<std::byte> make_segment(const std::vector<Record>& recs, std::vector<std::size_t>* offsets = nullptr) {
+  std::vector<std::byte> out(kSegmentHeaderSize);
+  encode_segment_header(1, recs.empty() ? 1 : recs.front().lsn, out.data());
+  for (const Record& r : recs) {
+    if (offsets) offsets->push_back(out.size());
+    std::byte buf[kMaxRecordSize];
+    const std::size_t n = encode_record(r, buf);
+    out.insert(out.end(), buf, buf + n);
+  }
+  return out;
+}
+
+std::vector<Record> three_records() {
+  return {draw_rec(1, 0), update_rec(2, 1, 7, 0.25), draw_rec(3, 2)};
+}
+
+// Reads until not a record: the records and the final result.
+std::pair<std::vector<Record>, ReadResult> read_all(std::vector<std::byte> bytes) {
+  SegmentReader reader(std::move(bytes), "seg");
+  std::vector<Record> recs;
+  for (;;) {
+    ReadResult r = reader.next();
+    if (r.kind != ReadResult::Kind::Record) return {recs, r};
+    recs.push_back(r.record);
+  }
+}
+
+}  // namespace
+
+TEST(Crc32cTest, KnownVectors) {
+  // RFC 3720 B.4 test vectors.
+  std::vector<unsigned char> zeros(32, 0), ones(32, 0xFF), inc(32);
+  for (int i = 0; i < 32; ++i) inc[static_cast<std::size_t>(i)] = static_cast<unsigned char>(i);
+  EXPECT_EQ(crc32c(zeros.data(), 32), 0x8A9136AAu);
+  EXPECT_EQ(crc32c(ones.data(), 32), 0x62A8AB43u);
+  EXPECT_EQ(crc32c(inc.data(), 32), 0x46DD794Eu);
+  EXPECT_EQ(crc32c_extend(crc32c(inc.data(), 5), inc.data() + 5, 27), 0x46DD794Eu);
+}
+
+TEST(WalFormatTest, ParsesPolicies) {
+  EXPECT_EQ(parse_sync_policy("always")->kind, SyncPolicy::Kind::Always);
+  EXPECT_EQ(parse_sync_policy("none")->kind, SyncPolicy::Kind::None);
+  EXPECT_EQ(parse_sync_policy("interval:25")->interval.count(), 25);
+  EXPECT_FALSE(parse_sync_policy("interval:"));
+  EXPECT_FALSE(parse_sync_policy("interval:0"));
+  EXPECT_FALSE(parse_sync_policy("interval:5x"));
+  EXPECT_FALSE(parse_sync_policy("sometimes"));
+  EXPECT_EQ(parse_backend("mmap"), Backend::Mmap);
+  EXPECT_EQ(parse_backend("none"), Backend::Null);
+  EXPECT_FALSE(parse_backend("disk"));
+}
+
+// ---- LevelDB's reader cases -------------------------------------------------------------------------
+TEST(WalReaderTest, EmptySegmentAndZeroPadding) {
+  auto [recs, end] = read_all(make_segment({}));
+  EXPECT_TRUE(recs.empty());
+  EXPECT_EQ(end.kind, ReadResult::Kind::End);
+  auto bytes = make_segment(three_records());
+  bytes.resize(bytes.size() + 4096);  // pre-sized (mmap) segment
+  auto [recs2, end2] = read_all(bytes);
+  EXPECT_EQ(recs2, three_records());
+  EXPECT_EQ(end2.kind, ReadResult::Kind::End);
+}
+
+TEST(WalReaderTest, ExactRecordsReturned) {
+  std::vector<Record> in;
+  for (std::uint64_t i = 1; i <= 100; ++i) {
+    if (i % 3 == 0) in.push_back(update_rec(i, static_cast<std::uint32_t>(i), static_cast<std::int64_t>(i) * 1000, 0.5 * static_cast<double>(i)));
+    else if (i % 10 == 1) {
+      Record m{};
+      m.type = RecordType::SnapshotMarker;
+      m.lsn = i;
+      m.snapshot_lsn = i - 1;
+      in.push_back(m);
+    } else in.push_back(draw_rec(i, static_cast<std::uint32_t>(i * 7)));
+  }
+  auto [recs, end] = read_all(make_segment(in));
+  EXPECT_EQ(recs, in);
+  EXPECT_EQ(end.kind, ReadResult::Kind::End);
+}
+
+TEST(WalReaderTest, TruncatedTrailingRecordIsTheTailAtEveryCut) {
+  std::vector<std::size_t> off;
+  const auto full = make_segment(three_records(), &off);
+  for (std::size_t cut = off[2] + 1; cut < full.size(); ++cut) {
+    auto [recs, end] = read_all(std::vector<std::byte>(full.begin(), full.begin() + static_cast<std::ptrdiff_t>(cut)));
+    ASSERT_EQ(recs.size(), 2u) << "cut at " << cut;
+    EXPECT_EQ(recs[1], three_records()[1]);
+    ASSERT_EQ(end.kind, ReadResult::Kind::Damaged) << "cut at " << cut;
+    EXPECT_TRUE(end.at_tail);
+    EXPECT_EQ(end.offset, off[2]);
+  }
+  // Cut exactly at a record boundary: a clean end.
+  auto [recs, end] = read_all(std::vector<std::byte>(full.begin(), full.begin() + static_cast<std::ptrdiff_t>(off[2])));
+  EXPECT_EQ(recs.size(), 2u);
+  EXPECT_EQ(end.kind, ReadResult::Kind::End);
+}
+
+TEST(WalReaderTest, TornWriteIntoZeroPaddingIsTheTail) {
+  std::vector<std::size_t> off;
+  auto full = make_segment(three_records(), &off);
+  full.resize(full.size() + 512);
+  // The last record half written into a pre-sized segment: the rest of its bytes are still zero.
+  for (std::size_t i = off[2] + 10; i < off[2] + 24; ++i) full[i] = std::byte{0};
+  auto [recs, end] = read_all(full);
+  EXPECT_EQ(recs.size(), 2u);
+  ASSERT_EQ(end.kind, ReadResult::Kind::Damaged);
+  EXPECT_TRUE(end.at_tail);
+  EXPECT_EQ(end.offset, off[2]);
+}
+
+TEST(WalReaderTest, BadLengthIsCorruptionWithOffset) {
+  std::vector<std::size_t> off;
+  auto bytes = make_segment(three_records(), &off);
+  put_u32(bytes.data() + off[1] + 4, 9999);
+  auto [recs, end] = read_all(bytes);
+  EXPECT_EQ(recs.size(), 1u);  // nothing after the damage
+  ASSERT_EQ(end.kind, ReadResult::Kind::Damaged);
+  EXPECT_FALSE(end.at_tail);
+  EXPECT_EQ(end.offset, off[1]);
+  EXPECT_NE(end.reason.find("bad record length 9999"), std::string::npos) << end.reason;
+}
+
+TEST(WalReaderTest, ChecksumMismatch) {
+  std::vector<std::size_t> off;
+  auto bytes = make_segment(three_records(), &off);
+  auto middle = bytes;
+  middle[off[1] + kRecordHeaderSize + 2] ^= std::byte{0x01};
+  auto [recs, end] = read_all(middle);
+  EXPECT_EQ(recs.size(), 1u);
+  ASSERT_EQ(end.kind, ReadResult::Kind::Damaged);
+  EXPECT_FALSE(end.at_tail);
+  EXPECT_EQ(end.offset, off[1]);
+  EXPECT_EQ(end.reason, "checksum mismatch");
+  // The same damage in the last record, with nothing after it, is a torn tail.
+  auto last = bytes;
+  last[off[2] + kRecordHeaderSize] ^= std::byte{0x40};
+  auto [recs2, end2] = read_all(last);
+  EXPECT_EQ(recs2.size(), 2u);
+  ASSERT_EQ(end2.kind, ReadResult::Kind::Damaged);
+  EXPECT_TRUE(end2.at_tail);
+  // A flipped LSN is caught too (the CRC covers the header).
+  auto lsn = bytes;
+  lsn[off[0] + 12] ^= std::byte{0x02};
+  EXPECT_EQ(read_all(lsn).first.size(), 0u);
+}
+
+TEST(WalReaderTest, BadType) {
+  std::vector<std::size_t> off;
+  auto bytes = make_segment(three_records(), &off);
+  bytes[off[1] + 8] = std::byte{9};
+  auto [recs, end] = read_all(bytes);
+  EXPECT_EQ(recs.size(), 1u);
+  ASSERT_EQ(end.kind, ReadResult::Kind::Damaged);
+  EXPECT_NE(end.reason.find("bad record type 9"), std::string::npos);
+  EXPECT_EQ(end.offset, off[1]);
+}
+
+TEST(WalReaderTest, AnErrorNeverJoinsTwoRecords) {
+  // Splice: record 2's header followed by record 3's bytes (record 2's payload lost). The lengths
+  // happen to line up for two draw records, so only the CRC can tell; the reader must not return a
+  // record built from two.
+  const std::vector<Record> in{draw_rec(1, 1), draw_rec(2, 2), draw_rec(3, 3), draw_rec(4, 4)};
+  std::vector<std::size_t> off;
+  const auto bytes = make_segment(in, &off);
+  std::vector<std::byte> spliced(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(off[1] + kRecordHeaderSize));
+  spliced.insert(spliced.end(), bytes.begin() + static_cast<std::ptrdiff_t>(off[2] + kRecordHeaderSize), bytes.end());
+  auto [recs, end] = read_all(spliced);
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0], in[0]);
+  EXPECT_EQ(end.kind, ReadResult::Kind::Damaged);
+  EXPECT_EQ(end.offset, off[1]);
+  // And the reader stays stuck there.
+  SegmentReader reader(spliced, "seg");
+  (void)reader.next();
+  EXPECT_EQ(reader.next().kind, ReadResult::Kind::Damaged);
+  EXPECT_EQ(reader.next().kind, ReadResult::Kind::Damaged);
+}
+
+TEST(WalReaderTest, BadSegmentHeader) {
+  auto bytes = make_segment(three_records());
+  bytes[3] = std::byte{'X'};
+  SegmentReader r(bytes, "seg");
+  EXPECT_EQ(r.header_status().kind, ReadResult::Kind::Damaged);
+  EXPECT_EQ(r.next().kind, ReadResult::Kind::Damaged);
+  SegmentReader shortfile(std::vector<std::byte>(10), "seg");
+  EXPECT_TRUE(shortfile.header_status().at_tail);
+}
+
+// ---- writer, rotation, snapshots, recovery ---------------------------------------------------------
+class WalBackendTest : public ::testing::TestWithParam<Backend> {};
+
+TEST_P(WalBackendTest, RoundTripWithRotationAndSnapshot) {
+  TempDir dir;
+  initialize_data_dir(dir.str(), small_catalog());
+  std::vector<Record> written;
+  {
+    WalOptions o{dir.str(), GetParam(), SyncPolicy{SyncPolicy::Kind::None, {}}, 512, nullptr};
+    WalWriter w(o, 1, 1);
+    std::uint64_t lsn = 1;
+    for (int i = 0; i < 30; ++i) {  // 30 x 24 bytes: several 512-byte segments
+      written.push_back(draw_rec(lsn++, static_cast<std::uint32_t>(i % 3)));
+      ASSERT_TRUE(w.append(written.back()));
+      if (i % 4 == 0) {
+        ASSERT_TRUE(w.commit());
+      }
+    }
+    written.push_back(update_rec(lsn++, 0, 50, 3.0));
+    ASSERT_TRUE(w.append(written.back()));
+    ASSERT_TRUE(w.commit()) << w.error();
+    EXPECT_GE(w.stats().segments, 2u);
+    ASSERT_TRUE(w.close()) << w.error();
+  }
+  const RecoveryResult r = recover(dir.str(), {.collect_records = true});
+  EXPECT_TRUE(r.warnings.empty());
+  EXPECT_FALSE(r.damaged);
+  EXPECT_EQ(r.records, written);
+  EXPECT_EQ(r.lsn, 31u);
+  EXPECT_EQ(r.draws, 30u);
+  EXPECT_EQ(r.catalog.items[0].quantity, 50);
+  EXPECT_EQ(r.catalog.items[0].weight, 3.0);
+  EXPECT_EQ(r.catalog.items[1].quantity, 10 - 10);
+  EXPECT_EQ(r.catalog.items[2].quantity, 20 - 10);
+  EXPECT_GE(r.segments.size(), 2u);
+
+  // Continue: snapshot, then more records. Old segments go; recovery = snapshot + the rest.
+  {
+    WalOptions o{dir.str(), GetParam(), SyncPolicy{SyncPolicy::Kind::Always, {}}, 512, nullptr};
+    WalWriter w(o, r.next_segment_seq, r.lsn + 1);
+    ASSERT_TRUE(w.append(draw_rec(32, 2)));
+    ASSERT_TRUE(w.commit());
+    Catalog c = r.catalog;
+    c.items[2].quantity -= 1;
+    ASSERT_TRUE(w.snapshot(Snapshot{c, 32, 31})) << w.error();
+    EXPECT_FALSE(w.append(draw_rec(35, 2)));  // 33 is the marker, 34 is next: out of order poisons
+    EXPECT_TRUE(w.poisoned());
+  }
+  const RecoveryResult r2 = recover(dir.str(), {.collect_records = true});
+  EXPECT_EQ(r2.snapshot_lsn, 32u);
+  EXPECT_EQ(r2.draws, 31u);
+  EXPECT_EQ(r2.catalog.items[2].quantity, 9);
+  ASSERT_EQ(r2.records.size(), 1u);
+  EXPECT_EQ(r2.records[0].type, RecordType::SnapshotMarker);
+  EXPECT_EQ(r2.segments.size(), 1u) << "segments before the snapshot are deleted";
+  std::size_t snaps = 0;
+  for (const auto& e : fs::directory_iterator(dir.path)) snaps += e.path().extension() == ".snap";
+  EXPECT_EQ(snaps, 1u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, WalBackendTest, ::testing::Values(Backend::File, Backend::Mmap),
+                         [](const ::testing::TestParamInfo<Backend>& p) { return std::string(to_string(p.param)); });
+
+namespace {
+// Writes `n` draws (item i % 3) to a fresh directory with the file backend; returns the segment path.
+std::string write_log(const TempDir& dir, int n) {
+  initialize_data_dir(dir.str(), small_catalog());
+  WalWriter w(WalOptions{dir.str(), Backend::File, SyncPolicy{SyncPolicy::Kind::None, {}}, 1 << 20, nullptr}, 1, 1);
+  for (int i = 0; i < n; ++i) EXPECT_TRUE(w.append(draw_rec(static_cast<std::uint64_t>(i) + 1, static_cast<std::uint32_t>(i % 3))));
+  EXPECT_TRUE(w.close());
+  return (dir.path / segment_name(1)).string();
+}
+}  // namespace
+
+TEST(WalRecoveryTest, TornTailIsTruncatedWithAWarning) {
+  TempDir dir;
+  const std::string seg = write_log(dir, 6);
+  const auto size = fs::file_size(seg);
+  fs::resize_file(seg, size - 5);
+  // inspect (read-only) reports it and changes nothing
+  const RecoveryResult ro = recover(dir.str(), {.read_only = true});
+  EXPECT_TRUE(ro.damaged);
+  EXPECT_EQ(fs::file_size(seg), size - 5);
+  const RecoveryResult r = recover(dir.str());
+  EXPECT_EQ(r.lsn, 5u);
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_NE(r.warnings[0].find("torn record at segment " + seg + " offset " + std::to_string(size - 24)), std::string::npos)
+      << r.warnings[0];
+  EXPECT_EQ(fs::file_size(seg), size - 24);
+  const RecoveryResult again = recover(dir.str());
+  EXPECT_TRUE(again.warnings.empty());
+  EXPECT_EQ(again.lsn, 5u);
+}
+
+TEST(WalRecoveryTest, CorruptionBeforeTheTailStopsStartupUnlessRepair) {
+  TempDir dir;
+  const std::string seg = write_log(dir, 6);
+  const auto size = fs::file_size(seg);
+  {
+    std::fstream f(seg, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(kSegmentHeaderSize + 2 * 24 + kRecordHeaderSize));  // record 3's payload
+    f.put('\x7f');
+  }
+  try {
+    recover(dir.str());
+    FAIL() << "no error";
+  } catch (const RecoveryError& e) {
+    EXPECT_NE(std::string(e.what()).find("segment " + seg + " offset " + std::to_string(kSegmentHeaderSize + 48) +
+                                         ": checksum mismatch"),
+              std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("--repair"), std::string::npos);
+  }
+  EXPECT_EQ(fs::file_size(seg), size) << "a failed start-up changes nothing";
+  const RecoveryResult r = recover(dir.str(), {.repair = true});
+  EXPECT_EQ(r.lsn, 2u);
+  EXPECT_EQ(r.draws, 2u);
+  EXPECT_EQ(fs::file_size(seg), kSegmentHeaderSize + 48);
+  EXPECT_NO_THROW(recover(dir.str()));
+}
+
+TEST(WalRecoveryTest, MissingSnapshotAndBadSnapshotAreErrors) {
+  TempDir dir;
+  EXPECT_THROW(recover(dir.str()), RecoveryError);
+  initialize_data_dir(dir.str(), small_catalog());
+  EXPECT_THROW(initialize_data_dir(dir.str(), small_catalog()), WalError);
+  const auto snap = dir.path / snapshot_name(0);
+  fs::resize_file(snap, fs::file_size(snap) - 1);
+  try {
+    recover(dir.str());
+    FAIL();
+  } catch (const RecoveryError& e) {
+    EXPECT_NE(std::string(e.what()).find(snap.string()), std::string::npos) << e.what();
+  }
+}
+
+TEST(WalRecoveryTest, ReplayRefusesToOversell) {
+  TempDir dir;
+  initialize_data_dir(dir.str(), Catalog{{{"one", 1, 1.0}}});
+  {
+    WalWriter w(WalOptions{dir.str(), Backend::File, SyncPolicy{SyncPolicy::Kind::None, {}}, 1 << 20, nullptr}, 1, 1);
+    ASSERT_TRUE(w.append(draw_rec(1, 0)));
+    ASSERT_TRUE(w.append(draw_rec(2, 0)));
+    ASSERT_TRUE(w.close());
+  }
+  EXPECT_THROW(recover(dir.str()), RecoveryError);
+}
+
+// ---- fault injection (RELIABILITY row 13) -----------------------------------------------------------
+TEST(WalFaultTest, FailedWritePoisons) {
+  TempDir dir;
+  initialize_data_dir(dir.str(), small_catalog());
+  FaultyFileIo io;
+  WalWriter w(WalOptions{dir.str(), Backend::File, SyncPolicy{}, 1 << 20, &io}, 1, 1);
+  io.fail_write_at = io.writes.load() + 2;
+  ASSERT_TRUE(w.append(draw_rec(1, 0)));
+  ASSERT_TRUE(w.commit());
+  ASSERT_TRUE(w.append(draw_rec(2, 0)));
+  EXPECT_FALSE(w.commit());
+  EXPECT_TRUE(w.poisoned());
+  EXPECT_NE(w.error().find("Input/output error"), std::string::npos) << w.error();
+  const long writes = io.writes.load(), syncs = io.syncs.load();
+  EXPECT_FALSE(w.append(draw_rec(3, 0)));
+  EXPECT_FALSE(w.commit(true));
+  EXPECT_EQ(io.writes.load(), writes);
+  EXPECT_EQ(io.syncs.load(), syncs);
+  EXPECT_FALSE(w.close());
+  EXPECT_EQ(recover(dir.str()).lsn, 1u);
+}
+
+TEST(WalFaultTest, FailedSyncPoisonsAndIsNeverRetried) {
+  for (Backend b : {Backend::File, Backend::Mmap}) {
+    TempDir dir;
+    initialize_data_dir(dir.str(), small_catalog());
+    FaultyFileIo io;
+    WalWriter w(WalOptions{dir.str(), b, SyncPolicy{}, 1 << 20, &io}, 1, 1);
+    io.fail_sync_at = io.syncs.load() + 1;
+    ASSERT_TRUE(w.append(draw_rec(1, 0)));
+    EXPECT_FALSE(w.commit()) << to_string(b);
+    const long syncs = io.syncs.load();
+    EXPECT_FALSE(w.commit(true));
+    EXPECT_FALSE(w.close());
+    EXPECT_EQ(io.syncs.load(), syncs) << "fsync retried after a failure";
+  }
+}
+
+TEST(WalFaultTest, FailedCloseIsReported) {
+  TempDir dir;
+  initialize_data_dir(dir.str(), small_catalog());
+  FaultyFileIo io;
+  WalWriter w(WalOptions{dir.str(), Backend::File, SyncPolicy{}, 1 << 20, &io}, 1, 1);
+  io.fail_close_at = io.closes.load() + 1;
+  ASSERT_TRUE(w.append(draw_rec(1, 0)));
+  EXPECT_FALSE(w.close());
+  EXPECT_NE(w.error().find("close("), std::string::npos) << w.error();
+}
+
+TEST(WalFaultTest, FailedSegmentCreationThrows) {
+  TempDir dir;
+  FaultyFileIo io;
+  io.fail_sync_at = 1;
+  EXPECT_THROW(WalWriter(WalOptions{dir.str(), Backend::File, SyncPolicy{}, 1 << 20, &io}, 1, 1), WalError);
+}
+
+// ---- sync policies ---------------------------------------------------------------------------------
+TEST(WalSyncPolicyTest, AlwaysSyncsPerCommitIntervalWhenDueNoneNever) {
+  TempDir dir;
+  initialize_data_dir(dir.str(), small_catalog());
+  auto run = [&](SyncPolicy policy, std::uint64_t seq) {
+    FaultyFileIo io;  // never fails; counts
+    WalWriter w(WalOptions{dir.str(), Backend::File, policy, 1 << 20, &io}, seq, 1);
+    const long base = io.syncs.load();
+    for (std::uint64_t i = 1; i <= 5; ++i) {
+      EXPECT_TRUE(w.append(draw_rec(i, 0)));
+      EXPECT_TRUE(w.commit());
+    }
+    const long after_commits = io.syncs.load() - base;
+    if (policy.kind == SyncPolicy::Kind::Interval) {
+      std::this_thread::sleep_for(policy.interval + std::chrono::milliseconds(5));
+      EXPECT_TRUE(w.has_unsynced());
+      EXPECT_TRUE(w.sync_if_due());
+      EXPECT_FALSE(w.has_unsynced());
+    }
+    const long after_due = io.syncs.load() - base;
+    EXPECT_TRUE(w.close());  // close always syncs what is left
+    return std::pair{after_commits, after_due};
+  };
+  EXPECT_EQ(run(SyncPolicy{SyncPolicy::Kind::Always, {}}, 1).first, 5);
+  const auto interval = run(SyncPolicy{SyncPolicy::Kind::Interval, std::chrono::milliseconds(200)}, 2);
+  EXPECT_LE(interval.first, 1);  // at most one of five commits found the interval due
+  EXPECT_EQ(interval.second, interval.first + 1);
+  EXPECT_EQ(run(SyncPolicy{SyncPolicy::Kind::None, {}}, 3).first, 0);
+}
+
+TEST(WalRecoveryTest, AHoleBelowTheSnapshotIsHarmlessAGapAboveItIsCorruption) {
+  // Found by the crash test: killed after writing snapshot 8 but before rotating, then the first record
+  // of the last segment was damaged and --repair truncated it: records 6..8 are gone from the log, but
+  // the snapshot holds them.
+  TempDir dir;
+  initialize_data_dir(dir.str(), small_catalog());
+  {
+    WalWriter w(WalOptions{dir.str(), Backend::File, SyncPolicy{SyncPolicy::Kind::None, {}}, 1 << 20, nullptr}, 1, 1);
+    for (std::uint64_t i = 1; i <= 5; ++i) ASSERT_TRUE(w.append(draw_rec(i, 2)));
+    ASSERT_TRUE(w.close());
+  }
+  Catalog c = small_catalog();
+  c.items[2].quantity -= 8;
+  write_snapshot_file(posix_io(), dir.str(), Snapshot{c, 8, 8});
+  {
+    WalWriter w(WalOptions{dir.str(), Backend::File, SyncPolicy{SyncPolicy::Kind::None, {}}, 1 << 20, nullptr}, 2, 9);
+    ASSERT_TRUE(w.append(draw_rec(9, 2)));
+    ASSERT_TRUE(w.close());
+  }
+  const RecoveryResult r = recover(dir.str());
+  EXPECT_EQ(r.lsn, 9u);
+  EXPECT_EQ(r.draws, 9u);
+  EXPECT_EQ(r.catalog.items[2].quantity, 20 - 9);
+  // Now a real gap above the snapshot: segment 3 starts at 11 (10 is missing).
+  {
+    WalWriter w(WalOptions{dir.str(), Backend::File, SyncPolicy{SyncPolicy::Kind::None, {}}, 1 << 20, nullptr}, 3, 11);
+    ASSERT_TRUE(w.append(draw_rec(11, 2)));
+    ASSERT_TRUE(w.close());
+  }
+  try {
+    recover(dir.str());
+    FAIL() << "no error";
+  } catch (const RecoveryError& e) {
+    EXPECT_NE(std::string(e.what()).find("lsn gap: expected 10, found 11"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(segment_name(3) + " offset 32"), std::string::npos) << e.what();
+  }
+}
