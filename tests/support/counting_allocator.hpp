@@ -31,6 +31,9 @@ inline void* counted_alloc(std::size_t n, std::size_t align) {
 
 }  // namespace ringkit::test
 
+// GCC (-O1, the ASan preset) mistakes malloc/free inside these replacements for a mismatched pair.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 void* operator new(std::size_t n) { return ringkit::test::counted_alloc(n, 0); }
 void* operator new[](std::size_t n) { return ringkit::test::counted_alloc(n, 0); }
 void* operator new(std::size_t n, std::align_val_t a) { return ringkit::test::counted_alloc(n, static_cast<std::size_t>(a)); }
@@ -43,3 +46,4 @@ void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
 void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
 void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+#pragma GCC diagnostic pop
