@@ -4,7 +4,7 @@
 //   BusySpin  PAUSE-loop forever              lowest latency; collapses under oversubscription
 //   Yielding  spin, then sched_yield()        default; survives oversubscription; 100% CPU when idle
 //   Sleeping  spin, yield, sleep 1..200 µs    ~0% CPU when idle; up to ~200 µs extra latency after idle
-//   Blocking  spin ~20 µs, then futex park    0% CPU when idle; a wake-up costs a syscall on each side
+//   Blocking  spin/yield ~20 µs, futex park   0% CPU when idle; a wake-up costs a syscall on each side
 //
 // A strategy waits for a caller-supplied predicate; the queue calls notify() after each publish and
 // notify_all() on close(). Only Blocking does anything in notify().

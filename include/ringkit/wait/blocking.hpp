@@ -1,6 +1,7 @@
 #pragma once
-// Blocking: spin for up to kSpinFor, then park on a futex. Idle costs no CPU; while the peer keeps the
-// queue busy, hand-offs complete in the spin phase and never pay the ~25 µs wake-up of a parked thread.
+// Blocking: spin, then yield, for up to kSpinFor; then park on a futex. Idle costs no CPU; while the
+// peer keeps the queue busy, hand-offs complete before parking and never pay the ~25 µs wake-up of a
+// parked thread.
 // The notify side makes a futex syscall only when some thread is parked (or about to park), and on
 // Linux pays no fence either: its StoreLoad barrier is the light half of an asymmetric pair whose heavy
 // half (membarrier) the parking thread pays (detail/fence.hpp).
@@ -27,6 +28,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <thread>
 
 #include "ringkit/detail/cpu_relax.hpp"
 #include "ringkit/detail/fence.hpp"
@@ -39,6 +41,7 @@ class Blocking {
   // About the cost of waking a parked thread on the reference VM (docs/results.md): spinning that
   // long before parking bounds the waste at 2x while keeping busy hand-offs in user space.
   static constexpr std::chrono::nanoseconds kSpinFor{20'000};
+  static constexpr unsigned kPauses = 64;
 
   template <class Ready>
   void wait(Ready&& ready) {
@@ -82,15 +85,22 @@ class Blocking {
   void notify_all() noexcept { notify(); }
 
   private:
+  // Up to kSpinFor before parking: kPauses PAUSE-polls first (a peer running on the other core answers
+  // within them), then sched_yield() between polls, so that when threads outnumber cores the thread we
+  // wait for can have this core instead of watching us spin.
   template <class Ready>
   static bool spin(Ready& ready, std::chrono::steady_clock::time_point deadline) {
     const auto now = std::chrono::steady_clock::now();
     if (now >= deadline) return ready();
     const auto spin_end = std::min(deadline, now + kSpinFor);
-    for (unsigned i = 1;; ++i) {
+    for (unsigned i = 0; i < kPauses; ++i) {
       if (ready()) return true;
-      if ((i & 63u) == 0 && std::chrono::steady_clock::now() >= spin_end) return false;
       detail::cpu_relax();
+    }
+    for (;;) {
+      if (ready()) return true;
+      if (std::chrono::steady_clock::now() >= spin_end) return false;
+      std::this_thread::yield();
     }
   }
 
