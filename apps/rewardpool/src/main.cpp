@@ -249,7 +249,14 @@ int main(int argc, char** argv) {
   }
   const std::string cmd = argv[1];
   try {
-    if (cmd == "help" || cmd == "--help" || cmd == "-h") {
+    const auto asks_help = [&] {
+      for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "help" || a == "--help" || a == "-h") return true;
+      }
+      return false;
+    };
+    if (asks_help()) {  // `rewardpool --help`, `rewardpool bench --help`: help on stdout, success
       std::fputs(kHelp, stdout);
       return 0;
     }
