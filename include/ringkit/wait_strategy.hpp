@@ -5,9 +5,10 @@
 //   Yielding  spin, then sched_yield()        default; survives oversubscription; 100% CPU when idle
 //   Sleeping  spin, yield, sleep 1..200 µs    ~0% CPU when idle; up to ~200 µs extra latency after idle
 //   Blocking  spin/yield ~20 µs, futex park   0% CPU when idle; a wake-up costs a syscall on each side
+//   Parking   futex park at once              as Blocking, for more threads than cores
 //
 // A strategy waits for a caller-supplied predicate; the queue calls notify() after each publish and
-// notify_all() on close(). Only Blocking does anything in notify().
+// notify_all() on close(). Only Blocking and Parking do anything in notify().
 #include <chrono>
 #include <concepts>
 
@@ -35,6 +36,6 @@ concept WaitStrategy =
     };
 
 static_assert(WaitStrategy<BusySpin> && WaitStrategy<Yielding> && WaitStrategy<Sleeping> &&
-              WaitStrategy<Blocking>);
+              WaitStrategy<Blocking> && WaitStrategy<Parking>);
 
 }  // namespace ringkit

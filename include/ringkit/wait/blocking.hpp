@@ -36,12 +36,13 @@
 
 namespace ringkit {
 
-class Blocking {
+// The protocol, with the length of the spin phase as a parameter. Use the aliases below.
+template <std::int64_t SpinNanos>
+class BlockingWait {
  public:
-  // About the cost of waking a parked thread on the reference VM (docs/results.md): spinning that
-  // long before parking bounds the waste at 2x while keeping busy hand-offs in user space.
-  static constexpr std::chrono::nanoseconds kSpinFor{20'000};
-  static constexpr unsigned kPauses = 64;
+  static_assert(SpinNanos >= 0);
+  static constexpr std::chrono::nanoseconds kSpinFor{SpinNanos};
+  static constexpr unsigned kPauses = SpinNanos > 0 ? 64 : 0;
 
   template <class Ready>
   void wait(Ready&& ready) {
@@ -90,6 +91,9 @@ class Blocking {
   // wait for can have this core instead of watching us spin.
   template <class Ready>
   static bool spin(Ready& ready, std::chrono::steady_clock::time_point deadline) {
+    if constexpr (SpinNanos == 0) {
+      return ready();
+    }
     const auto now = std::chrono::steady_clock::now();
     if (now >= deadline) return ready();
     const auto spin_end = std::min(deadline, now + kSpinFor);
@@ -107,5 +111,13 @@ class Blocking {
   std::atomic<std::uint32_t> parked_{0};  // 1: some thread may be parked or about to park
   std::atomic<std::uint32_t> epoch_{0};   // the futex word: bumped by each waking notify()
 };
+
+// Spins (then yields) about as long as waking a parked thread costs on the reference VM (~20 µs,
+// docs/results.md) before parking: the waste is bounded at ~2x while busy hand-offs stay in user space.
+using Blocking = BlockingWait<20'000>;
+
+// Parks at once. For pipelines with more threads than cores, where a spinning waiter holds the core
+// the thread it waits for needs (docs/ring-buffer-evaluation.md measured this on 2 cores).
+using Parking = BlockingWait<0>;
 
 }  // namespace ringkit

@@ -19,7 +19,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "rewardpool/park_wait.hpp"
+#include "ringkit/wait_strategy.hpp"
 #include "rewardpool/wal_format.hpp"
 #include "ringkit/spsc_queue.hpp"
 
@@ -157,6 +157,6 @@ class RingLogBuffer {
   std::size_t peeked_ = 0;
 };
 
-static_assert(LogBuffer<VectorLogBuffer> && LogBuffer<RingLogBuffer<>> && LogBuffer<RingLogBuffer<ParkWait>>);
+static_assert(LogBuffer<VectorLogBuffer> && LogBuffer<RingLogBuffer<>> && LogBuffer<RingLogBuffer<ringkit::Parking>>);
 
 }  // namespace rewardpool

@@ -4,7 +4,7 @@
 //   ChannelMailbox  std::mutex + two std::condition_variable over a bounded circular buffer: the
 //                   baseline (Go's buffered channel is this design).
 //   RingMailbox<W>  a ringkit ring with wait strategy W: ringkit::Blocking (spin ~20 µs, then futex) or
-//                   ParkWait (futex at once); either way an idle actor costs no CPU.
+//                   ringkit::Parking (futex at once); either way an idle actor costs no CPU.
 //
 // Both are bounded (push blocks when full) and both deliver every request pushed before close() (pop
 // drains, then returns 0). Requests are trivially copyable: nothing is allocated per request.
@@ -16,7 +16,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "rewardpool/park_wait.hpp"
+#include "ringkit/wait_strategy.hpp"
 #include "rewardpool/pool.hpp"
 #include "ringkit/spsc_queue.hpp"
 #if __has_include("ringkit/mpsc_queue.hpp")
@@ -145,6 +145,6 @@ class RingMailbox {
 };
 #endif
 
-static_assert(Mailbox<ChannelMailbox> && Mailbox<RingMailbox<>> && Mailbox<RingMailbox<ParkWait>>);
+static_assert(Mailbox<ChannelMailbox> && Mailbox<RingMailbox<>> && Mailbox<RingMailbox<ringkit::Parking>>);
 
 }  // namespace rewardpool

@@ -275,7 +275,7 @@ std::unique_ptr<Service> make_with(MailboxKind mailbox, BufferKind buffer, Servi
 
 std::unique_ptr<Service> make_service(MailboxKind mailbox, BufferKind buffer, ServiceState state,
                                       ServiceOptions options) {
-  if (options.ring_wait == RingWait::Park) return make_with<ParkWait>(mailbox, buffer, std::move(state), std::move(options));
+  if (options.ring_wait == RingWait::Park) return make_with<ringkit::Parking>(mailbox, buffer, std::move(state), std::move(options));
   return make_with<ringkit::Blocking>(mailbox, buffer, std::move(state), std::move(options));
 }
 

@@ -70,7 +70,7 @@ class ReplyPool {
 
 enum class MailboxKind : std::uint8_t { Channel, Ring };
 enum class BufferKind : std::uint8_t { Vector, Ring };
-// How the ring mailbox / ring log buffer wait: ringkit::Blocking (spin ~20 µs, then park) or ParkWait.
+// How the ring mailbox / ring log buffer wait: ringkit::Blocking (spin ~20 µs, then park) or ringkit::Parking.
 enum class RingWait : std::uint8_t { Blocking, Park };
 std::string_view to_string(MailboxKind k) noexcept;
 std::string_view to_string(BufferKind k) noexcept;
