@@ -133,7 +133,7 @@ class SlotQueue {
     const std::uint64_t t = tail_.load(std::memory_order_relaxed);
     for (std::uint64_t p = head_.load(std::memory_order_relaxed); p != t; ++p) {
       Slot& s = slot(p);
-      if (s.turn.load(std::memory_order_relaxed) == full_turn(p)) s.item()->~T();
+      if (s.turn.load(std::memory_order_relaxed) == full_turn(p)) s.item()->~T();  // relaxed: as above
     }
     deallocate(slots_, capacity());
     delete spill_;
