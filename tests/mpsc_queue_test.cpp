@@ -17,4 +17,32 @@ TEST(MpscQueue, SingleConsumerSurface) {
   MpscQueue<int> d(4, Overflow::DropOldest);
   EXPECT_EQ(d.overflow(), Overflow::DropOldest);
 }
+
+// Debug builds: two threads inside MpscQueue's consumer functions at once abort with a clear message
+// (STYLE.md 11). Skipped in NDEBUG builds, where the check compiles away, and under TSan (fork + threads).
+TEST(MpscQueueDeathTest, TwoConsumersAtOnceAbortInDebugBuilds) {
+#ifdef NDEBUG
+  GTEST_SKIP() << "RoleCheck is compiled out under NDEBUG";
+#else
+  if (under_tsan()) GTEST_SKIP() << "death tests fork a threaded process; not under TSan";
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        MpscQueue<long> q(4);
+        (void)q.try_push(1);
+        std::atomic<bool> inside{false};
+        std::thread a([&] {
+          (void)q.take_batch(1, [&](long&&) noexcept {
+            inside = true;
+            for (;;) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+          });
+        });
+        while (!inside) std::this_thread::yield();
+        long v = 0;
+        (void)q.try_pop(v);  // a second consumer while the first is inside take_batch
+        a.join();
+      },
+      "two threads are in the consumer role");
+#endif
+}
 }  // namespace ringkit::test

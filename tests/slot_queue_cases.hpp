@@ -88,6 +88,19 @@ TYPED_TEST_P(SlotQueueTest, Smoke) {
   EXPECT_FALSE(q.try_pop().has_value());
 }
 
+TYPED_TEST_P(SlotQueueTest, BlockingEmplaceAppliesThePolicy) {
+  typename TypeParam::template queue<ThrowOnMake> q(1, Overflow::DropNewest);
+  EXPECT_EQ(q.emplace(1L), PushResult::Pushed);
+  EXPECT_EQ(q.emplace(2L), PushResult::Dropped);
+  ThrowCountdown::arm(0);
+  EXPECT_THROW((void)q.emplace(3L), std::runtime_error);  // thrown while building: nothing claimed
+  ThrowCountdown::disarm();
+  auto v = q.try_pop();
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->value, 1);
+  EXPECT_FALSE(q.try_pop());
+}
+
 TYPED_TEST_P(SlotQueueTest, CapacityEdgesFailExactlyWhenFull) {
   for (std::size_t cap : {1u, 2u, 4u, 8u, 64u, 1024u}) {
     typename TypeParam::template queue<long> q(cap);
@@ -369,7 +382,7 @@ TYPED_TEST_P(SlotQueueTest, BlockingHandOffTwoThreads) {
   EXPECT_EQ(expect, kN);
 }
 
-REGISTER_TYPED_TEST_SUITE_P(SlotQueueTest, Smoke, CapacityEdgesFailExactlyWhenFull, RejectsBadCapacityNamingTheValue,
+REGISTER_TYPED_TEST_SUITE_P(SlotQueueTest, Smoke, BlockingEmplaceAppliesThePolicy, CapacityEdgesFailExactlyWhenFull, RejectsBadCapacityNamingTheValue,
                             IndexWrapNearTwoToThe64, LifecycleCountsExact, ExceptionsLeaveQueueUnchanged,
                             ConceptRejectsThrowingTypes, ClosedQueue, CloseWakesBlockedPopAndPush, TimedCallsTimeOut,
                             DropNewestRejectsAndCounts, DropOldestKeepsNewest, Batches, StatsDerivedFromIndexes,

@@ -60,6 +60,7 @@
 
 #include "ringkit/detail/cache_line.hpp"
 #include "ringkit/detail/cpu_relax.hpp"
+#include "ringkit/detail/role_check.hpp"
 #include "ringkit/detail/sharded_counter.hpp"
 #include "ringkit/policy.hpp"
 #include "ringkit/spill.hpp"
@@ -86,10 +87,17 @@ inline void short_backoff(unsigned& i) noexcept {
   }
 }
 
+// Stands in for RoleCheck::Scope where a role may be shared (MpmcQueue's consumers).
+struct SharedRoleScope {
+  constexpr SharedRoleScope(RoleCheck&, const char*) noexcept {}
+};
+
 template <class T, WaitStrategy Wait, bool kMultiConsumer>
 class SlotQueue {
   static_assert(NothrowQueueElement<T>);
   static constexpr const char* kName = kMultiConsumer ? "MpmcQueue" : "MpscQueue";
+  // MpscQueue: debug builds abort if two threads are in consumer functions at once (RoleCheck).
+  using ConsumerScope = std::conditional_t<kMultiConsumer, SharedRoleScope, RoleCheck::Scope>;
 
  public:
   using value_type = T;
@@ -125,7 +133,7 @@ class SlotQueue {
     const std::uint64_t t = tail_.load(std::memory_order_relaxed);
     for (std::uint64_t p = head_.load(std::memory_order_relaxed); p != t; ++p) {
       Slot& s = slot(p);
-      if (s.turn.load(std::memory_order_relaxed) == full_turn(p)) s.item()->~T();
+      if (s.turn.load(std::memory_order_relaxed) == full_turn(p)) s.item()->~T();  // relaxed: as above
     }
     deallocate(slots_, capacity());
     delete spill_;
@@ -193,6 +201,13 @@ class SlotQueue {
   PushResult push(const T& value) { return push_impl(value, std::chrono::steady_clock::time_point::max()); }
   PushResult push(T&& value) { return push_impl(std::move(value), std::chrono::steady_clock::time_point::max()); }
 
+  // Blocking emplace: builds a T from args (outside the ring), then push()es it.
+  template <class... Args>
+    requires std::is_constructible_v<T, Args&&...>
+  PushResult emplace(Args&&... args) {
+    return push(T(std::forward<Args>(args)...));
+  }
+
   // As push(), but a Block wait gives up after `timeout` with PushResult::TimedOut (value untouched).
   template <class Rep, class Period>
   PushResult try_push_for(T&& value, std::chrono::duration<Rep, Period> timeout) {
@@ -229,6 +244,7 @@ class SlotQueue {
   [[nodiscard]] bool try_pop(T& out)
     requires std::is_nothrow_move_assignable_v<T>
   {
+    ConsumerScope role(consumer_role_, "consumer");
     std::uint64_t pos = 0;
     if (Slot* s = claim_pop(pos)) {
       T* item = s->item();
@@ -241,6 +257,7 @@ class SlotQueue {
   }
 
   [[nodiscard]] std::optional<T> try_pop() {
+    ConsumerScope role(consumer_role_, "consumer");
     std::uint64_t pos = 0;
     if (Slot* s = claim_pop(pos)) {
       T* item = s->item();
@@ -274,6 +291,7 @@ class SlotQueue {
   std::size_t pop_batch(std::span<T> out)
     requires std::is_nothrow_move_assignable_v<T>
   {
+    ConsumerScope role(consumer_role_, "consumer");
     std::uint64_t pos = 0;
     const std::size_t n = claim_pop_run(out.size(), pos);
     for (std::size_t i = 0; i < n; ++i) {
@@ -296,6 +314,7 @@ class SlotQueue {
   std::size_t take_batch(std::size_t max, Fn&& fn) {
     static_assert(std::is_nothrow_invocable_v<Fn&, T&&>,
                   "take_batch: the callback must be noexcept (a claimed run of slots cannot be given back)");
+    ConsumerScope role(consumer_role_, "consumer");
     std::uint64_t pos = 0;
     const std::size_t n = claim_pop_run(max, pos);
     for (std::size_t i = 0; i < n; ++i) {
@@ -794,6 +813,7 @@ class SlotQueue {
 
   // ---- written by consumers (and by evicting producers under DropOldest) ----
   alignas(kFalseSharingRange) std::atomic<std::uint64_t> head_{0};
+  [[no_unique_address]] RoleCheck consumer_role_;  // MpscQueue only; debug builds only
 
   // ---- written once at construction, read by all ----
   alignas(kFalseSharingRange) Slot* slots_ = nullptr;

@@ -1,0 +1,44 @@
+#pragma once
+// Thread helpers for the queue benchmarks: pin a thread to a CPU (round-robin over the machine's CPUs),
+// and run a set of role functions on pinned threads, timing the whole transfer.
+#include <pthread.h>
+#include <sched.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <thread>
+#include <vector>
+
+namespace ringkit::bench {
+
+inline void pin_to_cpu(unsigned index) {
+  const unsigned n = std::max(1u, std::thread::hardware_concurrency());
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(index % n, &set);
+  (void)pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+// Runs every role on its own thread pinned to CPU (i % ncpu); all start together. Returns seconds from
+// the start signal until the last one finished.
+inline double run_roles(const std::vector<std::function<void()>>& roles) {
+  std::atomic<int> ready{0};
+  std::atomic<bool> go{false};
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < roles.size(); ++i) {
+    threads.emplace_back([&, i] {
+      pin_to_cpu(static_cast<unsigned>(i));
+      ready.fetch_add(1);
+      while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
+      roles[i]();
+    });
+  }
+  while (ready.load() != static_cast<int>(roles.size())) std::this_thread::yield();
+  const auto t0 = std::chrono::steady_clock::now();
+  go.store(true, std::memory_order_release);
+  for (auto& t : threads) t.join();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace ringkit::bench
