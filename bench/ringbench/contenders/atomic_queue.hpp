@@ -5,6 +5,9 @@
 //   OptimistAtomicQueueB2  push() / pop(), which claim a slot index first and spin inside the slot
 //                          (upstream's "optimist" benchmark variant; this header version has no alias)
 //   ...<SPSC>              the same with SPSC = true (plain loads/stores instead of CAS on the indices)
+// Order: with TOTAL_ORDER = false (the default, used here) the multi-producer variants do not promise
+// FIFO: a producer that claimed slot i and was preempted lets a producer one lap ahead fill the same
+// slot first (slot states carry no lap number). ringbench checks them for exactly-once delivery only.
 #include <atomic_queue/atomic_queue.h>
 #include <cstddef>
 #include <memory>
@@ -23,7 +26,7 @@ template <class T, bool Spsc, bool Optimist>
 struct AtomicQueueAdapter {
   static constexpr const char* kName = AtomicQueueName<T, Spsc, Optimist>::k;
   static constexpr const char* kFamily = "atomic_queue";
-  static constexpr unsigned kCaps = (Spsc ? 0u : kMultiProducer | kMultiConsumer) | kPerProducerFifo;
+  static constexpr unsigned kCaps = Spsc ? static_cast<unsigned>(kPerProducerFifo) : static_cast<unsigned>(kMultiProducer | kMultiConsumer);
 
   AtomicQueueAdapter(std::size_t capacity, unsigned, unsigned) : q(static_cast<unsigned>(capacity)) {}
   void push(T&& item) {

@@ -560,6 +560,13 @@ void describe_machine(Report& r, const Options& o, double tsc_per_ns) {
   if (!pkgs.empty()) r.machine.emplace_back("Packages", pkgs);
 }
 
+std::string loadavg() {
+  std::ifstream f("/proc/loadavg");
+  std::string a, b, c;
+  f >> a >> b >> c;
+  return a.empty() ? "unknown" : a + " " + b + " " + c;
+}
+
 int parent_main(const Options& o, int argc, char** argv) {
   if (o.list) {
     std::cout << "scenarios: spsc batch latency mpsc mpmc sizes\ncontenders:\n";
@@ -577,6 +584,7 @@ int parent_main(const Options& o, int argc, char** argv) {
   r.repeats = o.repeats;
   for (int i = 0; i < argc; ++i) r.command += std::string(i ? " " : "") + argv[i];
   describe_machine(r, o, tsc_per_ns);
+  const std::string load_before = loadavg();
   plan(o, tsc_per_ns, r);
   if (r.tables.empty()) bad_usage("no contender matches --contender for the chosen scenarios");
   if (o.quick) r.notes.push_back("--quick: " + std::to_string(o.repeats) + " repeats of ~" + fmt_double(o.target_ms) +
@@ -642,6 +650,8 @@ int parent_main(const Options& o, int argc, char** argv) {
   }
   progress.finish();
   r.wall_seconds = static_cast<double>(now_ns() - wall_start) / 1e9;
+  r.machine.emplace_back("Load average (1/5/15 min) before / after",
+                         load_before + " / " + loadavg() + " (other work on these cores perturbs every number)");
 
   const std::string md = render_markdown(r);
   std::cout << md << std::flush;

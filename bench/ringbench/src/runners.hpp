@@ -120,9 +120,10 @@ RunOutcome run_throughput(const RunSpec& s) {
   const std::uint64_t per = s.items, total = per * P;
   if (s.batch > 1 && !(Q::kCaps & kBatch)) throw std::runtime_error(std::string(Q::kName) + " has no batch API");
   auto q = std::make_unique<Q>(s.capacity, P, C);
-  const auto mode = C == 1 ? SequenceChecker::Mode::Contiguous
-                           : ((Q::kCaps & kPerProducerFifo) ? SequenceChecker::Mode::Increasing
-                                                            : SequenceChecker::Mode::Unordered);
+  // Order is checked where the queue promises it; exactly-once always.
+  const auto mode = !(Q::kCaps & kPerProducerFifo) ? SequenceChecker::Mode::Unordered
+                    : C == 1                        ? SequenceChecker::Mode::Contiguous
+                                                    : SequenceChecker::Mode::Increasing;
   std::vector<SequenceChecker> checkers;
   checkers.reserve(C);
   for (unsigned c = 0; c < C; ++c) checkers.emplace_back(P, per, mode);
