@@ -71,11 +71,11 @@ void usage(std::ostream& os) {
         "Writes report.md, results.csv, results.json, plots and report.html into --out; tables to stdout.\n\n"
         "  --scenario LIST    comma-separated: spsc, batch, latency, mpsc, mpmc, sizes (default: all)\n"
         "  --contender LIST   comma-separated substrings of contender names (default: all; see --list)\n"
-        "  --repeats N        repeats per cell, interleaved across cells (default 5; --quick 3)\n"
+        "  --repeats N        repeats per cell, interleaved across cells (default 5; --quick 2)\n"
         "  --items N          items per producer (latency: round trips) for every run; default: calibrated\n"
         "                     so one run takes about --target-ms\n"
-        "  --target-ms MS     calibrated run length (default 250; --quick 40)\n"
-        "  --quick            3 repeats of short runs: a rough picture in under a minute\n"
+        "  --target-ms MS     calibrated run length (default 250; --quick 20)\n"
+        "  --quick            2 repeats of short runs: a rough picture in under a minute\n"
         "  --pin A,B          cores for producers/pinger (A) and consumers/echo (B) (default: first two allowed)\n"
         "  --capacity N       ring capacity for every queue (default 4096)\n"
         "  --max-redos N      redos of a repeat whose core-to-core probe moved (default 2)\n"
@@ -210,8 +210,8 @@ Options parse(int argc, char** argv) {
     }
   }
   if (o.quick) {
-    if (!o.repeats_set) o.repeats = 3;
-    if (!o.target_set) o.target_ms = 40;
+    if (!o.repeats_set) o.repeats = 2;
+    if (!o.target_set) o.target_ms = 20;
   }
   const auto cpus = allowed_cpus();
   if (o.core_a < 0) {
@@ -243,8 +243,11 @@ int child_main(const Options& o) {
   double before = 0, after = 0;
   try {
     pin_this_thread(s.core_a);
-    constexpr std::uint64_t kProbeTrips = 2000;
-    before = cacheline_pingpong(s.core_a, s.core_b, kProbeTrips, s.tsc_per_ns, nullptr);
+    // The probe: up to 1000 round trips, at most 2 ms (on a loaded machine one round trip can take a
+    // scheduler slice).
+    constexpr std::uint64_t kProbeTrips = 1000;
+    constexpr double kProbeSeconds = 0.002;
+    before = cacheline_pingpong(s.core_a, s.core_b, kProbeTrips, s.tsc_per_ns, nullptr, kProbeSeconds);
     if (s.contender == "floor") {
       if (s.scenario == "latency") {
         LatencyRecorder rec;
@@ -268,7 +271,7 @@ int child_main(const Options& o) {
       out = s.scenario == "latency" ? c->latency(s) : c->throughput(s);
     }
     pin_this_thread(s.core_a);
-    after = cacheline_pingpong(s.core_a, s.core_b, kProbeTrips, s.tsc_per_ns, nullptr);
+    after = cacheline_pingpong(s.core_a, s.core_b, kProbeTrips, s.tsc_per_ns, nullptr, kProbeSeconds);
   } catch (const std::exception& e) {
     out.status = "ERROR";
     out.error = e.what();
@@ -612,9 +615,9 @@ int parent_main(const Options& o, int argc, char** argv) {
       progress.shrink(1);
       continue;
     }
-    const std::uint64_t calib = c.is_floor() && !lat ? 1'000'000 : (lat ? (o.quick ? 2'000 : 5'000) : (o.quick ? 20'000 : 100'000));
+    const std::uint64_t calib = c.is_floor() && !lat ? 1'000'000 : (lat ? (o.quick ? 2'000 : 5'000) : (o.quick ? 10'000 : 100'000));
     c.spec.items = calib;
-    c.timeout_s = o.quick ? 3 : 5;
+    c.timeout_s = o.quick ? 1.5 : 5;
     c.calibration = run_repeat(c, no_redo, progress, cell_label(c, t) + " calibrate");
     progress.done_one();
     const std::uint64_t lo = lat ? 1'000 : 10'000;
@@ -623,11 +626,11 @@ int parent_main(const Options& o, int argc, char** argv) {
       const double rate = static_cast<double>(calib) / c.calibration.seconds;
       c.spec.items = static_cast<std::uint64_t>(std::clamp(rate * target_s, static_cast<double>(lo), static_cast<double>(hi)));
       c.expected_s = static_cast<double>(c.spec.items) / rate;
-      c.timeout_s = std::clamp(10 * c.expected_s + 1, o.quick ? 2.0 : 3.0, o.quick ? 5.0 : 15.0);
+      c.timeout_s = std::clamp(10 * c.expected_s + 1, o.quick ? 1.5 : 3.0, o.quick ? 4.0 : 15.0);
     } else {
       c.spec.items = lo;
       c.expected_s = target_s;
-      c.timeout_s = o.quick ? 2 : 5;
+      c.timeout_s = o.quick ? 1.5 : 5;
     }
   }
   // The repeats, interleaved: each round visits every cell once, starting at a rotating offset.

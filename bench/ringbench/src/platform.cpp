@@ -64,30 +64,42 @@ struct alignas(128) PaddedCounter {
 };
 }  // namespace
 
-double cacheline_pingpong(int core_a, int core_b, std::uint64_t round_trips, double tsc_per_ns, LatencyRecorder* rec) {
+double cacheline_pingpong(int core_a, int core_b, std::uint64_t round_trips, double tsc_per_ns, LatencyRecorder* rec,
+                          double max_seconds) {
   pin_this_thread(core_a);
   PaddedCounter ping, pong;
+  constexpr std::uint64_t kStop = ~std::uint64_t{0};
   const std::uint64_t warm = 200;
   const std::uint64_t total = warm + round_trips;
   std::thread echo([&] {
     pin_this_thread(core_b);
     for (std::uint64_t i = 1; i <= total; ++i) {
+      std::uint64_t v;
       // acquire: pairs with the release store of ping below; release: publishes the answer.
-      while (ping.value.load(std::memory_order_acquire) != i) cpu_relax();
+      while ((v = ping.value.load(std::memory_order_acquire)) != i && v != kStop) cpu_relax();
+      if (v == kStop) break;
       pong.value.store(i, std::memory_order_release);
     }
   });
-  std::uint64_t start = 0;
+  const auto deadline_ticks = static_cast<std::uint64_t>(max_seconds * 1e9 * tsc_per_ns);
+  const std::uint64_t begin = tsc_now();
+  std::uint64_t start = begin, done = 0;
   for (std::uint64_t i = 1; i <= total; ++i) {
     if (i == warm + 1) start = tsc_now();
     const std::uint64_t t0 = rec ? tsc_now() : 0;
     ping.value.store(i, std::memory_order_release);  // release: pairs with the acquire in the echo thread
     while (pong.value.load(std::memory_order_acquire) != i) cpu_relax();  // acquire: pairs with its release
-    if (rec && i > warm) rec->record(static_cast<std::uint64_t>(static_cast<double>(tsc_now() - t0) / tsc_per_ns));
+    if (i > warm) {
+      ++done;
+      if (rec) rec->record(static_cast<std::uint64_t>(static_cast<double>(tsc_now() - t0) / tsc_per_ns));
+    }
+    if (max_seconds > 0 && i > warm && tsc_now() - begin > deadline_ticks) break;
   }
   const std::uint64_t end = tsc_now();
+  ping.value.store(kStop, std::memory_order_release);  // release: lets the echo thread leave early
   echo.join();
-  return static_cast<double>(end - start) / tsc_per_ns / static_cast<double>(round_trips);
+  if (done == 0) return 0;
+  return static_cast<double>(end - start) / tsc_per_ns / static_cast<double>(done);
 }
 
 double memcpy_items_per_s(std::size_t bytes, std::size_t capacity, std::uint64_t items) {

@@ -17,10 +17,10 @@ std::uint64_t tsc_now() noexcept;  // serialized rdtsc on x86 (steady_clock ns e
 double calibrate_tsc_per_ns();  // ~20 ms; 1.0 where tsc_now() is already ns
 
 // Cache-line ping-pong between `core_a` (the calling thread, pinned there) and a helper thread on
-// `core_b`: `round_trips` timed round trips (after a short warm-up) go into `rec` when given.
-// Returns the mean round trip in ns.
+// `core_b`: up to `round_trips` timed round trips (after a short warm-up) go into `rec` when given,
+// stopping early after `max_seconds` (0: never). Returns the mean round trip in ns (0 if none finished).
 double cacheline_pingpong(int core_a, int core_b, std::uint64_t round_trips, double tsc_per_ns,
-                          LatencyRecorder* rec);
+                          LatencyRecorder* rec, double max_seconds = 0);
 
 // Copies `items` items of `bytes` bytes between two ring-sized buffers (capacity items each), pinned to
 // the calling thread's core; returns items per second.

@@ -497,10 +497,10 @@ void latency_plot(const Report& r, const Table& t, const std::filesystem::path& 
   if (n == 0) return;
   std::ofstream gp(dir / (stem + ".gp"));
   terminals(gp, stem, 1000, 140 + 34 * n, [&](std::ostream& g) {
-    g << "set title " << gp_quote(t.title + ": p50, p99, p99.9 (medians over repeats; '>' marks ringkit)") << "\n"
+    g << "set title " << gp_quote("Round-trip latency: p50, p99, p99.9 (medians over repeats; '>' marks ringkit)") << "\n"
       << "set xlabel 'round trip, ns (log scale)'\nset logscale x\nset xrange [10:*]\n"
       << "set yrange [" << n << "-0.4:-0.6]\nset ytics nomirror\nset grid xtics\nset style fill solid 0.85 border -1\n"
-      << "set key bottom right\nset lmargin 44\n"
+      << "set key outside top center horizontal\nset lmargin 44\n"
       << "plot " << gp_quote(stem + ".dat") << " using (10):1:(10):3:($1-0.4):($1-0.14):ytic(2) with boxxyerror lc rgb '#2ca02c' title 'p50', \\\n"
       << "     '' using (10):1:(10):4:($1-0.13):($1+0.13) with boxxyerror lc rgb '#ff7f0e' title 'p99', \\\n"
       << "     '' using (10):1:(10):5:($1+0.14):($1+0.4) with boxxyerror lc rgb '#9467bd' title 'p99.9'\n";
@@ -538,10 +538,10 @@ void line_plot(const Report& r, const std::vector<const Table*>& tables, const s
   }
   if (series.empty()) return;
   std::ofstream gp(dir / (stem + ".gp"));
-  terminals(gp, stem, 1000, 600, [&](std::ostream& g) {
+  terminals(gp, stem, 1200, 650, [&](std::ostream& g) {
     g << "set title " << gp_quote(title) << "\nset xlabel " << gp_quote(xlabel)
       << "\nset ylabel 'million items/s (median)'\nset logscale y\nset grid\nset key outside right top\n";
-    if (logx) g << "set logscale x 2\n";
+    if (logx) g << "set logscale x 2\nset xrange [" << xs.front() * 0.8 << ":" << xs.back() * 1.25 << "]\n";
     g << "set xtics (";
     for (std::size_t k = 0; k < xs.size(); ++k) g << (k ? ", " : "") << "'" << xs[k] << "' " << xs[k];
     g << ")\nplot ";
