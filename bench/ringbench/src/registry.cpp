@@ -43,6 +43,7 @@ std::vector<Contender> build() {
       make<RingkitSpscBusySpin>(),
       make<RingkitSpscSleeping>(),
       make<RingkitSpscBlocking>(),
+      make<RingkitSpscTry>(),
 #ifdef RINGBENCH_HAVE_RINGKIT_MP
       make<RingkitMpscYielding>(),
       make<RingkitMpscBusySpin>(),
