@@ -1,0 +1,823 @@
+#pragma once
+// SlotQueue<T, Wait, kMultiConsumer>: the bounded, pre-allocated, per-slot-turn ring behind MpscQueue
+// (kMultiConsumer = false) and MpmcQueue (true). Read docs/mpmc-design.md for the full argument; the
+// short form, which the code below follows line by line:
+//
+// Slot protocol (Vyukov's bounded MPMC queue, with rigtorp's turn encoding so capacity 1 works)
+//   Positions are 64-bit and never reset; position p lives in slot index(p) = remap(p & mask).
+//   Each slot has one atomic word `turn`. For position p:
+//       turn == 2p      the slot is free for the producer of p        ("empty for p")
+//       turn == 2p + 1  the slot holds the item of p                  ("full for p")
+//   A producer claims p with CAS(tail: p -> p+1) only after it saw turn == 2p (acquire), constructs the
+//   item, then stores turn = 2p + 1 (release). A consumer claims p with CAS(head: p -> p+1) (single
+//   consumer: a plain store) only after it saw turn == 2p + 1 (acquire), moves the item out, destroys it,
+//   then stores turn = 2(p + C) (release) = "empty for p + C", the next position to use the slot.
+//   Vyukov's original uses p / p+1 / p+C; at C = 1 "full for p" (p+1) equals "empty for p+1" (p+1 + 0)
+//   and a second producer would overwrite an unread item. 2p / 2p+1 / 2(p+C) are pairwise distinct for
+//   every C >= 1, and x -> 2x is linear mod 2^64, so the encoding survives the 64-bit wrap (a turn
+//   names a position mod 2^63; live turns are at most two laps apart).
+//
+// Ownership: the winner of the CAS on tail (head) for p is the only thread that writes (reads) slot p's
+// item, and the only one that stores the next turn value; every other thread only reads the turn.
+// Nobody decides ownership by comparing indexes with each other.
+//
+// Memory contract
+//   * A push publishes with a release store of the turn; the pop that takes that item acquires it:
+//     every write the producer made before the push happens-before everything the consumer does after.
+//   * A pop frees a slot with a release store of the turn; the producer that reuses the slot acquires
+//     it: the old item's destruction happens-before the new item's construction.
+//   * Linearizable (Vyukov's queue is; each successful operation linearizes at its CAS on tail/head).
+//     FIFO holds in claim order: items are consumed in the order their producers won the tail CAS, so
+//     one producer's items come out in its push order; items of different producers interleave by
+//     claim order. Under DropOldest some items are evicted instead, in the same order. Under SpillToDisk
+//     FIFO holds per producer (docs/mpmc-design.md, "Spill").
+//
+// When try_* fails although the queue is not full/empty (the only spurious failures):
+//   * try_pop / pop_batch fail while the slot at head was claimed by a producer that has not yet
+//     published it, even if later slots are already full (a preempted producer delays the consumer);
+//   * try_push / push_batch fail while the slot at tail still holds, or is being emptied of, the item
+//     one lap earlier, i.e. a consumer claimed it but has not finished moving it out.
+//   Both states last as long as one non-throwing move plus a store; blocking push()/pop() wait them out.
+#include <algorithm>
+#include <atomic>
+#include <bit>
+#include <chrono>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "ringkit/detail/cache_line.hpp"
+#include "ringkit/detail/cpu_relax.hpp"
+#include "ringkit/detail/sharded_counter.hpp"
+#include "ringkit/policy.hpp"
+#include "ringkit/spill.hpp"
+#include "ringkit/spsc_queue.hpp"  // StartSequence, detail::checked_capacity
+#include "ringkit/wait_strategy.hpp"
+
+namespace ringkit {
+
+// What MpscQueue/MpmcQueue accept: a claimed multi-producer slot cannot be given back, so moving an item
+// into (and out of) a slot must not throw, and neither may destroying it (DropOldest destroys items on
+// the producer's thread).
+template <class T>
+concept NothrowQueueElement = std::is_object_v<T> && !std::is_const_v<T> && !std::is_volatile_v<T> &&
+                              std::is_nothrow_move_constructible_v<T> && std::is_nothrow_destructible_v<T>;
+
+namespace detail {
+
+// Back-off for the short waits that are not the wait strategy's business (a peer is mid-move).
+inline void short_backoff(unsigned& i) noexcept {
+  if (++i < 64) {
+    cpu_relax();
+  } else {
+    std::this_thread::yield();
+  }
+}
+
+template <class T, WaitStrategy Wait, bool kMultiConsumer>
+class SlotQueue {
+  static_assert(NothrowQueueElement<T>);
+  static constexpr const char* kName = kMultiConsumer ? "MpmcQueue" : "MpscQueue";
+
+ public:
+  using value_type = T;
+  using wait_strategy = Wait;
+
+  // capacity: a non-zero power of two, else std::invalid_argument naming the value.
+  // overflow: what push() does when the ring is full. SpillToDisk needs the SpillOptions overload.
+  explicit SlotQueue(std::size_t capacity, Overflow overflow = Overflow::Block)
+      : SlotQueue(capacity, overflow, StartSequence{}) {}
+
+  SlotQueue(std::size_t capacity, Overflow overflow, StartSequence start)
+      : SlotQueue(capacity, overflow, start, nullptr) {
+    if (overflow == Overflow::SpillToDisk) {
+      throw std::invalid_argument(std::string(kName) +
+                                  ": Overflow::SpillToDisk needs a directory (and a codec): construct with "
+                                  "SpillOptions, e.g. q(capacity, ringkit::SpillOptions{.directory = dir})");
+    }
+  }
+
+  // A SpillToDisk queue: items that do not fit go to a spill file in options.directory, encoded by
+  // `codec` (TrivialCodec<T> by default, which needs trivially copyable T). Links ringkit_spill.
+  template <class C = default_codec_t<T>>
+    requires Codec<C, T>
+  SlotQueue(std::size_t capacity, SpillOptions options, C codec = C{}, StartSequence start = {})
+      : SlotQueue(capacity, Overflow::SpillToDisk, start, make_channel(std::move(options), std::move(codec))) {}
+
+  SlotQueue(const SlotQueue&) = delete;
+  SlotQueue& operator=(const SlotQueue&) = delete;
+
+  // Destroys every item still inside (ring and spill file). Must not race with any other call.
+  ~SlotQueue() {
+    // relaxed (all): the destructor is already ordered after every other thread's last call.
+    const std::uint64_t t = tail_.load(std::memory_order_relaxed);
+    for (std::uint64_t p = head_.load(std::memory_order_relaxed); p != t; ++p) {
+      Slot& s = slot(p);
+      if (s.turn.load(std::memory_order_relaxed) == full_turn(p)) s.item()->~T();
+    }
+    deallocate(slots_, capacity());
+    delete spill_;
+  }
+
+  // ---- observers (any thread) -------------------------------------------------------------------
+  [[nodiscard]] std::size_t capacity() const noexcept { return static_cast<std::size_t>(mask_) + 1; }
+
+  // Approximate: items claimed in the ring (including ones still being written or read) at some moment
+  // during the call; never above capacity(). Items in the spill file are not counted (spill_pending()).
+  [[nodiscard]] std::size_t size_approx() const noexcept {
+    // head_ first: tail_ is loaded later and never goes backwards, so t >= h.
+    const std::uint64_t h = head_.load(std::memory_order_acquire);  // acquire: orders the two loads
+    const std::uint64_t t = tail_.load(std::memory_order_acquire);  // acquire: as above
+    return static_cast<std::size_t>(std::min<std::uint64_t>(t - h, capacity()));
+  }
+  [[nodiscard]] std::size_t size() const noexcept { return size_approx(); }  // the same racy snapshot
+  [[nodiscard]] bool empty() const noexcept { return size_approx() == 0; }   // racy snapshot
+  [[nodiscard]] bool full() const noexcept { return size_approx() == capacity(); }  // racy snapshot
+  [[nodiscard]] Overflow overflow() const noexcept { return overflow_; }
+  [[nodiscard]] bool closed() const noexcept {
+    return closed_.load(std::memory_order_acquire);  // acquire: pairs with the release in close()
+  }
+
+  [[nodiscard]] QueueStats stats() const noexcept {
+    QueueStats s;
+    // Derived from the indexes, so a push or pop writes no counter at all (docs/mpmc-design.md, Metrics).
+    s.evicted = evicted_.load();
+    s.dropped = dropped_.load();
+    s.blocked_waits = blocked_.load();
+    const std::uint64_t h = head_.load(std::memory_order_acquire);  // acquire: a snapshot, see size_approx()
+    const std::uint64_t t = tail_.load(std::memory_order_acquire);  // acquire: as above
+    s.pushed = t - start_;
+    const std::uint64_t taken = h - start_;  // popped + evicted
+    s.popped = taken >= s.evicted ? taken - s.evicted : 0;
+    if (spill_ != nullptr) {
+      // relaxed: statistics written under the spill mutex; a snapshot.
+      s.spilled = spill_->spilled.load(std::memory_order_relaxed);
+      s.unspilled = spill_->unspilled.load(std::memory_order_relaxed);
+      s.popped += s.unspilled;
+    }
+    s.high_water = high_water_.load(std::memory_order_relaxed);  // relaxed: a monotonic statistic
+    return s;
+  }
+
+  // ---- producer (any number of threads) ---------------------------------------------------------
+  [[nodiscard]] bool try_push(const T& value) { return try_emplace(value); }
+  [[nodiscard]] bool try_push(T&& value) noexcept { return try_emplace(std::move(value)); }
+
+  // Never applies the overflow policy and never spills: fails when the ring is full (or spuriously, see
+  // the header comment), and under SpillToDisk also while the spill holds items (going around them would
+  // break per-producer FIFO). If constructing T from args may throw, T is built first, outside the ring,
+  // so a throw leaves the queue untouched; the item is then moved in (nothrow).
+  template <class... Args>
+    requires std::is_constructible_v<T, Args&&...>
+  [[nodiscard]] bool try_emplace(Args&&... args) noexcept(std::is_nothrow_constructible_v<T, Args&&...>) {
+    if (spill_blocks_ring()) return false;
+    return emplace_ring(std::forward<Args>(args)...);
+  }
+
+  // Blocking push: applies the overflow policy. Returns Pushed, Dropped (DropNewest; value untouched),
+  // Spilled (SpillToDisk; value untouched, a copy is in the spill file), Closed (value untouched) or
+  // Error (SpillToDisk I/O failure; value untouched; see last_error()). DropOldest always ends Pushed
+  // (or Closed), evicting as many of the oldest items as it takes.
+  PushResult push(const T& value) { return push_impl(value, std::chrono::steady_clock::time_point::max()); }
+  PushResult push(T&& value) { return push_impl(std::move(value), std::chrono::steady_clock::time_point::max()); }
+
+  // As push(), but a Block wait gives up after `timeout` with PushResult::TimedOut (value untouched).
+  template <class Rep, class Period>
+  PushResult try_push_for(T&& value, std::chrono::duration<Rep, Period> timeout) {
+    return push_impl(std::move(value), deadline_after(timeout));
+  }
+  template <class Rep, class Period>
+  PushResult try_push_for(const T& value, std::chrono::duration<Rep, Period> timeout) {
+    return push_impl(value, deadline_after(timeout));
+  }
+
+  // Moves as many leading items of `items` in as there are free slots (at most capacity()); returns how
+  // many. The whole run is reserved with ONE CAS on tail: the scan first checks that each slot of the run
+  // is free for its position, then the CAS claims them all (docs/mpmc-design.md, "Batches"). Never
+  // spills or evicts. The moved-from items stay in `items`.
+  std::size_t push_batch(std::span<T> items) noexcept {
+    if (spill_blocks_ring()) return 0;
+    std::uint64_t pos = 0;
+    const std::size_t n = claim_push_run(items.size(), pos);
+    for (std::size_t i = 0; i < n; ++i) {
+      Slot& s = slot(pos + i);
+      ::new (static_cast<void*>(s.storage)) T(std::move(items[i]));
+      // release: publishes this slot; pairs with the acquire in claim_pop()/claim_pop_run().
+      s.turn.store(full_turn(pos + i), std::memory_order_release);
+    }
+    if (n != 0) {
+      note_size(pos + n - 1);
+      not_empty_.notify();
+    }
+    return n;
+  }
+
+  // ---- consumer (MpscQueue: one thread at a time; MpmcQueue: any number) -----------------------
+  // Fails when the ring is empty (or spuriously, see the header comment) and nothing waits in the spill.
+  [[nodiscard]] bool try_pop(T& out)
+    requires std::is_nothrow_move_assignable_v<T>
+  {
+    std::uint64_t pos = 0;
+    if (Slot* s = claim_pop(pos)) {
+      T* item = s->item();
+      out = std::move(*item);
+      item->~T();
+      release_slot(*s, pos);
+      return true;
+    }
+    return spill_ != nullptr && try_unspill([&](T&& v) noexcept { out = std::move(v); });
+  }
+
+  [[nodiscard]] std::optional<T> try_pop() {
+    std::uint64_t pos = 0;
+    if (Slot* s = claim_pop(pos)) {
+      T* item = s->item();
+      std::optional<T> out(std::move(*item));
+      item->~T();
+      release_slot(*s, pos);
+      return out;
+    }
+    std::optional<T> out;
+    if (spill_ != nullptr) (void)try_unspill([&](T&& v) noexcept { out.emplace(std::move(v)); });
+    return out;
+  }
+
+  // Blocking pop: waits for an item per the wait strategy; false once the queue is closed and drained
+  // (ring and spill). An item whose producer claimed its slot before close() is still delivered.
+  bool pop(T& out)
+    requires std::is_nothrow_move_assignable_v<T>
+  {
+    return pop_impl(out, std::chrono::steady_clock::time_point::max());
+  }
+
+  template <class Rep, class Period>
+    requires std::is_nothrow_move_assignable_v<T>
+  bool try_pop_for(T& out, std::chrono::duration<Rep, Period> timeout) {
+    return pop_impl(out, deadline_after(timeout));
+  }
+
+  // Moves up to out.size() of the oldest items into `out` (move-assignment); returns how many. Ring items
+  // are claimed as one run with one CAS on head (one plain store for a single consumer); when the ring is
+  // empty it reads from the spill file instead.
+  std::size_t pop_batch(std::span<T> out)
+    requires std::is_nothrow_move_assignable_v<T>
+  {
+    std::uint64_t pos = 0;
+    const std::size_t n = claim_pop_run(out.size(), pos);
+    for (std::size_t i = 0; i < n; ++i) {
+      Slot& s = slot(pos + i);
+      out[i] = std::move(*s.item());
+      s.item()->~T();
+      release_slot(s, pos + i);
+    }
+    if (n != 0 || spill_ == nullptr) return n;
+    std::size_t k = 0;
+    while (k < out.size() && try_unspill([&](T&& v) noexcept { out[k] = std::move(v); })) ++k;
+    return k;
+  }
+
+  // Allocation-free batch consumer: calls fn(T&&) on up to `max` of the oldest items, in order, each
+  // straight from its slot, and returns how many it handed over. The ring run is claimed up front with
+  // one CAS and cannot be given back, so fn must be noexcept (checked at compile time).
+  template <class Fn>
+    requires std::is_invocable_v<Fn&, T&&>
+  std::size_t take_batch(std::size_t max, Fn&& fn) {
+    static_assert(std::is_nothrow_invocable_v<Fn&, T&&>,
+                  "take_batch: the callback must be noexcept (a claimed run of slots cannot be given back)");
+    std::uint64_t pos = 0;
+    const std::size_t n = claim_pop_run(max, pos);
+    for (std::size_t i = 0; i < n; ++i) {
+      Slot& s = slot(pos + i);
+      fn(std::move(*s.item()));
+      s.item()->~T();
+      release_slot(s, pos + i);
+    }
+    if (n != 0 || spill_ == nullptr) return n;
+    std::size_t k = 0;
+    while (k < max && try_unspill([&](T&& v) noexcept { fn(std::move(v)); })) ++k;
+    return k;
+  }
+
+  // Convenience: as take_batch(min(max, capacity()), fn) into a new std::vector. ALLOCATES (the vector);
+  // use the callback form or pop_batch() on a hot path.
+  [[nodiscard]] std::vector<T> take_batch(std::size_t max) {
+    const std::size_t limit = std::min(max, capacity());
+    std::vector<T> items;
+    items.reserve(limit);  // before anything is claimed: a bad_alloc here leaves the queue untouched
+    (void)take_batch(limit, [&](T&& v) noexcept { items.push_back(std::move(v)); });  // within reserve(): no throw
+    return items;
+  }
+
+  // ---- shutdown (any thread) --------------------------------------------------------------------
+  // After close(): push() returns Closed; pop() drains what is left (ring and spill), then returns
+  // false. Wakes all waiters. A push racing with close() may still succeed; its item is then returned
+  // by pop() before pop() reports false, or destroyed with the queue.
+  void close() noexcept {
+    closed_.store(true, std::memory_order_release);  // release: pairs with the acquire in closed()
+    not_empty_.notify_all();
+    not_full_.notify_all();
+  }
+
+  // ---- spill state (any thread) -----------------------------------------------------------------
+  // The last spill error: set by a push that returned PushResult::Error (I/O error, disk full,
+  // record_too_large) or by a pop that met a corrupt record (checksum_mismatch, bad_length,
+  // truncated_record, codec_rejected: that record and the rest of its file are discarded and counted in
+  // spill_discarded_bytes(), never delivered). Cleared by nothing; compare with a previous value.
+  [[nodiscard]] std::error_code last_error() const {
+    if (spill_ == nullptr) return {};
+    std::lock_guard lock(spill_->mutex);
+    return spill_->error;
+  }
+  // last_error() with where it happened (file, byte offset).
+  [[nodiscard]] std::string last_error_message() const {
+    if (spill_ == nullptr) return {};
+    std::lock_guard lock(spill_->mutex);
+    return spill_->error_message;
+  }
+  [[nodiscard]] std::filesystem::path spill_path() const {
+    if (spill_ == nullptr) return {};
+    std::lock_guard lock(spill_->mutex);
+    return spill_->channel->current_path();
+  }
+  [[nodiscard]] std::uint64_t spill_discarded_bytes() const {
+    if (spill_ == nullptr) return 0;
+    std::lock_guard lock(spill_->mutex);
+    return spill_->channel->discarded_bytes();
+  }
+  // Items written to the spill file and not yet read back (a snapshot).
+  [[nodiscard]] std::uint64_t spill_pending() const noexcept {
+    if (spill_ == nullptr) return 0;
+    // relaxed: statistics, a snapshot.
+    return spill_->spilled.load(std::memory_order_relaxed) - spill_->unspilled.load(std::memory_order_relaxed);
+  }
+
+  // The debug/test view of the slot layout: index(p) for a position.
+  [[nodiscard]] std::size_t slot_index_for(std::uint64_t position) const noexcept { return index(position); }
+
+ private:
+  struct Slot {
+    std::atomic<std::uint64_t> turn;
+    alignas(T) unsigned char storage[sizeof(T)];
+    T* item() noexcept { return std::launder(reinterpret_cast<T*>(storage)); }
+  };
+
+  struct SpillState {
+    explicit SpillState(std::unique_ptr<SpillChannel<T>> c) : channel(std::move(c)) {}
+    mutable std::mutex mutex;
+    std::unique_ptr<SpillChannel<T>> channel;  // guarded by mutex
+    std::error_code error;                     // guarded by mutex
+    std::string error_message;                 // guarded by mutex
+    std::atomic<std::uint64_t> spilled{0};     // written under mutex, read anywhere
+    std::atomic<std::uint64_t> unspilled{0};   // written under mutex, read anywhere
+  };
+
+  template <class C>
+  static std::unique_ptr<SpillChannel<T>> make_channel(SpillOptions options, C codec) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(options.directory, ec)) {
+      throw std::invalid_argument(std::string(kName) + ": spill directory '" + options.directory.string() +
+                                  "' is not an existing directory" + (ec ? " (" + ec.message() + ")" : ""));
+    }
+    if (options.max_record_bytes == 0 || options.max_record_bytes > SpillFile::kMaxRecordLimit) {
+      throw std::invalid_argument(std::string(kName) + ": SpillOptions::max_record_bytes " +
+                                  std::to_string(options.max_record_bytes) + " is not in [1, 2^30]");
+    }
+    return std::make_unique<SpillChannelImpl<T, C>>(std::move(options), std::move(codec));
+  }
+
+  // The target constructor. `channel` is null unless overflow == SpillToDisk.
+  SlotQueue(std::size_t capacity, Overflow overflow, StartSequence start, std::unique_ptr<SpillChannel<T>> channel)
+      : mask_(detail::checked_capacity(capacity, kName) - 1),
+        remap_shift_(remap_shift_for(capacity)),
+        overflow_(overflow),
+        multi_consumer_(kMultiConsumer || overflow == Overflow::DropOldest),
+        start_(start.value) {
+    slots_ = allocate(capacity);
+    for (std::uint64_t p = start.value; p != start.value + capacity; ++p) {
+      Slot* s = ::new (static_cast<void*>(&slots_[index(p)])) Slot;
+      s->turn.store(empty_turn(p), std::memory_order_relaxed);  // relaxed: construction precedes sharing
+    }
+    head_.store(start.value, std::memory_order_relaxed);  // relaxed: as above
+    tail_.store(start.value, std::memory_order_relaxed);  // relaxed: as above
+    if (channel) spill_ = new SpillState(std::move(channel));
+    // The layout promise (the class is complete here, and standard-layout: all data members private).
+    static_assert(std::is_standard_layout_v<SlotQueue>);
+    static_assert(offsetof(SlotQueue, head_) - offsetof(SlotQueue, tail_) >= kFalseSharingRange);
+    static_assert(offsetof(SlotQueue, slots_) - offsetof(SlotQueue, head_) >= kFalseSharingRange);
+    static_assert(offsetof(SlotQueue, closed_) - offsetof(SlotQueue, slots_) >= kFalseSharingRange);
+    static_assert(offsetof(SlotQueue, dropped_) - offsetof(SlotQueue, closed_) >= kFalseSharingRange);
+    static_assert(offsetof(SlotQueue, not_empty_) - offsetof(SlotQueue, blocked_) >= kFalseSharingRange);
+    static_assert(offsetof(SlotQueue, not_full_) - offsetof(SlotQueue, not_empty_) >= kFalseSharingRange);
+    static_assert(alignof(SlotQueue) >= kFalseSharingRange);
+  }
+
+  // ---- slots ----
+  static constexpr std::size_t kSlotAlign = std::max(alignof(Slot), kFalseSharingRange);
+  static constexpr std::size_t kPadSlots = (kFalseSharingRange + sizeof(Slot) - 1) / sizeof(Slot);
+  // Slots per false-sharing range, rounded down to a power of two.
+  static constexpr std::size_t kSlotsPerRange =
+      sizeof(Slot) >= kFalseSharingRange ? 1 : std::bit_floor(kFalseSharingRange / sizeof(Slot));
+
+  // Slots with kPadSlots of dead space either side, so a neighbouring heap block never shares a line.
+  static Slot* allocate(std::size_t capacity) {
+    void* raw = ::operator new(sizeof(Slot) * (capacity + 2 * kPadSlots), std::align_val_t{kSlotAlign});
+    return static_cast<Slot*>(raw) + kPadSlots;
+  }
+  static void deallocate(Slot* slots, std::size_t capacity) noexcept {
+    ::operator delete(static_cast<void*>(slots - kPadSlots), sizeof(Slot) * (capacity + 2 * kPadSlots),
+                      std::align_val_t{kSlotAlign});
+  }
+
+  // Consecutive positions go to slots on different false-sharing ranges, so producers writing adjacent
+  // positions do not fight over one line (atomic_queue's index remapping): swap the low log2(S) bits of
+  // the index with the next log2(S) bits (S = slots per range). Only when capacity >= S^2.
+  static unsigned remap_shift_for(std::size_t capacity) noexcept {
+    if (kSlotsPerRange < 2 || capacity < kSlotsPerRange * kSlotsPerRange) return 0;
+    return static_cast<unsigned>(std::countr_zero(kSlotsPerRange));
+  }
+  std::size_t index(std::uint64_t pos) const noexcept {
+    std::size_t i = static_cast<std::size_t>(pos & mask_);
+    if (remap_shift_ != 0) {
+      const std::size_t low = (std::size_t{1} << remap_shift_) - 1;
+      const std::size_t mix = (i ^ (i >> remap_shift_)) & low;
+      i ^= mix ^ (mix << remap_shift_);
+    }
+    return i;
+  }
+  Slot& slot(std::uint64_t pos) const noexcept { return slots_[index(pos)]; }
+
+  static constexpr std::uint64_t empty_turn(std::uint64_t pos) noexcept { return 2 * pos; }
+  static constexpr std::uint64_t full_turn(std::uint64_t pos) noexcept { return 2 * pos + 1; }
+  static std::int64_t diff(std::uint64_t a, std::uint64_t b) noexcept { return static_cast<std::int64_t>(a - b); }
+
+  // ---- producer side ----
+  // SpillToDisk: while the spill holds items, new items must queue behind them (docs/mpmc-design.md).
+  bool spill_blocks_ring() const noexcept {
+    // acquire: pairs with the release in push_spill(); a stale value is covered by the argument there.
+    return spill_ != nullptr && spill_active_.load(std::memory_order_acquire);
+  }
+
+  template <class... Args>
+  bool emplace_ring(Args&&... args) noexcept(std::is_nothrow_constructible_v<T, Args&&...>) {
+    if constexpr (std::is_nothrow_constructible_v<T, Args&&...>) {
+      std::uint64_t pos = 0;
+      Slot* s = claim_push(pos);
+      if (s == nullptr) return false;
+      ::new (static_cast<void*>(s->storage)) T(std::forward<Args>(args)...);
+      publish(*s, pos);
+      return true;
+    } else {
+      if (!slot_free_hint()) return false;  // do not pay for a copy that cannot go in
+      T item(std::forward<Args>(args)...);
+      return emplace_ring(std::move(item));
+    }
+  }
+
+  // Claims the position at tail if its slot is free; nullptr when full.
+  Slot* claim_push(std::uint64_t& pos) noexcept {
+    std::uint64_t t = tail_.load(std::memory_order_relaxed);  // relaxed: a guess; the slot's turn decides
+    for (;;) {
+      Slot& s = slot(t);
+      // acquire: pairs with the release in release_slot(); the previous item's destruction happens-before
+      // our construction.
+      const std::int64_t d = diff(s.turn.load(std::memory_order_acquire), empty_turn(t));
+      if (d == 0) {
+        // relaxed (both): the CAS only elects the owner of position t; data is ordered by the turn.
+        if (tail_.compare_exchange_weak(t, t + 1, std::memory_order_relaxed, std::memory_order_relaxed)) {
+          pos = t;
+          return &s;
+        }
+      } else if (d < 0) {  // the slot still holds (or is giving up) the item one lap earlier
+        const std::uint64_t now = tail_.load(std::memory_order_relaxed);  // relaxed: as above
+        if (now == t) {
+          note_full();
+          return nullptr;
+        }
+        t = now;
+      } else {  // another producer claimed t (our tail was stale)
+        t = tail_.load(std::memory_order_relaxed);  // relaxed: as above
+      }
+    }
+  }
+
+  // Claims up to `max` consecutive free positions from tail with one CAS; returns how many (0: full).
+  std::size_t claim_push_run(std::size_t max, std::uint64_t& pos) noexcept {
+    const std::size_t limit = std::min(max, capacity());
+    if (limit == 0) return 0;
+    std::uint64_t t = tail_.load(std::memory_order_relaxed);  // relaxed: a guess; the turns decide
+    for (;;) {
+      std::size_t k = 0;
+      // acquire: pairs with the release in release_slot() (as in claim_push), for every slot of the run.
+      while (k < limit && slot(t + k).turn.load(std::memory_order_acquire) == empty_turn(t + k)) ++k;
+      if (k == 0) {
+        const std::uint64_t now = tail_.load(std::memory_order_relaxed);  // relaxed: as above
+        if (now == t) {
+          note_full();
+          return 0;
+        }
+        t = now;
+        continue;
+      }
+      // relaxed (both): elects the owner of positions [t, t+k); data is ordered by the turns.
+      if (tail_.compare_exchange_weak(t, t + k, std::memory_order_relaxed, std::memory_order_relaxed)) {
+        pos = t;
+        return k;
+      }
+    }
+  }
+
+  void publish(Slot& s, std::uint64_t pos) noexcept {
+    // release: publishes the constructed item; pairs with the acquire in claim_pop()/claim_pop_run().
+    s.turn.store(full_turn(pos), std::memory_order_release);
+    not_empty_.notify();
+    if ((pos & 63u) == 0) note_size(pos);
+  }
+
+  // high_water: sampled (every 64th position, and whenever a producer finds the ring full), so a push
+  // normally reads no consumer line and writes no shared counter.
+  void note_size(std::uint64_t pos) noexcept {
+    const std::uint64_t h = head_.load(std::memory_order_relaxed);  // relaxed: a statistic
+    const std::int64_t d = diff(pos + 1, h);
+    if (d <= 0) return;
+    raise_high_water(std::min<std::uint64_t>(static_cast<std::uint64_t>(d), capacity()));
+  }
+  void note_full() noexcept { raise_high_water(capacity()); }
+  void raise_high_water(std::uint64_t size) noexcept {
+    // relaxed (all): a monotonic statistic; written only when it grows, so mostly a read.
+    std::uint64_t hw = high_water_.load(std::memory_order_relaxed);
+    while (size > hw && !high_water_.compare_exchange_weak(hw, size, std::memory_order_relaxed)) {
+    }
+  }
+
+  // True if the slot at tail is free for its position (or tail moved on): a push may succeed now.
+  bool slot_free_hint() const noexcept {
+    const std::uint64_t t = tail_.load(std::memory_order_relaxed);  // relaxed: a hint
+    // acquire: pairs with the release in release_slot(); the Blocking strategy's W4 reads this turn.
+    return diff(slot(t).turn.load(std::memory_order_acquire), empty_turn(t)) >= 0;
+  }
+
+  // ---- consumer side ----
+  Slot* claim_pop(std::uint64_t& pos) noexcept {
+    // relaxed: the single consumer's own index, or a guess (several consumers); the turn decides.
+    std::uint64_t h = head_.load(std::memory_order_relaxed);
+    for (;;) {
+      Slot& s = slot(h);
+      // acquire: pairs with the release in publish()/push_batch(); the item's construction is visible.
+      const std::int64_t d = diff(s.turn.load(std::memory_order_acquire), full_turn(h));
+      if (d == 0) {
+        if (!multi_consumer_) {
+          head_.store(h + 1, std::memory_order_relaxed);  // relaxed: only we write head_; readers take a snapshot
+          pos = h;
+          return &s;
+        }
+        // relaxed (both): elects the owner of position h; data is ordered by the turn.
+        if (head_.compare_exchange_weak(h, h + 1, std::memory_order_relaxed, std::memory_order_relaxed)) {
+          pos = h;
+          return &s;
+        }
+      } else if (d < 0) {  // not published yet: empty, or its producer is still writing
+        if (!multi_consumer_) return nullptr;
+        const std::uint64_t now = head_.load(std::memory_order_relaxed);  // relaxed: as above
+        if (now == h) return nullptr;
+        h = now;
+      } else {  // another consumer (or an evicting producer) took h
+        h = head_.load(std::memory_order_relaxed);  // relaxed: as above
+      }
+    }
+  }
+
+  // Claims up to `max` consecutive published positions from head with one CAS (a store for a single
+  // consumer); returns how many.
+  std::size_t claim_pop_run(std::size_t max, std::uint64_t& pos) noexcept {
+    const std::size_t limit = std::min(max, capacity());
+    if (limit == 0) return 0;
+    std::uint64_t h = head_.load(std::memory_order_relaxed);  // relaxed: as in claim_pop()
+    for (;;) {
+      std::size_t k = 0;
+      // acquire: pairs with the release in publish()/push_batch(), for every slot of the run.
+      while (k < limit && slot(h + k).turn.load(std::memory_order_acquire) == full_turn(h + k)) ++k;
+      if (k == 0) {
+        if (!multi_consumer_) return 0;
+        const std::uint64_t now = head_.load(std::memory_order_relaxed);  // relaxed: as above
+        if (now == h) return 0;
+        h = now;
+        continue;
+      }
+      if (!multi_consumer_) {
+        head_.store(h + k, std::memory_order_relaxed);  // relaxed: as in claim_pop()
+        pos = h;
+        return k;
+      }
+      // relaxed (both): elects the owner of positions [h, h+k); data is ordered by the turns.
+      if (head_.compare_exchange_weak(h, h + k, std::memory_order_relaxed, std::memory_order_relaxed)) {
+        pos = h;
+        return k;
+      }
+    }
+  }
+
+  void release_slot(Slot& s, std::uint64_t pos) noexcept {
+    // release: hands the emptied slot to the producer of pos + C; pairs with the acquire in claim_push().
+    s.turn.store(empty_turn(pos + capacity()), std::memory_order_release);
+    not_full_.notify();
+  }
+
+  // True if a pop may succeed now: the slot at head is published (or head moved on), or the spill has
+  // something.
+  bool item_hint() const noexcept {
+    const std::uint64_t h = head_.load(std::memory_order_relaxed);  // relaxed: a hint
+    // acquire: pairs with the release in publish(); the Blocking strategy's W4 reads this turn.
+    if (diff(slot(h).turn.load(std::memory_order_acquire), full_turn(h)) >= 0) return true;
+    // acquire: pairs with the release in push_spill().
+    return spill_ != nullptr && spill_active_.load(std::memory_order_acquire);
+  }
+
+  // No position is claimed-but-unconsumed: everything pushed to the ring was taken.
+  bool ring_drained() const noexcept {
+    const std::uint64_t h = head_.load(std::memory_order_acquire);  // acquire: orders the two loads
+    return tail_.load(std::memory_order_acquire) == h;               // acquire: as above
+  }
+
+  // DropOldest: a producer takes the oldest item exactly as a consumer would (CAS on head after seeing its
+  // turn full), and destroys it. The CAS makes it the sole owner, so the consumer can never also get it.
+  bool evict_one() noexcept {
+    std::uint64_t pos = 0;
+    Slot* s = claim_pop(pos);
+    if (s == nullptr) return false;
+    s->item()->~T();
+    release_slot(*s, pos);
+    evicted_.add(1);
+    return true;
+  }
+
+  // ---- spill ----
+  // Spill routing (per-producer FIFO, docs/mpmc-design.md "Spill"): once anything is spilled, every
+  // later push goes to the spill until it is drained; the consumer reads the spill only while the ring
+  // holds no claimed position, under the same mutex the producers append under.
+  template <class V>
+  PushResult push_spill(V&& value) {
+    // acquire: pairs with the release below; a stale `false` only means we try the ring first.
+    if (!spill_active_.load(std::memory_order_acquire) && emplace_ring(std::forward<V>(value))) {
+      return PushResult::Pushed;
+    }
+    {
+      std::lock_guard lock(spill_->mutex);
+      // relaxed: under the mutex, which orders every write of the flag.
+      if (!spill_active_.load(std::memory_order_relaxed) && emplace_ring(std::forward<V>(value))) {
+        return PushResult::Pushed;
+      }
+      const std::error_code ec = spill_->channel->append(std::as_const(value));
+      if (ec) {
+        spill_->error = ec;
+        spill_->error_message = spill_->channel->detail();
+        return PushResult::Error;
+      }
+      // relaxed: a statistic written under the mutex.
+      spill_->spilled.store(spill_->spilled.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+      // release: pairs with the acquire loads in push_spill()/try_unspill()/item_hint().
+      spill_active_.store(true, std::memory_order_release);
+    }
+    not_empty_.notify();
+    return PushResult::Spilled;
+  }
+
+  template <class Deliver>
+  bool try_unspill(Deliver&& deliver) {
+    // acquire: pairs with the release in push_spill() (the mutex below does the real ordering).
+    if (!spill_active_.load(std::memory_order_acquire)) return false;
+    std::optional<T> item;
+    {
+      std::lock_guard lock(spill_->mutex);
+      if (!spill_active_.load(std::memory_order_relaxed)) return false;  // relaxed: under the mutex
+      // Ring first: a producer's ring item is always claimed before its later spilled items are read.
+      if (!ring_drained()) return false;
+      std::error_code ec;
+      switch (spill_->channel->read(item, ec)) {
+        case SpillChannel<T>::Read::Item:
+          // relaxed: a statistic written under the mutex.
+          spill_->unspilled.store(spill_->unspilled.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+          break;
+        case SpillChannel<T>::Read::Error:
+          spill_->error = ec;
+          spill_->error_message = spill_->channel->detail();
+          break;
+        case SpillChannel<T>::Read::Empty:
+          break;
+      }
+      if (spill_->channel->empty()) {
+        // release: pairs with the acquire loads of the flag (a stale `true` only costs a lock).
+        spill_active_.store(false, std::memory_order_release);
+        not_full_.notify_all();
+      }
+    }
+    if (!item) return false;
+    deliver(std::move(*item));
+    return true;
+  }
+
+  // ---- blocking ----
+  template <class Rep, class Period>
+  static std::chrono::steady_clock::time_point deadline_after(std::chrono::duration<Rep, Period> timeout) {
+    const auto now = std::chrono::steady_clock::now();
+    if (timeout >= std::chrono::duration_cast<std::chrono::duration<Rep, Period>>(
+                       std::chrono::steady_clock::time_point::max() - now)) {
+      return std::chrono::steady_clock::time_point::max();
+    }
+    return now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout);
+  }
+
+  template <class V>
+  PushResult push_impl(V&& value, std::chrono::steady_clock::time_point deadline) {
+    bool counted = false;
+    unsigned spins = 0;
+    for (;;) {
+      if (closed()) return PushResult::Closed;
+      if (overflow_ == Overflow::SpillToDisk) return push_spill(std::forward<V>(value));
+      if (emplace_ring(std::forward<V>(value))) return PushResult::Pushed;  // a failed try leaves value intact
+      if (overflow_ == Overflow::DropNewest) {
+        dropped_.add(1);
+        return PushResult::Dropped;
+      }
+      if (overflow_ == Overflow::DropOldest) {
+        // Evict the oldest and retry. evict_one() fails only while the oldest slot is mid-write by its
+        // producer (or already taken); that state ends after one nothrow move.
+        if (!evict_one()) short_backoff(spins);
+        continue;
+      }
+      if (!counted) {
+        blocked_.add(1);
+        counted = true;
+      }
+      if (!not_full_.wait_until([&] { return closed() || slot_free_hint(); }, deadline)) {
+        return PushResult::TimedOut;
+      }
+    }
+  }
+
+  bool pop_impl(T& out, std::chrono::steady_clock::time_point deadline) {
+    bool counted = false;
+    for (;;) {
+      if (try_pop(out)) return true;
+      if (closed()) {
+        // Drain: deliver what producers claimed before close() (ring), then the spill.
+        for (unsigned spins = 0;;) {
+          if (try_pop(out)) return true;
+          // acquire: pairs with the release in try_unspill()/push_spill().
+          if (ring_drained() && (spill_ == nullptr || !spill_active_.load(std::memory_order_acquire))) {
+            return try_pop(out);
+          }
+          short_backoff(spins);
+        }
+      }
+      if (!counted) {
+        blocked_.add(1);
+        counted = true;
+      }
+      if (!not_empty_.wait_until([&] { return closed() || item_hint(); }, deadline)) return try_pop(out);
+    }
+  }
+
+  // ---- written by producers (CAS) ----
+  alignas(kFalseSharingRange) std::atomic<std::uint64_t> tail_{0};
+
+  // ---- written by consumers (and by evicting producers under DropOldest) ----
+  alignas(kFalseSharingRange) std::atomic<std::uint64_t> head_{0};
+
+  // ---- written once at construction, read by all ----
+  alignas(kFalseSharingRange) Slot* slots_ = nullptr;
+  const std::uint64_t mask_;
+  const unsigned remap_shift_;
+  const Overflow overflow_;
+  const bool multi_consumer_;  // several threads may claim head: MpmcQueue, or any queue under DropOldest
+  const std::uint64_t start_;
+  SpillState* spill_ = nullptr;
+
+  // ---- written rarely (close, spill mode changes, a new high-water mark) ----
+  alignas(kFalseSharingRange) std::atomic<bool> closed_{false};
+  std::atomic<bool> spill_active_{false};  // the spill holds records: route pushes there
+  std::atomic<std::uint64_t> high_water_{0};
+
+  // ---- statistics, one line per thread-shard (docs/mpmc-design.md, Metrics) ----
+  alignas(kFalseSharingRange) ShardedCounter<> dropped_;
+  ShardedCounter<> evicted_;
+  ShardedCounter<> blocked_;
+
+  // ---- wait strategies: written only on the slow path ----
+  alignas(kFalseSharingRange) Wait not_empty_;
+  alignas(kFalseSharingRange) Wait not_full_;
+};
+
+}  // namespace detail
+}  // namespace ringkit

@@ -1,0 +1,31 @@
+#pragma once
+// MpscQueue<T, Wait>: a bounded, pre-allocated multi-producer / single-consumer ring. Items move by value
+// into pre-allocated slots: no allocation after construction (except SpillToDisk's file I/O buffers).
+//
+//   ringkit::MpscQueue<Event> q(1024);                          // Overflow::Block, Yielding waits
+//   ringkit::MpscQueue<Event, ringkit::Blocking> q2(1024, ringkit::Overflow::DropOldest);
+//   ringkit::MpscQueue<Event> q3(1024, ringkit::SpillOptions{.directory = "/var/tmp"});  // SpillToDisk
+//   q.push(e);  q.pop(out);  q.close();
+//
+// Thread roles: any number of threads may call the producer functions (try_push, try_emplace, push,
+// try_push_for, push_batch) concurrently; ONE thread at a time the consumer functions (try_pop, pop,
+// try_pop_for, pop_batch, take_batch). Observers, close(), stats() and last_error() from any thread.
+// The consumer claims head with a plain store (no CAS) — except under Overflow::DropOldest, where
+// evicting producers also take from head, so the consumer then uses the CAS path.
+//
+// Memory contract, linearizability, FIFO, spurious failures and the slot protocol: see
+// detail/slot_queue.hpp and docs/mpmc-design.md. Element types must be nothrow-move-constructible and
+// nothrow-destructible (NothrowQueueElement): a claimed multi-producer slot cannot be given back.
+#include "ringkit/detail/slot_queue.hpp"
+
+namespace ringkit {
+
+template <NothrowQueueElement T, WaitStrategy Wait = Yielding>
+class MpscQueue : public detail::SlotQueue<T, Wait, false> {
+  using Base = detail::SlotQueue<T, Wait, false>;
+
+ public:
+  using Base::Base;
+};
+
+}  // namespace ringkit
