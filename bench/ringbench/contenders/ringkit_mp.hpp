@@ -1,7 +1,8 @@
 #pragma once
 // ringkit::MpscQueue and ringkit::MpmcQueue (when the tree has them), one row per wait strategy that
-// matters for them: Yielding (default), BusySpin, Blocking. push()/pop() are the queues' own blocking
-// calls; push_batch/pop_batch for batches.
+// matters for them in the MPSC/MPMC tables: Yielding (default), BusySpin, Blocking. In the 1:1 tables
+// (SPSC, batch, latency, sizes) only the Yielding row appears. push()/pop() are the queues' own
+// blocking calls; push_batch/pop_batch (with the harness retry) for batches.
 #if __has_include("ringkit/mpsc_queue.hpp") && __has_include("ringkit/mpmc_queue.hpp")
 #define RINGBENCH_HAVE_RINGKIT_MP 1
 #include <cstddef>
@@ -28,7 +29,9 @@ template <class T, template <class, class> class Queue, class Wait, unsigned Cap
 struct RingkitMp {
   static constexpr const char* kName = RingkitMpName<Queue, Wait>::k;
   static constexpr const char* kFamily = "ringkit";
-  static constexpr unsigned kCaps = Caps | kBatch | kPerProducerFifo;
+  static constexpr unsigned kCaps =
+      Caps | kPerProducerFifo | (std::is_same_v<Wait, ringkit::Yielding> ? static_cast<unsigned>(kBatch)
+                                                                          : static_cast<unsigned>(kMultiTablesOnly));
 
   RingkitMp(std::size_t capacity, unsigned, unsigned) : q(capacity, ringkit::Overflow::Block) {}
   void push(T&& item) {

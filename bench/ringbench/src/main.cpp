@@ -437,6 +437,7 @@ void plan(const Options& o, double tsc_per_ns, Report& r) {
     add_cell("floor", "floor");
     for (const auto& c : all_contenders()) {
       if ((c.caps & need_caps) != need_caps || !contender_selected(o, c.name)) continue;
+      if ((c.caps & kMultiTablesOnly) && (need_caps & kMultiProducer) == 0) continue;
       add_cell(c.name, c.family);
       ++real;
     }
@@ -577,9 +578,7 @@ int parent_main(const Options& o, int argc, char** argv) {
       std::cout << "  " << c.name << "  [" << c.family << ((c.caps & kMultiProducer) ? ", multi-producer" : "")
                 << ((c.caps & kMultiConsumer) ? ", multi-consumer" : "") << ((c.caps & kBatch) ? ", batch" : "") << "]\n";
     }
-#ifndef RINGBENCH_HAVE_RINGKIT_MP
-    std::cout << "(ringkit MpscQueue/MpmcQueue are not in this tree: their rows are left out)\n";
-#endif
+    if (!have_ringkit_mp()) std::cout << "(ringkit MpscQueue/MpmcQueue are not in this tree: their rows are left out)\n";
     return 0;
   }
   const double tsc_per_ns = calibrate_tsc_per_ns();
@@ -593,9 +592,9 @@ int parent_main(const Options& o, int argc, char** argv) {
   if (o.quick) r.notes.push_back("--quick: " + std::to_string(o.repeats) + " repeats of ~" + fmt_double(o.target_ms) +
                                  " ms runs; a rough picture, not for conclusions");
   if (o.repeats < 5 && !o.quick) r.notes.push_back("only " + std::to_string(o.repeats) + " repeats per cell (fewer than 5)");
-#ifndef RINGBENCH_HAVE_RINGKIT_MP
-  r.notes.push_back("ringkit MpscQueue/MpmcQueue are not in this tree yet: the MPSC/MPMC tables have no ringkit rows");
-#endif
+  if (!have_ringkit_mp()) {
+    r.notes.push_back("ringkit MpscQueue/MpmcQueue are not in this tree yet: the MPSC/MPMC tables have no ringkit rows");
+  }
   std::filesystem::create_directories(o.out);
 
   const std::size_t n = r.cells.size();

@@ -75,6 +75,14 @@ const std::vector<Contender>& all_contenders() {
   return all;
 }
 
+bool have_ringkit_mp() {
+#ifdef RINGBENCH_HAVE_RINGKIT_MP
+  return true;
+#else
+  return false;
+#endif
+}
+
 const Contender* find_contender(const std::string& name) {
   for (const auto& c : all_contenders()) {
     if (c.name == name) return &c;

@@ -17,5 +17,6 @@ struct Contender {
 
 const std::vector<Contender>& all_contenders();
 const Contender* find_contender(const std::string& name);
+bool have_ringkit_mp();  // ringkit MpscQueue/MpmcQueue were in the tree at build time
 
 }  // namespace ringbench

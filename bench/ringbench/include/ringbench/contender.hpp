@@ -29,6 +29,8 @@ enum Caps : unsigned {
   kMultiConsumer = 1u << 1,   // several threads may pop at once
   kBatch = 1u << 2,           // try_push_batch / try_pop_batch
   kPerProducerFifo = 1u << 3, // each consumer sees each producer's items in push order
+  kMultiTablesOnly = 1u << 4, // a variant that only matters with several threads per side: left out of
+                              // the 1:1 tables (SPSC, batch, latency, sizes)
 };
 
 // Runs fn(handle) with the queue's per-thread producer handle, or the queue itself when it has none.
