@@ -57,6 +57,7 @@ struct Options {
   double target_ms = 250;
   bool target_set = false;
   unsigned max_redos = 2;
+  bool redos_set = false;
   bool plots = true;
   bool list = false;
   // --child
@@ -74,8 +75,8 @@ void usage(std::ostream& os) {
         "  --repeats N        repeats per cell, interleaved across cells (default 5; --quick 2)\n"
         "  --items N          items per producer (latency: round trips) for every run; default: calibrated\n"
         "                     so one run takes about --target-ms\n"
-        "  --target-ms MS     calibrated run length (default 250; --quick 20)\n"
-        "  --quick            2 repeats of short runs: a rough picture in under a minute\n"
+        "  --target-ms MS     calibrated run length (default 250)\n"
+        "  --quick            2 repeats of short fixed-size runs, no calibration: a rough picture in under a minute\n"
         "  --pin A,B          cores for producers/pinger (A) and consumers/echo (B) (default: first two allowed)\n"
         "  --capacity N       ring capacity for every queue (default 4096)\n"
         "  --max-redos N      redos of a repeat whose core-to-core probe moved (default 2)\n"
@@ -172,6 +173,7 @@ Options parse(int argc, char** argv) {
       if (o.capacity & (o.capacity - 1)) bad_usage("--capacity must be a power of two, got " + std::to_string(o.capacity));
     } else if (a == "--max-redos") {
       o.max_redos = static_cast<unsigned>(parse_uint(a, value(i, a), 0, 10));
+      o.redos_set = true;
     } else if (a == "--out") {
       o.out = value(i, a);
     } else if (a == "--csv") {
@@ -210,6 +212,7 @@ Options parse(int argc, char** argv) {
     }
   }
   if (o.quick) {
+    if (!o.redos_set) o.max_redos = 0;
     if (!o.repeats_set) o.repeats = 2;
     if (!o.target_set) o.target_ms = 20;
   }
@@ -589,8 +592,9 @@ int parent_main(const Options& o, int argc, char** argv) {
   const std::string load_before = loadavg();
   plan(o, tsc_per_ns, r);
   if (r.tables.empty()) bad_usage("no contender matches --contender for the chosen scenarios");
-  if (o.quick) r.notes.push_back("--quick: " + std::to_string(o.repeats) + " repeats of ~" + fmt_double(o.target_ms) +
-                                 " ms runs; a rough picture, not for conclusions");
+  if (o.quick) r.notes.push_back("--quick: " + std::to_string(o.repeats) +
+                                 " repeats of short fixed-size runs (20k items per producer, 1k round trips), no "
+                                 "calibration, no redos; a rough picture, not for conclusions");
   if (o.repeats < 5 && !o.quick) r.notes.push_back("only " + std::to_string(o.repeats) + " repeats per cell (fewer than 5)");
   if (!have_ringkit_mp()) {
     r.notes.push_back("ringkit MpscQueue/MpmcQueue are not in this tree yet: the MPSC/MPMC tables have no ringkit rows");
@@ -614,22 +618,38 @@ int parent_main(const Options& o, int argc, char** argv) {
       progress.shrink(1);
       continue;
     }
-    const std::uint64_t calib = c.is_floor() && !lat ? 1'000'000 : (lat ? (o.quick ? 2'000 : 5'000) : (o.quick ? 10'000 : 100'000));
+    if (o.quick) {  // no calibration pass: fixed, small counts (the report says --quick is rough)
+      c.spec.items = c.is_floor() && !lat ? 1'000'000 : (lat ? 1'000 : 20'000);
+      c.expected_s = target_s;
+      c.timeout_s = 2;
+      progress.shrink(1);
+      continue;
+    }
+    const std::uint64_t calib = c.is_floor() && !lat ? 1'000'000 : (lat ? 5'000 : 100'000);
     c.spec.items = calib;
-    c.timeout_s = o.quick ? 1.5 : 5;
+    c.timeout_s = 10;
     c.calibration = run_repeat(c, no_redo, progress, cell_label(c, t) + " calibrate");
     progress.done_one();
+    if (c.calibration.status == "TIMEOUT") {
+      // A queue that cannot move the calibration count in 10 s gets no smaller, incomparable runs: the
+      // cell is TIMEOUT at this size.
+      RunRecord rec = c.calibration;
+      rec.error = "the calibration run (" + std::to_string(calib) + " items per producer) did not finish in 10 s";
+      c.runs.push_back(rec);
+      c.skipped_rest = true;
+      continue;
+    }
     const std::uint64_t lo = lat ? 1'000 : 10'000;
     const std::uint64_t hi = lat ? 5'000'000 : (std::uint64_t{1} << 31) / c.spec.producers;
     if (c.calibration.ok() && c.calibration.seconds > 0) {
       const double rate = static_cast<double>(calib) / c.calibration.seconds;
       c.spec.items = static_cast<std::uint64_t>(std::clamp(rate * target_s, static_cast<double>(lo), static_cast<double>(hi)));
       c.expected_s = static_cast<double>(c.spec.items) / rate;
-      c.timeout_s = std::clamp(10 * c.expected_s + 1, o.quick ? 1.5 : 3.0, o.quick ? 4.0 : 15.0);
+      c.timeout_s = std::clamp(10 * c.expected_s + 1, 3.0, 15.0);
     } else {
-      c.spec.items = lo;
+      c.spec.items = lo;  // calibration FAILED / CRASHED / ERROR: the repeats show it again
       c.expected_s = target_s;
-      c.timeout_s = o.quick ? 1.5 : 5;
+      c.timeout_s = 5;
     }
   }
   // The repeats, interleaved: each round visits every cell once, starting at a rotating offset.
@@ -646,7 +666,8 @@ int parent_main(const Options& o, int argc, char** argv) {
                                  cell_label(c, t) + " rep " + std::to_string(rep + 1) + "/" + std::to_string(o.repeats));
       progress.done_one();
       c.consecutive_timeouts = rec.status == "TIMEOUT" ? c.consecutive_timeouts + 1 : 0;
-      if (c.consecutive_timeouts >= 2) c.skipped_rest = true;  // do not spend the whole budget on a livelock
+      // Do not spend the whole budget on a livelock.
+      if (c.consecutive_timeouts >= (o.quick ? 1u : 2u)) c.skipped_rest = true;
       c.runs.push_back(std::move(rec));
     }
   }
