@@ -629,12 +629,19 @@ int parent_main(const Options& o, int argc, char** argv) {
     c.spec.items = calib;
     c.timeout_s = 10;
     c.calibration = run_repeat(c, no_redo, progress, cell_label(c, t) + " calibrate");
+    // A calibration run shorter than 50 ms says little (it may have met both cores idle for a moment):
+    // grow it, at most twice, so the rate it yields is one the repeats can meet.
+    for (int grow = 0; grow < 2 && c.calibration.ok() && c.calibration.seconds < 0.05 && c.spec.items < (std::uint64_t{1} << 28); ++grow) {
+      const double factor = std::clamp(0.1 / std::max(c.calibration.seconds, 1e-4), 2.0, 20.0);
+      c.spec.items = static_cast<std::uint64_t>(static_cast<double>(c.spec.items) * factor);
+      c.calibration = run_repeat(c, no_redo, progress, cell_label(c, t) + " calibrate (longer)");
+    }
     progress.done_one();
     if (c.calibration.status == "TIMEOUT") {
       // A queue that cannot move the calibration count in 10 s gets no smaller, incomparable runs: the
       // cell is TIMEOUT at this size.
       RunRecord rec = c.calibration;
-      rec.error = "the calibration run (" + std::to_string(calib) + " items per producer) did not finish in 10 s";
+      rec.error = "the calibration run (" + std::to_string(c.spec.items) + (lat ? " round trips" : " items per producer") + ") did not finish in 10 s";
       c.runs.push_back(rec);
       c.skipped_rest = true;
       continue;
@@ -642,10 +649,10 @@ int parent_main(const Options& o, int argc, char** argv) {
     const std::uint64_t lo = lat ? 1'000 : 10'000;
     const std::uint64_t hi = lat ? 5'000'000 : (std::uint64_t{1} << 31) / c.spec.producers;
     if (c.calibration.ok() && c.calibration.seconds > 0) {
-      const double rate = static_cast<double>(calib) / c.calibration.seconds;
+      const double rate = static_cast<double>(c.spec.items) / c.calibration.seconds;
       c.spec.items = static_cast<std::uint64_t>(std::clamp(rate * target_s, static_cast<double>(lo), static_cast<double>(hi)));
       c.expected_s = static_cast<double>(c.spec.items) / rate;
-      c.timeout_s = std::clamp(10 * c.expected_s + 1, 3.0, 15.0);
+      c.timeout_s = std::clamp(10 * c.expected_s + 2, 5.0, 20.0);
     } else {
       c.spec.items = lo;  // calibration FAILED / CRASHED / ERROR: the repeats show it again
       c.expected_s = target_s;
