@@ -609,8 +609,13 @@ std::vector<std::string> write_plots(const Report& r, const std::string& dir, st
   for (const auto& e : fs::directory_iterator(src)) {
     if (e.path().extension() != ".gp") continue;
     const std::string stem = e.path().stem().string();
-    const std::string cmd = "cd '" + src.string() + "' && gnuplot '" + stem + ".gp' >'" + stem + ".log' 2>&1 && mv -f '" + stem +
-                            ".png' '" + stem + ".svg' ..";
+    const auto sh = [](const std::string& x) {  // single-quoted for /bin/sh
+      std::string q = "'";
+      for (char ch : x) q += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+      return q + "'";
+    };
+    const std::string cmd = "cd " + sh(src.string()) + " && gnuplot " + sh(stem + ".gp") + " >" + sh(stem + ".log") +
+                            " 2>&1 && mv -f " + sh(stem + ".png") + " " + sh(stem + ".svg") + " ..";
     if (std::system(cmd.c_str()) == 0) {
       made.push_back(stem);
     } else {
