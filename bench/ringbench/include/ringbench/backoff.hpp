@@ -1,0 +1,41 @@
+#pragma once
+// The one retry policy the harness applies to every try-only API: spin with a PAUSE hint, then yield
+// (the same shape as ringkit's Yielding strategy), so no contender wins by being allowed to spin
+// forever on an oversubscribed machine and none loses by sleeping.
+#include <thread>
+
+namespace ringbench {
+
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield" ::: "memory");
+#endif
+}
+
+class Backoff {
+ public:
+  static constexpr unsigned kSpins = 128;
+  void pause() noexcept {
+    if (n_ < kSpins) {
+      ++n_;
+      cpu_relax();
+    } else {
+      std::this_thread::yield();
+    }
+  }
+  void reset() noexcept { n_ = 0; }
+
+ private:
+  unsigned n_ = 0;
+};
+
+// Calls f() until it returns true, backing off between tries.
+template <class F>
+inline void retry(F&& f) {
+  Backoff b;
+  while (!f()) b.pause();
+}
+
+}  // namespace ringbench
