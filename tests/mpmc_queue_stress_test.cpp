@@ -4,10 +4,6 @@
 // per-producer FIFO as seen by each consumer, no torn payload, and stats() agreeing with what was seen.
 // DropOldest: consumed + evicted == pushed and every producer's consumed items in order.
 // 4 producers on the 2-core VM is oversubscription on purpose. Counts are scaled under sanitizers.
-// The Blocking strategy's StoreLoad fence (detail/fence.hpp) draws GCC's -Wtsan ("atomic_thread_fence is
-// not supported with -fsanitize=thread") in TSan builds; fence.hpp documents why that is safe. The
-// pragma must precede the first #include of <atomic>.
-#pragma GCC diagnostic ignored "-Wtsan"
 #include <gtest/gtest.h>
 
 #include <atomic>

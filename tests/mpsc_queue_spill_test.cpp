@@ -184,10 +184,75 @@ TEST(MpscQueueSpill, CorruptRecordReportedNotDelivered) {
   EXPECT_NE(msg.find("offset " + std::to_string(SpillFile::kHeaderSize + 3 * record)), std::string::npos) << msg;
   EXPECT_NE(msg.find(file.string()), std::string::npos) << msg;
   EXPECT_EQ(q.spill_discarded_bytes(), 5 * record);  // the bad record and the 4 after it
+  EXPECT_EQ(q.spill_discarded_records(), 5u);
+  EXPECT_EQ(q.spill_pending(), 0u) << "discarded records are no longer pending";
   EXPECT_EQ(dir.file_count(), 0u);
   // The queue goes on.
   for (long i = 0; i < 5; ++i) q.push(i);
   EXPECT_EQ(drain(q), iota(5));
+}
+
+TEST(MpscQueueSpill, OversizedFirstRecordLeavesNoSpillFile) {
+  ScratchDir dir;
+  struct BigCodec {  // encodes every item as 64 bytes, over the 32-byte record limit below
+    void encode(const long&, std::vector<std::byte>& out) const { out.assign(64, std::byte{1}); }
+    std::optional<long> decode(std::span<const std::byte>) const { return 0; }
+  };
+  MpscQueue<long> q(1, SpillOptions{.directory = dir.path(), .max_record_bytes = 32}, BigCodec{});
+  EXPECT_EQ(q.push(1), PushResult::Pushed);
+  EXPECT_EQ(q.push(2), PushResult::Error);
+  EXPECT_EQ(q.last_error(), spill_errc::record_too_large);
+  EXPECT_EQ(dir.file_count(), 0u) << "a refused first record must not create a spill file";
+}
+
+// A Blocking consumer whose head slot is claimed but not yet written, while later items sit in the
+// spill, must park rather than spin on the spill mutex: the spill is unreadable until the ring drains.
+TEST(MpscQueueSpill, ConsumerWaitingBehindAnUnpublishedSlotDoesNotSpin) {
+  ScratchDir dir;
+  static std::atomic<bool> stall{false};
+  static std::atomic<bool> in_move{false};
+  struct SlowItem {
+    long v = 0;
+    SlowItem() = default;
+    explicit SlowItem(long x) : v(x) {}
+    SlowItem(SlowItem&& o) noexcept : v(o.v) {
+      if (stall.exchange(false)) {
+        in_move = true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      }
+    }
+    SlowItem(const SlowItem&) = default;
+    SlowItem& operator=(SlowItem&&) noexcept = default;
+    SlowItem& operator=(const SlowItem&) = default;
+  };
+  struct SlowCodec {
+    void encode(const SlowItem& i, std::vector<std::byte>& out) const { TrivialCodec<long>{}.encode(i.v, out); }
+    std::optional<SlowItem> decode(std::span<const std::byte> in) const {
+      auto v = TrivialCodec<long>{}.decode(in);
+      if (!v) return std::nullopt;
+      return SlowItem(*v);
+    }
+  };
+  MpscQueue<SlowItem, Blocking> q(2, SpillOptions{.directory = dir.path()}, SlowCodec{});
+  stall = true;
+  std::thread slow_producer([&] { (void)q.push(SlowItem(0)); });  // claims position 0, then stalls mid-move
+  while (!in_move) std::this_thread::yield();
+  (void)q.push(SlowItem(1));
+  (void)q.push(SlowItem(2));  // ring full behind the stalled slot: goes to the spill
+  double cpu_ms = 0;
+  SlowItem out;
+  std::thread consumer([&] {
+    timespec t0{}, t1{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
+    ASSERT_TRUE(q.pop(out));
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
+    cpu_ms = static_cast<double>(t1.tv_sec - t0.tv_sec) * 1e3 + static_cast<double>(t1.tv_nsec - t0.tv_nsec) / 1e6;
+  });
+  consumer.join();
+  slow_producer.join();
+  EXPECT_EQ(out.v, 0) << "FIFO: the stalled producer's item first";
+  // Waiting ~300 ms: a parked consumer uses well under 100 ms of CPU; the spinning bug used ~all of it.
+  EXPECT_LT(cpu_ms, 100.0);
 }
 
 TEST(MpscQueueSpill, TruncatedSpillFileReported) {

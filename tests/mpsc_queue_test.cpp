@@ -1,8 +1,4 @@
 // MpscQueue unit suite: every case of slot_queue_cases.hpp, for every wait strategy.
-// The Blocking strategy's StoreLoad fence (detail/fence.hpp) draws GCC's -Wtsan ("atomic_thread_fence is
-// not supported with -fsanitize=thread") in TSan builds; fence.hpp documents why that is safe. The
-// pragma must precede the first #include of <atomic>.
-#pragma GCC diagnostic ignored "-Wtsan"
 #include "slot_queue_cases.hpp"
 
 namespace ringkit::test {

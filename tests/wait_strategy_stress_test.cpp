@@ -5,7 +5,6 @@
 // the matrix (scaled under sanitizers), each cell inside a watchdog: a lost wake-up is a hang, which the
 // watchdog turns into a failure. Prints the worst (and p99.9) wake latency seen per strategy: from the
 // moment an item was published AND the consumer was waiting, to the consumer having it.
-#pragma GCC diagnostic ignored "-Wtsan"  // see mpsc_queue_test.cpp: the Blocking strategy's fence
 #include <gtest/gtest.h>
 
 #include <algorithm>

@@ -95,6 +95,8 @@ class SpillChannel {
   [[nodiscard]] virtual std::string detail() const = 0;
   [[nodiscard]] virtual std::filesystem::path current_path() const = 0;  // empty when no file is open
   [[nodiscard]] virtual std::uint64_t discarded_bytes() const noexcept = 0;
+  // Records (not bytes) discarded after a corrupt one: appended to a file but never delivered.
+  [[nodiscard]] virtual std::uint64_t discarded_records() const noexcept = 0;
 };
 
 template <class T, class C>
@@ -106,11 +108,8 @@ class SpillChannelImpl final : public SpillChannel<T> {
   }
 
   std::error_code append(const T& value) override {
-    if (!file_) {
-      std::error_code ec;
-      file_ = SpillFile::create(options_.directory, options_.max_record_bytes, ec, &detail_);
-      if (!file_) return ec;
-    }
+    // Encode (and reject an oversized record) before creating a file, so a refused first item leaves
+    // no empty spill file behind.
     scratch_.clear();
     codec_.encode(value, scratch_);
     if (scratch_.size() > options_.max_record_bytes) {
@@ -118,8 +117,17 @@ class SpillChannelImpl final : public SpillChannel<T> {
                 std::to_string(options_.max_record_bytes);
       return make_error_code(spill_errc::record_too_large);
     }
+    if (!file_) {
+      std::error_code ec;
+      file_ = SpillFile::create(options_.directory, options_.max_record_bytes, ec, &detail_);
+      if (!file_) return ec;
+    }
     const std::error_code ec = file_->append(scratch_);
-    if (ec) detail_ = file_->error_detail();
+    if (ec) {
+      detail_ = file_->error_detail();
+    } else {
+      ++file_records_;
+    }
     return ec;
   }
 
@@ -132,12 +140,13 @@ class SpillChannelImpl final : public SpillChannel<T> {
     }
     switch (file_->read(scratch_, ec)) {
       case SpillFile::Read::Record:
+        ++file_reads_;
         out = codec_.decode(scratch_);
         if (!out) {
           ec = make_error_code(spill_errc::codec_rejected);
           detail_ = "spill: codec rejected the record ending at offset " + std::to_string(file_->read_offset()) +
                     " of " + file_->path().string();
-          discard_rest();
+          discard_rest(true);
           return R::Error;
         }
         if (file_->drained()) close_file();
@@ -147,7 +156,7 @@ class SpillChannelImpl final : public SpillChannel<T> {
         return R::Empty;
       case SpillFile::Read::Error:
         detail_ = file_->error_detail();
-        discard_rest();
+        discard_rest(false);
         return R::Error;
     }
     return R::Empty;
@@ -159,15 +168,21 @@ class SpillChannelImpl final : public SpillChannel<T> {
     return file_ ? file_->path() : std::filesystem::path{};
   }
   [[nodiscard]] std::uint64_t discarded_bytes() const noexcept override { return discarded_; }
+  [[nodiscard]] std::uint64_t discarded_records() const noexcept override { return discarded_records_; }
 
  private:
   void close_file() {
     const std::error_code ec = file_->remove();
     if (ec) detail_ = "spill: could not remove drained " + file_->path().string() + ": " + ec.message();
     file_.reset();
+    file_records_ = 0;
+    file_reads_ = 0;
   }
-  void discard_rest() {
+  // After a corrupt record: the rest of the file is dropped (its records counted, never delivered).
+  // A record the codec rejected was read, so it counts as discarded too.
+  void discard_rest(bool last_read_undelivered) {
     discarded_ += file_->write_offset() - file_->read_offset();
+    discarded_records_ += file_records_ - file_reads_ + (last_read_undelivered ? 1 : 0);
     close_file();
   }
 
@@ -177,6 +192,9 @@ class SpillChannelImpl final : public SpillChannel<T> {
   std::vector<std::byte> scratch_;
   std::string detail_;
   std::uint64_t discarded_ = 0;
+  std::uint64_t discarded_records_ = 0;
+  std::uint64_t file_records_ = 0;  // appended to the current file
+  std::uint64_t file_reads_ = 0;    // read back from it
 };
 
 }  // namespace detail

@@ -26,7 +26,8 @@
 //     every write the producer made before the push happens-before everything the consumer does after.
 //   * A pop frees a slot with a release store of the turn; the producer that reuses the slot acquires
 //     it: the old item's destruction happens-before the new item's construction.
-//   * Linearizable (Vyukov's queue is; each successful operation linearizes at its CAS on tail/head).
+//   * Not lock-free in the strict sense, and try_* may fail spuriously (below): a producer or consumer
+//     stopped between its claim and its publish holds up the positions behind it, as in Vyukov's queue.
 //     FIFO holds in claim order: items are consumed in the order their producers won the tail CAS, so
 //     one producer's items come out in its push order; items of different producers interleave by
 //     claim order. Under DropOldest some items are evicted instead, in the same order. Under SpillToDisk
@@ -145,10 +146,13 @@ class SlotQueue {
   // Approximate: items claimed in the ring (including ones still being written or read) at some moment
   // during the call; never above capacity(). Items in the spill file are not counted (spill_pending()).
   [[nodiscard]] std::size_t size_approx() const noexcept {
-    // head_ first: tail_ is loaded later and never goes backwards, so t >= h.
-    const std::uint64_t h = head_.load(std::memory_order_acquire);  // acquire: orders the two loads
-    const std::uint64_t t = tail_.load(std::memory_order_acquire);  // acquire: as above
-    return static_cast<std::size_t>(std::min<std::uint64_t>(t - h, capacity()));
+    // head_ is written with relaxed CASes, so nothing orders the two loads against each other: a
+    // snapshot may see t < h (briefly, on a weakly ordered machine). Clamp the signed difference to
+    // [0, capacity]. relaxed (both): a snapshot that orders nothing.
+    const std::uint64_t h = head_.load(std::memory_order_relaxed);
+    const std::uint64_t t = tail_.load(std::memory_order_relaxed);
+    const auto d = static_cast<std::int64_t>(t - h);
+    return d <= 0 ? 0 : static_cast<std::size_t>(std::min<std::uint64_t>(static_cast<std::uint64_t>(d), capacity()));
   }
   [[nodiscard]] std::size_t size() const noexcept { return size_approx(); }  // the same racy snapshot
   [[nodiscard]] bool empty() const noexcept { return size_approx() == 0; }   // racy snapshot
@@ -164,8 +168,8 @@ class SlotQueue {
     s.evicted = evicted_.load();
     s.dropped = dropped_.load();
     s.blocked_waits = blocked_.load();
-    const std::uint64_t h = head_.load(std::memory_order_acquire);  // acquire: a snapshot, see size_approx()
-    const std::uint64_t t = tail_.load(std::memory_order_acquire);  // acquire: as above
+    const std::uint64_t h = head_.load(std::memory_order_relaxed);  // relaxed: a snapshot (see size_approx())
+    const std::uint64_t t = tail_.load(std::memory_order_relaxed);  // relaxed: as above
     s.pushed = t - start_;
     const std::uint64_t taken = h - start_;  // popped + evicted
     s.popped = taken >= s.evicted ? taken - s.evicted : 0;
@@ -298,8 +302,9 @@ class SlotQueue {
       Slot& s = slot(pos + i);
       out[i] = std::move(*s.item());
       s.item()->~T();
-      release_slot(s, pos + i);
+      release_slot_quietly(s, pos + i);
     }
+    if (n != 0) not_full_.notify();  // once per run, after every slot of it is free
     if (n != 0 || spill_ == nullptr) return n;
     std::size_t k = 0;
     while (k < out.size() && try_unspill([&](T&& v) noexcept { out[k] = std::move(v); })) ++k;
@@ -321,8 +326,9 @@ class SlotQueue {
       Slot& s = slot(pos + i);
       fn(std::move(*s.item()));
       s.item()->~T();
-      release_slot(s, pos + i);
+      release_slot_quietly(s, pos + i);
     }
+    if (n != 0) not_full_.notify();  // once per run, after every slot of it is free
     if (n != 0 || spill_ == nullptr) return n;
     std::size_t k = 0;
     while (k < max && try_unspill([&](T&& v) noexcept { fn(std::move(v)); })) ++k;
@@ -341,8 +347,10 @@ class SlotQueue {
 
   // ---- shutdown (any thread) --------------------------------------------------------------------
   // After close(): push() returns Closed; pop() drains what is left (ring and spill), then returns
-  // false. Wakes all waiters. A push racing with close() may still succeed; its item is then returned
-  // by pop() before pop() reports false, or destroyed with the queue.
+  // false. Wakes all waiters. A push racing with close() may still return Pushed after the consumer's
+  // pop() has reported false: that item stays in the queue for a later try_pop()/pop(), or is destroyed
+  // with the queue. To lose nothing, stop the producers (join them) before close(), or keep draining
+  // with try_pop() after pop() returns false until every producer has returned.
   void close() noexcept {
     closed_.store(true, std::memory_order_release);  // release: pairs with the acquire in closed()
     not_empty_.notify_all();
@@ -375,11 +383,19 @@ class SlotQueue {
     std::lock_guard lock(spill_->mutex);
     return spill_->channel->discarded_bytes();
   }
-  // Items written to the spill file and not yet read back (a snapshot).
-  [[nodiscard]] std::uint64_t spill_pending() const noexcept {
+  // Spilled records discarded after a corrupt one (never delivered; see last_error()).
+  [[nodiscard]] std::uint64_t spill_discarded_records() const {
     if (spill_ == nullptr) return 0;
-    // relaxed: statistics, a snapshot.
-    return spill_->spilled.load(std::memory_order_relaxed) - spill_->unspilled.load(std::memory_order_relaxed);
+    std::lock_guard lock(spill_->mutex);
+    return spill_->channel->discarded_records();
+  }
+  // Items written to the spill file and not yet read back or discarded (a snapshot).
+  [[nodiscard]] std::uint64_t spill_pending() const {
+    if (spill_ == nullptr) return 0;
+    std::lock_guard lock(spill_->mutex);  // the discarded count is guarded by it; a consistent snapshot
+    // relaxed: statistics, written under the mutex we hold.
+    return spill_->spilled.load(std::memory_order_relaxed) - spill_->unspilled.load(std::memory_order_relaxed) -
+           spill_->channel->discarded_records();
   }
 
   // The debug/test view of the slot layout: index(p) for a position.
@@ -648,9 +664,14 @@ class SlotQueue {
   }
 
   void release_slot(Slot& s, std::uint64_t pos) noexcept {
+    release_slot_quietly(s, pos);
+    not_full_.notify();
+  }
+
+  // As release_slot() without the notify: batch paths notify once per run.
+  void release_slot_quietly(Slot& s, std::uint64_t pos) noexcept {
     // release: hands the emptied slot to the producer of pos + C; pairs with the acquire in claim_push().
     s.turn.store(empty_turn(pos + capacity()), std::memory_order_release);
-    not_full_.notify();
   }
 
   // True if a pop may succeed now: the slot at head is published (or head moved on), or the spill has
@@ -659,8 +680,11 @@ class SlotQueue {
     const std::uint64_t h = head_.load(std::memory_order_relaxed);  // relaxed: a hint
     // acquire: pairs with the release in publish(); the Blocking strategy's W4 reads this turn.
     if (diff(slot(h).turn.load(std::memory_order_acquire), full_turn(h)) >= 0) return true;
-    // acquire: pairs with the release in push_spill().
-    return spill_ != nullptr && spill_active_.load(std::memory_order_acquire);
+    // acquire: pairs with the release in push_spill(). The spill is readable only once the ring holds no
+    // claimed position (try_unspill); hinting earlier would make a Blocking consumer spin, not park.
+    // Every change to "drained" is a publish (which notifies) or a claim of a published slot (which the
+    // turn check above already reports), so waiting on this hint loses no wake-up.
+    return spill_ != nullptr && spill_active_.load(std::memory_order_acquire) && ring_drained();
   }
 
   // No position is claimed-but-unconsumed: everything pushed to the ring was taken.
@@ -671,12 +695,21 @@ class SlotQueue {
 
   // DropOldest: a producer takes the oldest item exactly as a consumer would (CAS on head after seeing its
   // turn full), and destroys it. The CAS makes it the sole owner, so the consumer can never also get it.
+  // It evicts only from a ring that is really full: if tail - head < capacity, the slot our push needs
+  // is being vacated by a consumer that already claimed it, and evicting would destroy items for nothing.
+  // The CAS from the same h proves head was still h (with tail >= t) at that moment, i.e. the ring was full.
   bool evict_one() noexcept {
-    std::uint64_t pos = 0;
-    Slot* s = claim_pop(pos);
-    if (s == nullptr) return false;
-    s->item()->~T();
-    release_slot(*s, pos);
+    std::uint64_t h = head_.load(std::memory_order_relaxed);         // relaxed: validated by the CAS below
+    const std::uint64_t t = tail_.load(std::memory_order_relaxed);   // relaxed: tail only grows; a stale t
+                                                                     // only makes us back off once more
+    if (static_cast<std::int64_t>(t - h) < static_cast<std::int64_t>(capacity())) return false;
+    Slot& s = slot(h);
+    // acquire: pairs with the release in publish(); the item's construction happens-before we destroy it.
+    if (s.turn.load(std::memory_order_acquire) != full_turn(h)) return false;  // still being written
+    // relaxed (both): elects the owner of position h, exactly as claim_pop(); data is ordered by the turn.
+    if (!head_.compare_exchange_strong(h, h + 1, std::memory_order_relaxed, std::memory_order_relaxed)) return false;
+    s.item()->~T();
+    release_slot(s, h);
     evicted_.add(1);
     return true;
   }
