@@ -1,7 +1,10 @@
-// A downstream project: uses the installed headers through find_package(ringkit).
+// A downstream project: uses the installed headers and the installed spill library through
+// find_package(ringkit).
+#include <ringkit/mpsc_queue.hpp>
 #include <ringkit/spsc_queue.hpp>
 
 #include <cstdio>
+#include <filesystem>
 #include <thread>
 
 int main() {
@@ -14,6 +17,15 @@ int main() {
   int x = 0;
   while (q.pop(x)) sum += x;
   producer.join();
-  std::printf("sum=%ld\n", sum);
-  return sum == 500500 ? 0 : 1;
+
+  // SpillToDisk: 4 slots, 100 items; the rest goes through the spill file and comes back in order.
+  const auto dir = std::filesystem::temp_directory_path();
+  ringkit::MpscQueue<long> spilling(4, ringkit::SpillOptions{.directory = dir});
+  for (long i = 0; i < 100; ++i) (void)spilling.push(i);
+  long expect = 0, v = 0;
+  while (spilling.try_pop(v)) {
+    if (v != expect++) return 2;
+  }
+  std::printf("sum=%ld spilled=%llu\n", sum, static_cast<unsigned long long>(spilling.stats().spilled));
+  return sum == 500500 && expect == 100 ? 0 : 1;
 }
