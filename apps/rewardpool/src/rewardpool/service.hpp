@@ -28,6 +28,7 @@
 #include "rewardpool/pool.hpp"
 #include "rewardpool/wal.hpp"
 #include "ringkit/detail/cache_line.hpp"
+#include "ringkit/detail/futex.hpp"
 
 namespace rewardpool {
 
@@ -39,11 +40,12 @@ struct alignas(ringkit::detail::kFalseSharingRange) Reply {  // one per client: 
   void complete(const DrawResult& r) noexcept {
     result = r;
     done.store(1, std::memory_order_release);  // release: publishes result; pairs with the acquire in wait()
-    done.notify_one();
+    ringkit::detail::futex_wake_all(done);
   }
   DrawResult wait() noexcept {
-    // acquire: pairs with the release in complete(); result is then visible.
-    while (done.load(std::memory_order_acquire) == 0) done.wait(0, std::memory_order_acquire);
+    // acquire: pairs with the release in complete(); result is then visible. The kernel compares `done`
+    // with 0 under its own lock, so a complete() between our load and the sleep is not lost.
+    while (done.load(std::memory_order_acquire) == 0) ringkit::detail::futex_wait(done, 0);
     return result;
   }
   void reset() noexcept {
