@@ -28,7 +28,7 @@
 #include "rewardpool/pool.hpp"
 #include "rewardpool/wal.hpp"
 #include "ringkit/detail/cache_line.hpp"
-#include "ringkit/detail/futex.hpp"
+#include "ringkit/wait_strategy.hpp"
 
 namespace rewardpool {
 
@@ -36,16 +36,17 @@ namespace rewardpool {
 struct alignas(ringkit::detail::kFalseSharingRange) Reply {  // one per client: no false sharing between them
   std::atomic<std::uint32_t> done{0};
   DrawResult result;
+  ringkit::Blocking waiter;  // std::atomic::wait/notify_one (libstdc++ 12) lost a wake-up here: see git log
 
   void complete(const DrawResult& r) noexcept {
     result = r;
     done.store(1, std::memory_order_release);  // release: publishes result; pairs with the acquire in wait()
-    ringkit::detail::futex_wake_all(done);
+    waiter.notify();                           // a syscall only if the client has parked
   }
   DrawResult wait() noexcept {
-    // acquire: pairs with the release in complete(); result is then visible. The kernel compares `done`
-    // with 0 under its own lock, so a complete() between our load and the sleep is not lost.
-    while (done.load(std::memory_order_acquire) == 0) ringkit::detail::futex_wait(done, 0);
+    // ringkit's Blocking protocol (spin/yield ~20 µs, then futex park; model-checked in tests/model/).
+    // acquire: pairs with the release in complete(); result is then visible.
+    waiter.wait([&] { return done.load(std::memory_order_acquire) != 0; });
     return result;
   }
   void reset() noexcept {
