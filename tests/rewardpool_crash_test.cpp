@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "rewardpool/wal.hpp"
+#include "scratch_dir.hpp"
 #include "test_scale.hpp"
 
 #ifndef REWARDPOOL_BIN
@@ -32,17 +33,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/rewardpool_crash_test_XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using TempDir = ringkit::test::ScratchDir;  // tests/support/scratch_dir.hpp
 
 struct Child {
   pid_t pid = -1;
@@ -93,8 +84,8 @@ std::string read_text(const std::string& path) {
 
 TEST(RewardpoolCrashTest, SigkillAtRandomMomentsLosesNoAcknowledgedDraw) {
   TempDir tmp;
-  const std::string data = (tmp.path / "data").string();
-  const std::string catalog_path = (tmp.path / "catalog.json").string();
+  const std::string data = (tmp.path() / "data").string();
+  const std::string catalog_path = (tmp.path() / "catalog.json").string();
   const std::map<std::string, std::int64_t> initial{{"gold", 300}, {"silver", 3000}, {"bronze", 1'000'000}};
   std::ofstream(catalog_path) << R"({"items": [{"id": "gold", "quantity": 300, "weight": 1},
                                                {"id": "silver", "quantity": 3000, "weight": 5},
@@ -112,7 +103,7 @@ TEST(RewardpoolCrashTest, SigkillAtRandomMomentsLosesNoAcknowledgedDraw) {
                      "--draws", "1000000000", "--mailbox", combo[0], "--wal-buffer", combo[1], "--wal", backend,
                      "--sync", "always", "--segment-bytes", "8192", "--snapshot-every", "150", "--quiet", "--seed",
                      std::to_string(round), "--ring-wait", round % 3 == 2 ? "park" : "blocking"},
-                    true, (tmp.path / "out.txt").string());
+                    true, (tmp.path() / "out.txt").string());
     // Kill at a random moment once acks flow.
     const auto kill_after = std::chrono::milliseconds(std::uniform_int_distribution<int>(30, 300)(rng));
     std::vector<unsigned char> bytes;
@@ -194,7 +185,7 @@ TEST(RewardpoolCrashTest, SigkillAtRandomMomentsLosesNoAcknowledgedDraw) {
   }
 
   // inspect agrees with recovery, in JSON, and exits 0 on a clean directory.
-  const std::string json_path = (tmp.path / "inspect.json").string();
+  const std::string json_path = (tmp.path() / "inspect.json").string();
   Child ins = spawn({"inspect", "--data-dir", data, "--json"}, false, json_path);
   ASSERT_EQ(wait_exit(ins.pid), 0) << read_text(json_path);
   const auto j = nlohmann::json::parse(read_text(json_path));
@@ -210,8 +201,8 @@ TEST(RewardpoolCrashTest, SigkillAtRandomMomentsLosesNoAcknowledgedDraw) {
   // A clean run appends a segment of 50 draws; damage its first record, which another follows, so the
   // damage is not a torn tail.
   Child more = spawn({"run", "--data-dir", data, "--draws", "50", "--sync", "none", "--quiet"}, false,
-                     (tmp.path / "more.txt").string());
-  ASSERT_EQ(wait_exit(more.pid), 0) << read_text((tmp.path / "more.txt").string());
+                     (tmp.path() / "more.txt").string());
+  ASSERT_EQ(wait_exit(more.pid), 0) << read_text((tmp.path() / "more.txt").string());
   fs::path seg;
   for (const auto& s : wal::recover(data).segments) {
     if (s.records >= 2) seg = fs::path(data) / s.name;
@@ -222,7 +213,7 @@ TEST(RewardpoolCrashTest, SigkillAtRandomMomentsLosesNoAcknowledgedDraw) {
     f.seekp(static_cast<std::streamoff>(wal::kSegmentHeaderSize + wal::kRecordHeaderSize + 1));
     f.put('\x55');
   }
-  const std::string err_path = (tmp.path / "inspect.txt").string();
+  const std::string err_path = (tmp.path() / "inspect.txt").string();
   Child bad = spawn({"inspect", "--data-dir", data, "--json"}, false, err_path);
   EXPECT_EQ(wait_exit(bad.pid), 1);
   EXPECT_NE(read_text(err_path).find(seg.string() + " offset " + std::to_string(wal::kSegmentHeaderSize)), std::string::npos)

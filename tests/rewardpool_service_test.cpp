@@ -16,6 +16,7 @@
 #include "counting_allocator.hpp"
 #pragma GCC diagnostic pop
 #include "rewardpool/service.hpp"
+#include "scratch_dir.hpp"
 #include "test_scale.hpp"
 
 using namespace rewardpool;
@@ -23,18 +24,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/rewardpool_service_test_XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string str() const { return path.string(); }
-};
+using TempDir = ringkit::test::ScratchDir;  // tests/support/scratch_dir.hpp
 
 struct Combo {
   MailboxKind mailbox;

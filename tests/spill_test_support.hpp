@@ -10,31 +10,9 @@
 #include <string>
 #include <unistd.h>
 
+#include "scratch_dir.hpp"  // ScratchDir
+
 namespace ringkit::test {
-
-// A fresh directory under the system temp dir, removed (with its contents) at scope exit.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::random_device rd;
-    path_ = std::filesystem::temp_directory_path() /
-            ("ringkit-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-    std::filesystem::create_directories(path_);
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-  std::size_t file_count() const {
-    std::size_t n = 0;
-    for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(path_)) ++n;
-    return n;
-  }
-
- private:
-  std::filesystem::path path_;
-};
 
 inline void flip_byte(const std::filesystem::path& file, std::uint64_t offset, unsigned char mask = 0x01) {
   std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
