@@ -1,6 +1,7 @@
-// DropOldest evicts only from a ring that is really full. Regression test for a review finding: a
-// consumer that has claimed the oldest slot and is still moving the item out leaves the ring one short
-// of full; a producer must wait for that slot, not evict the remaining items one after another.
+// Regression tests from the MPSC/MPMC review. DropOldest evicts only from a ring that is really full:
+// a consumer that has claimed the oldest slot and is still moving the item out leaves the ring one
+// short of full, and a producer must wait for that slot, not evict the remaining items one after
+// another. And the limits shared with SpscQueue: capacity vs address space, narrow-duration deadlines.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -71,6 +72,27 @@ TEST(MpmcQueueDropOldest, a_full_ring_still_evicts_the_oldest) {
   int x = 0;
   while (q.try_pop(x)) rest.push_back(x);
   EXPECT_EQ(rest, (std::vector<int>{2, 3, 4, 5}));
+}
+
+}  // namespace
+
+// Shared mechanisms the review found duplicated (and one copy stale): the capacity limit that keeps the
+// slot array's byte size from wrapping, and deadlines from narrow duration types.
+namespace {
+
+TEST(MpmcQueueLimits, capacity_too_large_for_memory_is_rejected_before_allocating) {
+  EXPECT_THROW(ringkit::MpmcQueue<long>(std::size_t{1} << 61), std::length_error);
+  EXPECT_THROW(ringkit::MpscQueue<long>(std::size_t{1} << 61), std::length_error);
+}
+
+TEST(MpmcQueueLimits, timeouts_with_narrow_durations_terminate) {
+  ringkit::MpmcQueue<long, ringkit::Blocking> q(1);
+  long x = 0;
+  EXPECT_FALSE(q.try_pop_for(x, std::chrono::duration<int, std::micro>(1000)));
+  EXPECT_FALSE(q.try_pop_for(x, std::chrono::duration<short, std::milli>(1)));
+  EXPECT_FALSE(q.try_pop_for(x, std::chrono::seconds(-1)));
+  ASSERT_EQ(q.push(1), ringkit::PushResult::Pushed);
+  EXPECT_EQ(q.try_push_for(2, std::chrono::duration<int, std::micro>(1000)), ringkit::PushResult::TimedOut);
 }
 
 }  // namespace

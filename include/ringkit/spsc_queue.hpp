@@ -53,6 +53,7 @@
 #include <utility>
 
 #include "ringkit/detail/cache_line.hpp"
+#include "ringkit/detail/deadline.hpp"
 #include "ringkit/detail/role_check.hpp"
 #include "ringkit/policy.hpp"
 #include "ringkit/slot_spans.hpp"
@@ -190,11 +191,11 @@ class SpscQueue {
   // As push(), but gives up after `timeout` with PushResult::TimedOut (value untouched).
   template <class Rep, class Period>
   [[nodiscard]] PushResult try_push_for(T&& value, std::chrono::duration<Rep, Period> timeout) {
-    return push_impl(std::move(value), deadline_after(timeout));
+    return push_impl(std::move(value), detail::deadline_after(timeout));
   }
   template <class Rep, class Period>
   [[nodiscard]] PushResult try_push_for(const T& value, std::chrono::duration<Rep, Period> timeout) {
-    return push_impl(value, deadline_after(timeout));
+    return push_impl(value, detail::deadline_after(timeout));
   }
 
   // Moves as many leading items of `items` in as fit; returns how many. One release store per batch.
@@ -292,7 +293,7 @@ class SpscQueue {
 
   template <class Rep, class Period>
   [[nodiscard]] bool try_pop_for(T& out, std::chrono::duration<Rep, Period> timeout) {
-    return pop_impl(out, deadline_after(timeout));
+    return pop_impl(out, detail::deadline_after(timeout));
   }
 
   // Moves up to out.size() items into `out` (move-assignment); returns how many. One release store.
@@ -414,19 +415,6 @@ class SpscQueue {
     const std::size_t index = static_cast<std::size_t>(seq & mask_);
     const std::size_t first = std::min(count, capacity() - index);
     return {std::span<T>(slots_ + index, first), std::span<T>(slots_, count - first)};
-  }
-
-  // now + timeout, saturating at time_point::max(); compared in long double nanoseconds so a narrow Rep
-  // (e.g. duration<int, std::milli>) can never overflow into a negative limit.
-  template <class Rep, class Period>
-  static std::chrono::steady_clock::time_point deadline_after(std::chrono::duration<Rep, Period> timeout) {
-    const auto now = std::chrono::steady_clock::now();
-    if (timeout <= timeout.zero()) return now;
-    using wide = std::chrono::duration<long double, std::nano>;
-    if (wide(timeout) >= wide(std::chrono::steady_clock::time_point::max() - now)) {
-      return std::chrono::steady_clock::time_point::max();
-    }
-    return now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout);
   }
 
   template <class V>

@@ -46,6 +46,7 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <new>
@@ -215,11 +216,11 @@ class SlotQueue {
   // As push(), but a Block wait gives up after `timeout` with PushResult::TimedOut (value untouched).
   template <class Rep, class Period>
   PushResult try_push_for(T&& value, std::chrono::duration<Rep, Period> timeout) {
-    return push_impl(std::move(value), deadline_after(timeout));
+    return push_impl(std::move(value), detail::deadline_after(timeout));
   }
   template <class Rep, class Period>
   PushResult try_push_for(const T& value, std::chrono::duration<Rep, Period> timeout) {
-    return push_impl(value, deadline_after(timeout));
+    return push_impl(value, detail::deadline_after(timeout));
   }
 
   // Moves as many leading items of `items` in as there are free slots (at most capacity()); returns how
@@ -286,7 +287,7 @@ class SlotQueue {
   template <class Rep, class Period>
     requires std::is_nothrow_move_assignable_v<T>
   bool try_pop_for(T& out, std::chrono::duration<Rep, Period> timeout) {
-    return pop_impl(out, deadline_after(timeout));
+    return pop_impl(out, detail::deadline_after(timeout));
   }
 
   // Moves up to out.size() of the oldest items into `out` (move-assignment); returns how many. Ring items
@@ -434,7 +435,7 @@ class SlotQueue {
 
   // The target constructor. `channel` is null unless overflow == SpillToDisk.
   SlotQueue(std::size_t capacity, Overflow overflow, StartSequence start, std::unique_ptr<SpillChannel<T>> channel)
-      : mask_(detail::checked_capacity(capacity, kName) - 1),
+      : mask_(detail::checked_capacity(capacity, kName, kMaxSlots) - 1),
         remap_shift_(remap_shift_for(capacity)),
         overflow_(overflow),
         multi_consumer_(kMultiConsumer || overflow == Overflow::DropOldest),
@@ -464,6 +465,9 @@ class SlotQueue {
   // Slots per false-sharing range, rounded down to a power of two.
   static constexpr std::size_t kSlotsPerRange =
       sizeof(Slot) >= kFalseSharingRange ? 1 : std::bit_floor(kFalseSharingRange / sizeof(Slot));
+
+  // Largest capacity whose padded slot array's size in bytes does not overflow size_t.
+  static constexpr std::size_t kMaxSlots = std::numeric_limits<std::size_t>::max() / sizeof(Slot) - 2 * kPadSlots;
 
   // Slots with kPadSlots of dead space either side, so a neighbouring heap block never shares a line.
   static Slot* allocate(std::size_t capacity) {
@@ -780,16 +784,6 @@ class SlotQueue {
   }
 
   // ---- blocking ----
-  template <class Rep, class Period>
-  static std::chrono::steady_clock::time_point deadline_after(std::chrono::duration<Rep, Period> timeout) {
-    const auto now = std::chrono::steady_clock::now();
-    if (timeout >= std::chrono::duration_cast<std::chrono::duration<Rep, Period>>(
-                       std::chrono::steady_clock::time_point::max() - now)) {
-      return std::chrono::steady_clock::time_point::max();
-    }
-    return now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout);
-  }
-
   template <class V>
   PushResult push_impl(V&& value, std::chrono::steady_clock::time_point deadline) {
     bool counted = false;
