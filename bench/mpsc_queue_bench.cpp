@@ -19,6 +19,8 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -342,61 +344,51 @@ BENCHMARK_TEMPLATE(BM_Counter, true)->Name("BM_Counter/sharded")->Threads(2)->Us
 BENCHMARK_TEMPLATE(BM_Counter, false)->Name("BM_Counter/shared_atomic")->Threads(2)->UseRealTime();
 
 // References in the same 2P x 1C topology (spin/yield loops on try-calls, as their APIs have no waits).
-void BM_ReferenceAtomicQueue2P(benchmark::State& state) {
+// Each run checks that the consumer received every item once (by count and sum).
+template <class MakeQueue, class Push, class Pop>
+void reference_2p(benchmark::State& state, MakeQueue make_queue, Push push, Pop pop) {
   double seconds = 0;
   for (auto _ : state) {
-    atomic_queue::AtomicQueueB2<long> q(1024);
+    auto q = make_queue();
+    long sum = 0;
     std::vector<std::function<void()>> roles;
     for (int p = 0; p < 2; ++p)
       roles.emplace_back([&] {
         for (long i = 0; i < kItems / 2; ++i)
-          while (!q.try_push(i)) std::this_thread::yield();
+          while (!push(*q, i)) std::this_thread::yield();
       });
     roles.emplace_back([&] {
       long v = 0;
       for (long n = 0; n < kItems;) {
-        if (q.try_pop(v)) {
+        if (pop(*q, v)) {
           ++n;
+          sum += v;
         } else {
           std::this_thread::yield();
         }
       }
     });
     const double s = run_roles(roles);
+    if (sum != 2 * ((kItems / 2) * (kItems / 2 - 1) / 2)) state.SkipWithError("an item was lost or duplicated");
     seconds += s;
     state.SetIterationTime(s);
   }
   state.SetItemsProcessed(state.iterations() * kItems);
   state.counters["ns/item"] = benchmark::Counter(seconds * 1e9 / static_cast<double>(state.iterations() * kItems));
 }
+
+void BM_ReferenceAtomicQueue2P(benchmark::State& state) {
+  reference_2p(
+      state, [] { return std::make_unique<atomic_queue::AtomicQueueB2<long>>(1024); },
+      [](auto& q, long i) { return q.try_push(i); }, [](auto& q, long& v) { return q.try_pop(v); });
+}
 BENCHMARK(BM_ReferenceAtomicQueue2P)->UseManualTime()->Unit(benchmark::kMillisecond)->MinTime(0.3);
 
 void BM_ReferenceMoodycamel2P(benchmark::State& state) {
-  double seconds = 0;
-  for (auto _ : state) {
-    moodycamel::ConcurrentQueue<long> q(1024);
-    std::vector<std::function<void()>> roles;
-    for (int p = 0; p < 2; ++p)
-      roles.emplace_back([&] {
-        for (long i = 0; i < kItems / 2; ++i)
-          while (!q.enqueue(i)) std::this_thread::yield();  // unbounded: allocates blocks as needed
-      });
-    roles.emplace_back([&] {
-      long v = 0;
-      for (long n = 0; n < kItems;) {
-        if (q.try_dequeue(v)) {
-          ++n;
-        } else {
-          std::this_thread::yield();
-        }
-      }
-    });
-    const double s = run_roles(roles);
-    seconds += s;
-    state.SetIterationTime(s);
-  }
-  state.SetItemsProcessed(state.iterations() * kItems);
-  state.counters["ns/item"] = benchmark::Counter(seconds * 1e9 / static_cast<double>(state.iterations() * kItems));
+  reference_2p(
+      state, [] { return std::make_unique<moodycamel::ConcurrentQueue<long>>(1024); },
+      [](auto& q, long i) { return q.enqueue(i); },  // unbounded: allocates blocks as needed
+      [](auto& q, long& v) { return q.try_dequeue(v); });
 }
 BENCHMARK(BM_ReferenceMoodycamel2P)->UseManualTime()->Unit(benchmark::kMillisecond)->MinTime(0.3);
 
