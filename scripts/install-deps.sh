@@ -4,10 +4,15 @@
 set -euo pipefail
 
 packages=(
-  cmake make g++ pkg-config
-  libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
-  libboost-dev libconcurrentqueue-dev libreaderwriterqueue-dev libatomic-queue-dev libtbb-dev
-  nlohmann-json3-dev gnuplot-nox spin
+  # build and test tools
+  cmake make g++ pkg-config clang libfuzzer-14-dev libclang-rt-14-dev
+  libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev spin gnuplot-nox
+  # libraries the systems use
+  libcli11-dev nlohmann-json3-dev libfmt-dev libyaml-cpp-dev libncurses-dev
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libnats-dev nats-server
+  # the peers the benchmarks compare against
+  libboost-dev libboost-log-dev libconcurrentqueue-dev libreaderwriterqueue-dev libatomic-queue-dev
+  libxenium-dev libtbb-dev libspdlog-dev
 )
 
 missing=()

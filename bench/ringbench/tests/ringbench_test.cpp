@@ -15,11 +15,11 @@
 #include <string>
 #include <vector>
 
-#include "../bench/ringbench/include/ringbench/csv_writer.hpp"
-#include "../bench/ringbench/include/ringbench/item.hpp"
-#include "../bench/ringbench/include/ringbench/latency_recorder.hpp"
-#include "../bench/ringbench/include/ringbench/sequence_checker.hpp"
-#include "../bench/ringbench/include/ringbench/stats.hpp"
+#include "ringbench/csv_writer.hpp"
+#include "ringbench/item.hpp"
+#include "ringbench/latency_recorder.hpp"
+#include "ringbench/sequence_checker.hpp"
+#include "ringbench/stats.hpp"
 #include "test_scale.hpp"
 
 namespace {
