@@ -11,7 +11,7 @@
 #include <fstream>
 #include <thread>
 
-#include "rewardpool/crc32c.hpp"
+#include "faulty_file_io.hpp"
 #include "rewardpool/wal.hpp"
 
 using namespace rewardpool;
@@ -82,16 +82,6 @@ std::pair<std::vector<Record>, ReadResult> read_all(std::vector<std::byte> bytes
 }
 
 }  // namespace
-
-TEST(Crc32cTest, KnownVectors) {
-  // RFC 3720 B.4 test vectors.
-  std::vector<unsigned char> zeros(32, 0), ones(32, 0xFF), inc(32);
-  for (int i = 0; i < 32; ++i) inc[static_cast<std::size_t>(i)] = static_cast<unsigned char>(i);
-  EXPECT_EQ(crc32c(zeros.data(), 32), 0x8A9136AAu);
-  EXPECT_EQ(crc32c(ones.data(), 32), 0x62A8AB43u);
-  EXPECT_EQ(crc32c(inc.data(), 32), 0x46DD794Eu);
-  EXPECT_EQ(crc32c_extend(crc32c(inc.data(), 5), inc.data() + 5, 27), 0x46DD794Eu);
-}
 
 TEST(WalFormatTest, ParsesPolicies) {
   EXPECT_EQ(parse_sync_policy("always")->kind, SyncPolicy::Kind::Always);
@@ -258,12 +248,12 @@ TEST_P(WalBackendTest, RoundTripWithRotationAndSnapshot) {
       written.push_back(draw_rec(lsn++, static_cast<std::uint32_t>(i % 3)));
       ASSERT_TRUE(w.append(written.back()));
       if (i % 4 == 0) {
-        ASSERT_TRUE(w.commit());
+        ASSERT_TRUE((w.write() && w.sync_by_policy()));
       }
     }
     written.push_back(update_rec(lsn++, 0, 50, 3.0));
     ASSERT_TRUE(w.append(written.back()));
-    ASSERT_TRUE(w.commit()) << w.error();
+    ASSERT_TRUE((w.write() && w.sync_by_policy())) << w.error();
     EXPECT_GE(w.stats().segments, 2u);
     ASSERT_TRUE(w.close()) << w.error();
   }
@@ -279,28 +269,30 @@ TEST_P(WalBackendTest, RoundTripWithRotationAndSnapshot) {
   EXPECT_EQ(r.catalog.items[2].quantity, 20 - 10);
   EXPECT_GE(r.segments.size(), 2u);
 
-  // Continue: snapshot, then more records. Old segments go; recovery = snapshot + the rest.
+  // Continue after a snapshot: recovery = snapshot + the records after it; records at or below it are skipped.
+  Catalog c = r.catalog;
+  c.items[2].quantity -= 1;
   {
     WalOptions o{dir.str(), GetParam(), SyncPolicy{SyncPolicy::Kind::Always, {}}, 512, nullptr};
     WalWriter w(o, r.next_segment_seq, r.lsn + 1);
     ASSERT_TRUE(w.append(draw_rec(32, 2)));
-    ASSERT_TRUE(w.commit());
-    Catalog c = r.catalog;
-    c.items[2].quantity -= 1;
-    ASSERT_TRUE(w.snapshot(Snapshot{c, 32, 31})) << w.error();
-    EXPECT_FALSE(w.append(draw_rec(35, 2)));  // 33 is the marker, 34 is next: out of order poisons
-    EXPECT_TRUE(w.poisoned());
+    ASSERT_TRUE(w.write() && w.sync());
+    write_snapshot_file(posix_io(), dir.str(), Snapshot{c, 32, 31, 100});
+    ASSERT_TRUE(w.append(draw_rec(33, 2)));
+    ASSERT_TRUE(w.close());
   }
   const RecoveryResult r2 = recover(dir.str(), {.collect_records = true});
   EXPECT_EQ(r2.snapshot_lsn, 32u);
-  EXPECT_EQ(r2.draws, 31u);
-  EXPECT_EQ(r2.catalog.items[2].quantity, 9);
-  ASSERT_EQ(r2.records.size(), 1u);
-  EXPECT_EQ(r2.records[0].type, RecordType::SnapshotMarker);
-  EXPECT_EQ(r2.segments.size(), 1u) << "segments before the snapshot are deleted";
-  std::size_t snaps = 0;
-  for (const auto& e : fs::directory_iterator(dir.path)) snaps += e.path().extension() == ".snap";
-  EXPECT_EQ(snaps, 1u);
+  EXPECT_EQ(r2.draws, 32u);
+  EXPECT_EQ(r2.next_request_id, 100u);
+  EXPECT_EQ(r2.catalog.items[2].quantity, 8);
+  ASSERT_EQ(r2.records.size(), 1u) << "records at or below the snapshot are skipped";
+  EXPECT_EQ(r2.records[0].lsn, 33u);
+  // Out of order poisons the writer.
+  WalWriter w(WalOptions{dir.str(), GetParam(), SyncPolicy{}, 512, nullptr}, r2.next_segment_seq, 34);
+  EXPECT_FALSE(w.append(draw_rec(35, 2)));
+  EXPECT_TRUE(w.poisoned());
+  EXPECT_NE(w.error().find("out of order"), std::string::npos);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, WalBackendTest, ::testing::Values(Backend::File, Backend::Mmap),
@@ -358,9 +350,10 @@ TEST(WalRecoveryTest, CorruptionBeforeTheTailStopsStartupUnlessRepair) {
   }
   EXPECT_EQ(fs::file_size(seg), size) << "a failed start-up changes nothing";
   const RecoveryResult r = recover(dir.str(), {.repair = true});
-  EXPECT_EQ(r.lsn, 2u);
+  EXPECT_GE(r.lsn, 6u) << "a repair continues above every LSN that was written";
   EXPECT_EQ(r.draws, 2u);
   EXPECT_EQ(fs::file_size(seg), kSegmentHeaderSize + 48);
+  EXPECT_TRUE(fs::exists(dir.path / kQuarantineDir / (segment_name(1) + ".from-" + std::to_string(kSegmentHeaderSize + 48))));
   EXPECT_NO_THROW(recover(dir.str()));
 }
 
@@ -395,18 +388,19 @@ TEST(WalRecoveryTest, ReplayRefusesToOversell) {
 TEST(WalFaultTest, FailedWritePoisons) {
   TempDir dir;
   initialize_data_dir(dir.str(), small_catalog());
-  FaultyFileIo io;
-  WalWriter w(WalOptions{dir.str(), Backend::File, SyncPolicy{}, 1 << 20, &io}, 1, 1);
-  io.fail_write_at = io.writes.load() + 2;
-  ASSERT_TRUE(w.append(draw_rec(1, 0)));
-  ASSERT_TRUE(w.commit());
+  test::FaultyFileIo io;
+  WalWriter w(WalOptions{dir.str(), Backend::File, SyncPolicy{SyncPolicy::Kind::Always, {}}, 1 << 20, &io}, 1, 1);
+  ASSERT_TRUE(w.append(draw_rec(1, 0)));  // creates the segment
+  ASSERT_TRUE((w.write() && w.sync_by_policy()));
+  io.fail_write_at = io.writes.load() + 1;
   ASSERT_TRUE(w.append(draw_rec(2, 0)));
-  EXPECT_FALSE(w.commit());
+  EXPECT_FALSE((w.write() && w.sync_by_policy()));
   EXPECT_TRUE(w.poisoned());
   EXPECT_NE(w.error().find("Input/output error"), std::string::npos) << w.error();
+  EXPECT_EQ(w.written_lsn(), 1u);
   const long writes = io.writes.load(), syncs = io.syncs.load();
   EXPECT_FALSE(w.append(draw_rec(3, 0)));
-  EXPECT_FALSE(w.commit(true));
+  EXPECT_FALSE((w.write() && w.sync()));
   EXPECT_EQ(io.writes.load(), writes);
   EXPECT_EQ(io.syncs.load(), syncs);
   EXPECT_FALSE(w.close());
@@ -417,13 +411,16 @@ TEST(WalFaultTest, FailedSyncPoisonsAndIsNeverRetried) {
   for (Backend b : {Backend::File, Backend::Mmap}) {
     TempDir dir;
     initialize_data_dir(dir.str(), small_catalog());
-    FaultyFileIo io;
-    WalWriter w(WalOptions{dir.str(), b, SyncPolicy{}, 1 << 20, &io}, 1, 1);
+    test::FaultyFileIo io;
+    WalWriter w(WalOptions{dir.str(), b, SyncPolicy{SyncPolicy::Kind::Always, {}}, 1 << 20, &io}, 1, 1);
+    ASSERT_TRUE(w.append(draw_rec(1, 0)));  // creates the segment
+    ASSERT_TRUE((w.write() && w.sync()));
     io.fail_sync_at = io.syncs.load() + 1;
-    ASSERT_TRUE(w.append(draw_rec(1, 0)));
-    EXPECT_FALSE(w.commit()) << to_string(b);
+    ASSERT_TRUE(w.append(draw_rec(2, 0)));
+    EXPECT_FALSE((w.write() && w.sync_by_policy())) << to_string(b);
+    EXPECT_EQ(w.durable_lsn(), 1u);
     const long syncs = io.syncs.load();
-    EXPECT_FALSE(w.commit(true));
+    EXPECT_FALSE((w.write() && w.sync()));
     EXPECT_FALSE(w.close());
     EXPECT_EQ(io.syncs.load(), syncs) << "fsync retried after a failure";
   }
@@ -432,47 +429,54 @@ TEST(WalFaultTest, FailedSyncPoisonsAndIsNeverRetried) {
 TEST(WalFaultTest, FailedCloseIsReported) {
   TempDir dir;
   initialize_data_dir(dir.str(), small_catalog());
-  FaultyFileIo io;
-  WalWriter w(WalOptions{dir.str(), Backend::File, SyncPolicy{}, 1 << 20, &io}, 1, 1);
+  test::FaultyFileIo io;
+  WalWriter w(WalOptions{dir.str(), Backend::File, SyncPolicy{SyncPolicy::Kind::Always, {}}, 1 << 20, &io}, 1, 1);
+  ASSERT_TRUE(w.append(draw_rec(1, 0)));  // creates the segment (closing the directory's fd)
   io.fail_close_at = io.closes.load() + 1;
-  ASSERT_TRUE(w.append(draw_rec(1, 0)));
   EXPECT_FALSE(w.close());
   EXPECT_NE(w.error().find("close("), std::string::npos) << w.error();
 }
 
-TEST(WalFaultTest, FailedSegmentCreationThrows) {
+TEST(WalFaultTest, FailedSegmentCreationPoisonsTheFirstAppend) {
   TempDir dir;
-  FaultyFileIo io;
+  test::FaultyFileIo io;
   io.fail_sync_at = 1;
-  EXPECT_THROW(WalWriter(WalOptions{dir.str(), Backend::File, SyncPolicy{}, 1 << 20, &io}, 1, 1), WalError);
+  WalWriter w(WalOptions{dir.str(), Backend::File, SyncPolicy{SyncPolicy::Kind::Always, {}}, 1 << 20, &io}, 1, 1);
+  EXPECT_FALSE(w.append(draw_rec(1, 0)));
+  EXPECT_NE(w.error().find("fdatasync("), std::string::npos) << w.error();
 }
 
 // ---- sync policies ---------------------------------------------------------------------------------
-TEST(WalSyncPolicyTest, AlwaysSyncsPerCommitIntervalWhenDueNoneNever) {
+TEST(WalSyncPolicyTest, AlwaysSyncsPerWriteIntervalWhenDueNoneNever) {
   TempDir dir;
   initialize_data_dir(dir.str(), small_catalog());
   auto run = [&](SyncPolicy policy, std::uint64_t seq) {
-    FaultyFileIo io;  // never fails; counts
+    test::FaultyFileIo io;  // never fails; counts
     WalWriter w(WalOptions{dir.str(), Backend::File, policy, 1 << 20, &io}, seq, 1);
+    EXPECT_TRUE(w.append(draw_rec(1, 0)));  // creates the segment (its own syncs)
+    EXPECT_TRUE(w.write() && w.sync());
     const long base = io.syncs.load();
-    for (std::uint64_t i = 1; i <= 5; ++i) {
+    for (std::uint64_t i = 2; i <= 6; ++i) {
       EXPECT_TRUE(w.append(draw_rec(i, 0)));
-      EXPECT_TRUE(w.commit());
+      EXPECT_TRUE(w.write() && w.sync_by_policy());
+      EXPECT_EQ(w.written_lsn(), i);
     }
-    const long after_commits = io.syncs.load() - base;
+    const long after_writes = io.syncs.load() - base;
     if (policy.kind == SyncPolicy::Kind::Interval) {
       std::this_thread::sleep_for(policy.interval + std::chrono::milliseconds(5));
-      EXPECT_TRUE(w.has_unsynced());
-      EXPECT_TRUE(w.sync_if_due());
-      EXPECT_FALSE(w.has_unsynced());
+      EXPECT_TRUE(w.sync_due_in() && *w.sync_due_in() == std::chrono::steady_clock::duration::zero());
+      EXPECT_TRUE(w.sync_by_policy());
+      EXPECT_FALSE(w.sync_due_in());
+      EXPECT_EQ(w.durable_lsn(), 6u);
     }
     const long after_due = io.syncs.load() - base;
     EXPECT_TRUE(w.close());  // close always syncs what is left
-    return std::pair{after_commits, after_due};
+    EXPECT_EQ(w.durable_lsn(), 6u);
+    return std::pair{after_writes, after_due};
   };
   EXPECT_EQ(run(SyncPolicy{SyncPolicy::Kind::Always, {}}, 1).first, 5);
   const auto interval = run(SyncPolicy{SyncPolicy::Kind::Interval, std::chrono::milliseconds(200)}, 2);
-  EXPECT_LE(interval.first, 1);  // at most one of five commits found the interval due
+  EXPECT_LE(interval.first, 1);  // at most one of five writes found the interval due
   EXPECT_EQ(interval.second, interval.first + 1);
   EXPECT_EQ(run(SyncPolicy{SyncPolicy::Kind::None, {}}, 3).first, 0);
 }

@@ -2,7 +2,6 @@
 
 #include <bit>
 
-#include "rewardpool/crc32c.hpp"
 
 namespace rewardpool::wal {
 
@@ -12,6 +11,7 @@ std::string_view to_string(RecordType t) noexcept {
     case RecordType::Draw: return "draw";
     case RecordType::Update: return "update";
     case RecordType::SnapshotMarker: return "snapshot-marker";
+    case RecordType::RequestIds: return "request-ids";
   }
   return "?";
 }
@@ -30,10 +30,11 @@ std::size_t encode_record(const Record& r, std::byte* out) noexcept {
       put_u64(p + 4, static_cast<std::uint64_t>(r.quantity));
       put_u64(p + 12, std::bit_cast<std::uint64_t>(r.weight));
       break;
-    case RecordType::SnapshotMarker: put_u64(p, r.snapshot_lsn); break;
+    case RecordType::SnapshotMarker:
+    case RecordType::RequestIds: put_u64(p, r.snapshot_lsn); break;
     case RecordType::Zero: break;
   }
-  put_u32(out, crc32c(out + 4, kRecordHeaderSize - 4 + len));
+  put_u32(out, checksum(out + 4, kRecordHeaderSize - 4 + len));
   return kRecordHeaderSize + len;
 }
 
@@ -44,7 +45,7 @@ void encode_segment_header(std::uint64_t segment_seq, std::uint64_t base_lsn, st
   put_u32(out + 12, 0);
   put_u64(out + 16, segment_seq);
   put_u64(out + 24, base_lsn);
-  put_u32(out + 12, crc32c(out, kSegmentHeaderSize));
+  put_u32(out + 12, checksum(out, kSegmentHeaderSize));
 }
 
 }  // namespace rewardpool::wal

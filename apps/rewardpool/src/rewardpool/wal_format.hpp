@@ -2,7 +2,7 @@
 // The rewardpool write-ahead log format, version 1 (spec: docs/wal-format.md).
 //
 // A data directory holds segments `wal-<seq:016>.log` and snapshots `snapshot-<lsn:020>.snap`.
-// All integers are little-endian. CRCs are CRC-32C (crc32c.hpp).
+// All integers are little-endian. CRCs are CRC-32C (ringkit::crc32c, <ringkit/crc32c.hpp>).
 //
 // Segment = header, then records back to back, then (mmap backend only) zero bytes up to the
 // pre-sized end of the file.
@@ -28,7 +28,8 @@
 //
 //   type 1 Draw             payload: item u32                                     (length 4)
 //   type 2 Update           payload: item u32, quantity i64, weight f64 (bits)   (length 20)
-//   type 3 SnapshotMarker   payload: snapshot lsn u64                            (length 8)
+//   type 3 SnapshotMarker   payload: snapshot lsn u64                            (length 8)   (v1 only)
+//   type 4 RequestIds       payload: ceiling u64: request ids below it may be in use (length 8)   (v2)
 //   type 0 is never written: a zero header marks the end of data in a pre-sized (mmap) segment.
 //
 //  Snapshot file (written to a .tmp, fsynced, renamed, directory fsynced)
@@ -45,16 +46,21 @@
 #include <span>
 #include <string_view>
 
+#include <ringkit/crc32c.hpp>
+
 namespace rewardpool::wal {
 
 inline constexpr std::array<char, 8> kSegmentMagic{'R', 'P', 'W', 'A', 'L', 'S', 'E', 'G'};
 inline constexpr std::array<char, 8> kSnapshotMagic{'R', 'P', 'S', 'N', 'A', 'P', '0', '1'};
-inline constexpr std::uint16_t kFormatVersion = 1;
+// Version 2 adds the RequestIds record and the snapshot's next-request-id field; readers accept 1 and 2.
+inline constexpr std::uint16_t kFormatVersion = 2;
+inline constexpr std::uint16_t kOldestReadableVersion = 1;
 inline constexpr std::size_t kSegmentHeaderSize = 32;
 inline constexpr std::size_t kRecordHeaderSize = 20;
 inline constexpr std::uint32_t kMaxPayload = 1024;  // larger length fields are corruption
 
-enum class RecordType : std::uint8_t { Zero = 0, Draw = 1, Update = 2, SnapshotMarker = 3 };
+enum class RecordType : std::uint8_t { Zero = 0, Draw = 1, Update = 2, SnapshotMarker = 3, RequestIds = 4 };
+inline constexpr unsigned kMaxRecordType = 4;
 std::string_view to_string(RecordType t) noexcept;
 
 // A decoded record. Trivial (no default member initializers), so it can live in a pre-allocated ring
@@ -65,7 +71,7 @@ struct Record {
   std::uint64_t lsn;
   std::int64_t quantity;        // Update
   double weight;                // Update
-  std::uint64_t snapshot_lsn;   // SnapshotMarker
+  std::uint64_t snapshot_lsn;   // SnapshotMarker: the snapshot's lsn; RequestIds: the ceiling
   friend bool operator==(const Record&, const Record&) = default;
 };
 
@@ -75,11 +81,16 @@ constexpr std::uint32_t payload_size(RecordType t) noexcept {
     case RecordType::Draw: return 4;
     case RecordType::Update: return 20;
     case RecordType::SnapshotMarker: return 8;
+    case RecordType::RequestIds: return 8;
     case RecordType::Zero: return 0;
   }
   return 0;
 }
 inline constexpr std::size_t kMaxRecordSize = kRecordHeaderSize + 20;
+
+inline std::uint32_t checksum(const std::byte* data, std::size_t n) noexcept {
+  return ringkit::crc32c(std::span<const std::byte>(data, n));
+}
 
 // ---- little-endian helpers ----
 inline void put_u16(std::byte* p, std::uint16_t v) noexcept {

@@ -1,0 +1,330 @@
+#include "rewardpool/recovery.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <map>
+#include <optional>
+
+#include "rewardpool/segment_reader.hpp"
+#include "rewardpool/snapshot.hpp"
+
+namespace rewardpool::wal {
+
+namespace {
+
+using detail::errno_text;
+using detail::join;
+
+void truncate_file(const std::string& path, std::uint64_t size) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) throw RecoveryError("cannot open " + path + " to truncate it: " + errno_text(errno));
+  if (::ftruncate(fd, static_cast<off_t>(size)) != 0 || ::fsync(fd) != 0) {
+    const int err = errno;
+    ::close(fd);
+    throw RecoveryError("cannot truncate " + path + " to " + std::to_string(size) + " bytes: " + errno_text(err));
+  }
+  if (::close(fd) != 0) throw RecoveryError("close(" + path + ") failed: " + errno_text(errno));
+}
+
+std::string quarantine_dir(const std::string& dir) {
+  const std::string q = join(dir, kQuarantineDir);
+  if (::mkdir(q.c_str(), 0755) != 0 && errno != EEXIST) {
+    throw RecoveryError("cannot create " + q + ": " + errno_text(errno));
+  }
+  return q;
+}
+
+// Moves dir/name into dir/quarantine/ (same file system: a rename), then fsyncs both directories.
+void quarantine_file(const std::string& dir, const std::string& name) {
+  const std::string q = quarantine_dir(dir);
+  const std::string from = join(dir, name), to = join(q, name);
+  if (::rename(from.c_str(), to.c_str()) != 0) {
+    throw RecoveryError("cannot move " + from + " to " + to + ": " + errno_text(errno));
+  }
+  try {
+    sync_directory(posix_io(), q);
+    sync_directory(posix_io(), dir);
+  } catch (const WalError& e) {
+    throw RecoveryError(e.what());
+  }
+}
+
+// Copies bytes [offset, end) of dir/name into dir/quarantine/<name>.from-<offset> (synced), so that the
+// caller may truncate the segment at `offset` without destroying them.
+std::string quarantine_tail(const std::string& dir, const std::string& name, const std::vector<std::byte>& bytes,
+                            std::uint64_t offset) {
+  const std::string q = quarantine_dir(dir);
+  const std::string copy = name + ".from-" + std::to_string(offset);
+  try {
+    detail::write_file_atomically(posix_io(), q, copy,
+                                  std::vector<std::byte>(bytes.begin() + static_cast<std::ptrdiff_t>(offset), bytes.end()));
+  } catch (const WalError& e) {
+    throw RecoveryError(e.what());
+  }
+  return join(q, copy);
+}
+
+// Counts the readable records (and draws) of a segment about to be quarantined; its highest LSN.
+struct Tally {
+  std::uint64_t records = 0, draws = 0, max_lsn = 0, max_request_ids = 0;
+};
+Tally tally(SegmentReader& reader) {
+  Tally t;
+  for (;;) {
+    const ReadResult r = reader.next();
+    if (r.kind != ReadResult::Kind::Record) return t;
+    ++t.records;
+    t.draws += r.record.type == RecordType::Draw;
+    t.max_lsn = std::max(t.max_lsn, r.record.lsn);
+    if (r.record.type == RecordType::RequestIds) t.max_request_ids = std::max(t.max_request_ids, r.record.snapshot_lsn);
+  }
+}
+
+}  // namespace
+
+RecoveryResult recover(const std::string& dir, const RecoveryOptions& options) {
+  RecoveryResult out;
+  detail::DirListing listing;
+  std::optional<Manifest> manifest;
+  try {
+    listing = detail::list_dir(dir);
+    if (listing.has_manifest) {
+      const std::string path = join(dir, kManifestName);
+      manifest = decode_manifest(detail::read_file(path), path);
+    }
+  } catch (const WalError& e) {
+    throw RecoveryError(e.what());
+  }
+  // Leftovers of a crash while writing a snapshot or the manifest: never renamed into place, so unused.
+  for (const std::string& tmp : listing.temporaries) {
+    if (!options.read_only && ::unlink(join(dir, tmp).c_str()) != 0) {
+      throw RecoveryError("cannot delete " + join(dir, tmp) + ": " + errno_text(errno));
+    }
+    out.warnings.push_back("removed " + join(dir, tmp) + " (an unfinished file left by a crash)");
+  }
+  if (listing.snapshots.empty()) {
+    throw RecoveryError("no snapshot in " + dir + " (not a rewardpool data directory, or it was never initialized)");
+  }
+
+  // The newest snapshot that decodes; a damaged one is reported and (unless read-only) quarantined, and
+  // the previous one is used: the writer keeps it, and the segments it needs, until a newer one verified.
+  Snapshot snap;
+  bool have_snapshot = false;
+  std::string first_error;
+  for (auto it = listing.snapshots.rbegin(); it != listing.snapshots.rend() && !have_snapshot; ++it) {
+    const std::string path = join(dir, it->second);
+    try {
+      snap = decode_snapshot(detail::read_file(path), path);
+      if (snap.lsn != it->first) {
+        throw WalError(path + ": holds lsn " + std::to_string(snap.lsn) + ", its name says " + std::to_string(it->first));
+      }
+      have_snapshot = true;
+      out.snapshot_file = it->second;
+    } catch (const WalError& e) {
+      if (first_error.empty()) first_error = e.what();
+      out.damaged = true;
+      out.warnings.push_back(std::string("damaged snapshot ") + e.what() + (options.read_only ? "" : "; moved to quarantine/") +
+                             "; trying the previous snapshot");
+      if (!options.read_only) quarantine_file(dir, it->second);
+    }
+  }
+  if (!have_snapshot) throw RecoveryError("cannot load any snapshot: " + first_error);
+  out.snapshot_lsn = snap.lsn;
+  out.draws = snap.draws;
+  out.lsn = snap.lsn;
+  out.next_request_id = snap.next_request_id;
+  Pool pool(snap.catalog, SelectorKind::PrefixSum, 0);
+
+  // Highest LSN the log may ever have held: a repair resumes above it.
+  std::uint64_t high_water = snap.lsn;
+  if (manifest) high_water = std::max(high_water, manifest->base_lsn + manifest->max_records() - 1);
+  const std::uint64_t last_seq = listing.segments.empty() ? 0 : listing.segments.rbegin()->first;
+  std::uint64_t max_seq = std::max(last_seq, manifest ? manifest->segment_seq : 0);
+  out.next_segment_seq = max_seq + 1;
+
+  std::optional<std::uint64_t> last_lsn;  // of the previous record read, any segment
+  std::optional<std::string> cut;         // after a repair: later segments are quarantined
+  std::uint64_t last_kept = 0;            // the newest segment still in the directory
+  bool repaired = false;
+  for (const auto& [seq, name] : listing.segments) {
+    const std::string path = join(dir, name);
+    SegmentReader reader = [&] {
+      try {
+        return SegmentReader::open(path);
+      } catch (const WalError& e) {
+        throw RecoveryError(e.what());
+      }
+    }();
+    if (cut) {
+      Tally t = tally(reader);
+      out.dropped_records += t.records;
+      out.dropped_draws += t.draws;
+      high_water = std::max(high_water, t.max_lsn);
+      out.next_request_id = std::max(out.next_request_id, t.max_request_ids);
+      if (!options.read_only) quarantine_file(dir, name);
+      out.warnings.push_back("repair: moved " + path + " to quarantine/ (after the cut at " + *cut + "; " +
+                             std::to_string(t.records) + " readable records, " + std::to_string(t.draws) + " draws)");
+      continue;
+    }
+    SegmentSummary summary;
+    summary.name = name;
+    summary.seq = seq;
+    summary.file_size = reader.file_size();
+    const bool is_last = seq == last_seq;
+    auto corruption = [&](std::uint64_t offset, const std::string& reason, bool at_tail) {
+      const std::string where = "segment " + path + " offset " + std::to_string(offset) + ": " + reason;
+      summary.damage = where;
+      out.damaged = true;
+      std::vector<std::byte> bytes;
+      if (is_last && at_tail) {
+        out.warnings.push_back("torn record at " + where + "; dropped (" + std::to_string(reader.file_size() - offset) +
+                               " bytes)");
+      } else if (options.repair) {
+        cut = where;
+        repaired = true;
+        // What follows the cut in this segment: unreadable past the damage, but its size bounds its LSNs.
+        const std::uint64_t base = reader.base_lsn() ? reader.base_lsn() : out.lsn + 1;
+        high_water = std::max(high_water, base + (reader.file_size() > kSegmentHeaderSize ? (reader.file_size() - kSegmentHeaderSize) / (kRecordHeaderSize + 4) : 0));
+        if (!options.read_only) {
+          bytes = detail::read_file(path);
+          const std::string q = quarantine_tail(dir, name, bytes, offset);
+          out.warnings.push_back("repair: cut the log at " + where + "; the " + std::to_string(bytes.size() - offset) +
+                                 " bytes from there are in " + q);
+        } else {
+          out.warnings.push_back("repair would cut the log at " + where);
+        }
+      } else {
+        throw RecoveryError("corrupt WAL: " + where + " (run with --repair to cut the log there; what is cut is kept in " +
+                            join(dir, kQuarantineDir) + ")");
+      }
+      if (!options.read_only) {
+        if (offset < kSegmentHeaderSize) {
+          if (!bytes.empty()) quarantine_file(dir, name);  // the copy is the whole file: move it
+          else if (::unlink(path.c_str()) != 0) throw RecoveryError("cannot delete " + path + ": " + errno_text(errno));
+        } else {
+          truncate_file(path, offset);
+        }
+      }
+    };
+    const ReadResult& h = reader.header_status();
+    if (h.kind == ReadResult::Kind::Damaged) {
+      corruption(0, h.reason, h.at_tail);
+      out.segments.push_back(summary);
+      continue;
+    }
+    if (reader.segment_seq() != seq) {
+      corruption(0, "header says segment " + std::to_string(reader.segment_seq()), false);
+      out.segments.push_back(summary);
+      continue;
+    }
+    summary.valid_bytes = kSegmentHeaderSize;
+    bool first = true;
+    for (;;) {
+      const ReadResult r = reader.next();
+      if (r.kind == ReadResult::Kind::End) {
+        // A crashed mmap segment keeps its reserved size: give the zero tail back.
+        if (is_last && !options.read_only && reader.file_size() > summary.valid_bytes && !repaired) {
+          truncate_file(path, summary.valid_bytes);
+        }
+        break;
+      }
+      if (r.kind == ReadResult::Kind::Damaged) {
+        corruption(r.offset, r.reason, r.at_tail);
+        break;
+      }
+      const Record& rec = r.record;
+      if (first && rec.lsn != reader.base_lsn()) {
+        corruption(r.offset, "first record has lsn " + std::to_string(rec.lsn) + ", the segment header says " +
+                                 std::to_string(reader.base_lsn()),
+                   false);
+        break;
+      }
+      if (last_lsn && rec.lsn <= *last_lsn) {
+        corruption(r.offset, "lsn goes backwards: " + std::to_string(rec.lsn) + " after " + std::to_string(*last_lsn), false);
+        break;
+      }
+      // Records at or below the snapshot's LSN are in it: a hole among them is harmless. Above it, every
+      // LSN must be present.
+      if (rec.lsn > snap.lsn) {
+        const std::uint64_t expect = std::max(last_lsn.value_or(0), snap.lsn) + 1;
+        if (rec.lsn != expect) {
+          corruption(r.offset, "lsn gap: expected " + std::to_string(expect) + ", found " + std::to_string(rec.lsn) +
+                                   " (records " + std::to_string(expect) + ".." + std::to_string(rec.lsn - 1) + " are missing)",
+                     false);
+          break;
+        }
+        Status st = Status::Ok;
+        if (rec.type == RecordType::Draw) {
+          st = pool.apply_draw(rec.item);
+          if (st == Status::Ok) ++out.draws;
+        } else if (rec.type == RecordType::Update) {
+          st = pool.update(rec.item, rec.quantity, rec.weight);
+        } else if (rec.type == RecordType::RequestIds) {
+          out.next_request_id = std::max(out.next_request_id, rec.snapshot_lsn);
+        } else if (rec.snapshot_lsn >= rec.lsn) {
+          st = Status::InvalidArgument;
+        }
+        if (st != Status::Ok) {
+          corruption(r.offset, std::string(to_string(rec.type)) + " record lsn " + std::to_string(rec.lsn) +
+                                   " cannot be applied (item " + std::to_string(rec.item) + ": " + std::string(to_string(st)) + ")",
+                     false);
+          break;
+        }
+        out.lsn = rec.lsn;
+        if (options.collect_records) out.records.push_back(rec);
+      }
+      last_lsn = rec.lsn;
+      first = false;
+      if (!summary.records++) summary.first_lsn = rec.lsn;
+      summary.last_lsn = rec.lsn;
+      summary.valid_bytes = r.offset + kRecordHeaderSize + payload_size(rec.type);
+    }
+    high_water = std::max(high_water, summary.last_lsn);
+    out.segments.push_back(summary);
+    if (::access(path.c_str(), F_OK) == 0) last_kept = seq;
+  }
+
+  // The newest segment the MANIFEST names must be there (or its successor, created after it).
+  if (manifest && !repaired && manifest->segment_seq > last_seq) {
+    const std::string what = "segment " + segment_name(manifest->segment_seq) + " (the newest, per " +
+                             join(dir, kManifestName) + ") is missing: the end of the log is lost";
+    out.damaged = true;
+    if (!options.repair) {
+      throw RecoveryError(what + " (run with --repair to continue after it; LSNs up to " + std::to_string(high_water) +
+                          " are never reused)");
+    }
+    repaired = true;
+    out.warnings.push_back("repair: " + what + "; continuing after lsn " + std::to_string(high_water));
+  }
+  if (repaired) {
+    if (out.dropped_records) {
+      out.warnings.push_back("repair dropped " + std::to_string(out.dropped_records) + " readable records (" +
+                             std::to_string(out.dropped_draws) +
+                             " draws, any of which may have been acknowledged) and the unreadable bytes after the cut; "
+                             "all of it is kept in " + join(dir, kQuarantineDir));
+    }
+    // Continue above every LSN the log may have held: a snapshot of the repaired state at high_water
+    // makes the skipped LSNs void, so no written LSN is ever reused.
+    out.lsn = high_water;
+    out.snapshot_lsn = high_water;
+    out.next_request_id = std::max(out.next_request_id, high_water + 1);
+    if (!options.read_only) {
+      try {
+        write_snapshot_file(posix_io(), dir, Snapshot{pool.catalog(), high_water, out.draws, out.next_request_id});
+        // The MANIFEST now names the newest segment left (the rest is in quarantine/) and bounds the LSNs
+        // at the snapshot's; the next segment gets a number above every quarantined one.
+        write_manifest(posix_io(), dir, Manifest{last_kept, high_water + 1, 0});
+      } catch (const WalError& e) {
+        throw RecoveryError(std::string("repair: cannot write the repaired snapshot: ") + e.what());
+      }
+      out.snapshot_file = snapshot_name(high_water);
+    }
+  }
+  out.catalog = pool.catalog();
+  return out;
+}
+
+}  // namespace rewardpool::wal

@@ -1,0 +1,202 @@
+// The durability defects found by trying the reward pool as a new user would (issue 9, defects 1-7 but
+// 5, which is a command-line check in rewardpool_crash_test.cpp), each pinned by a test.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "faulty_file_io.hpp"
+#include "rewardpool/service.hpp"
+#include "rewardpool/wal.hpp"
+#include "scratch_dir.hpp"
+
+using namespace rewardpool;
+using namespace rewardpool::wal;
+namespace fs = std::filesystem;
+
+namespace {
+
+using TempDir = ringkit::test::ScratchDir;
+
+Catalog small_catalog() { return Catalog{{{"gold", 1000, 1.0}, {"silver", 1000, 2.0}, {"bronze", 1000, 4.0}}}; }
+
+Record draw_rec(std::uint64_t lsn, std::uint32_t item) {
+  Record r{};
+  r.type = RecordType::Draw;
+  r.lsn = lsn;
+  r.item = item;
+  return r;
+}
+
+// Writes draws first..last (item lsn % 3) with segments of `segment_bytes`; returns the writer's stats.
+WalStats write_draws(const std::string& dir, std::uint64_t seq, std::uint64_t first, std::uint64_t last,
+                     std::uint64_t segment_bytes = 32 + 10 * 24, Backend backend = Backend::File) {
+  WalWriter w(WalOptions{dir, backend, SyncPolicy{SyncPolicy::Kind::None, {}}, segment_bytes, nullptr}, seq, first);
+  for (std::uint64_t l = first; l <= last; ++l) EXPECT_TRUE(w.append(draw_rec(l, static_cast<std::uint32_t>(l % 3))));
+  EXPECT_TRUE(w.close()) << w.error();
+  return w.stats();
+}
+
+std::size_t count_files(const fs::path& dir, const std::string& ext) {
+  std::size_t n = 0;
+  if (!fs::exists(dir)) return 0;
+  for (const auto& e : fs::directory_iterator(dir)) n += e.path().extension() == ext;
+  return n;
+}
+
+}  // namespace
+
+// Defect 1: the mmap backend reserves a segment's space before mapping it, so a full disk is an error
+// naming the problem, not SIGBUS; what was written before stays recoverable.
+TEST(DurabilityTest, MmapSegmentThatCannotBeReservedIsAnErrorAndEarlierRecordsSurvive) {
+  TempDir dir;
+  initialize_data_dir(dir.str(), small_catalog());
+  test::FaultyFileIo io;
+  io.fail_fallocate_at = 2;  // the second segment
+  io.error = ENOSPC;
+  WalWriter w(WalOptions{dir.str(), Backend::Mmap, SyncPolicy{SyncPolicy::Kind::None, {}}, 32 + 10 * 24, &io}, 1, 1);
+  std::uint64_t lsn = 1;
+  while (w.append(draw_rec(lsn, 0))) ++lsn;
+  EXPECT_EQ(lsn, 11u) << "the first segment holds 10 draws; the 11th needs the second";
+  EXPECT_NE(w.error().find("cannot reserve"), std::string::npos) << w.error();
+  EXPECT_NE(w.error().find("No space left on device"), std::string::npos) << w.error();
+  EXPECT_FALSE(w.close());
+  EXPECT_FALSE(fs::exists(dir.path() / segment_name(2))) << "the segment that could not be reserved is removed";
+  const RecoveryResult r = recover(dir.str());
+  EXPECT_EQ(r.lsn, 10u);
+  EXPECT_EQ(r.catalog.items[0].quantity, 990);
+}
+
+// Defect 2: --repair moves what it cuts into quarantine/, says how much, and never reuses a written LSN.
+TEST(DurabilityTest, RepairQuarantinesWhatItCutsAndNeverReusesAnLsn) {
+  TempDir dir;
+  initialize_data_dir(dir.str(), small_catalog());
+  write_draws(dir.str(), 1, 1, 60);  // 6 segments of 10 draws
+  ASSERT_TRUE(fs::exists(dir.path() / segment_name(6)));
+  const fs::path seg2 = dir.path() / segment_name(2);
+  {
+    std::fstream f(seg2, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(kSegmentHeaderSize + 3 * 24 + kRecordHeaderSize));  // record 14's payload
+    f.put('\x7f');
+  }
+  EXPECT_THROW(recover(dir.str()), RecoveryError);
+  const RecoveryResult r = recover(dir.str(), {.repair = true});
+  EXPECT_EQ(r.dropped_records, 40u) << "segments 3-6 held 40 readable records";
+  EXPECT_EQ(r.dropped_draws, 40u);
+  bool said = false;
+  for (const auto& w : r.warnings) said |= w.find("repair dropped 40 readable records (40 draws") != std::string::npos;
+  EXPECT_TRUE(said);
+  // Nothing destroyed: the cut tail of segment 2 and segments 3..6 are in quarantine/.
+  const fs::path q = dir.path() / kQuarantineDir;
+  for (int s = 3; s <= 6; ++s) EXPECT_TRUE(fs::exists(q / segment_name(static_cast<std::uint64_t>(s)))) << s;
+  const fs::path tail = q / (segment_name(2) + ".from-" + std::to_string(kSegmentHeaderSize + 3 * 24));
+  ASSERT_TRUE(fs::exists(tail));
+  EXPECT_EQ(fs::file_size(tail), 7u * 24u);
+  // The next LSN is above every LSN ever written (60), so none is reused.
+  EXPECT_GE(r.lsn, 60u);
+  const RecoveryResult again = recover(dir.str());
+  EXPECT_EQ(again.lsn, r.lsn);
+  EXPECT_EQ(again.draws, 13u) << "records 1..13 survive the cut";
+  EXPECT_EQ(again.catalog.items[0].quantity + again.catalog.items[1].quantity + again.catalog.items[2].quantity, 3000 - 13);
+  write_draws(dir.str(), again.next_segment_seq, again.lsn + 1, again.lsn + 3, 1 << 20);
+  const RecoveryResult after = recover(dir.str());
+  EXPECT_EQ(after.lsn, again.lsn + 3);
+  EXPECT_EQ(after.draws, 16u);
+}
+
+// Defect 3: a damaged newest snapshot falls back to the previous one, whose segments are still there.
+TEST(DurabilityTest, DamagedNewestSnapshotFallsBackToThePreviousOne) {
+  TempDir dir;
+  const Catalog initial = small_catalog();
+  std::vector<std::string> warnings;
+  ServiceOptions o;
+  o.wal.dir = dir.str();
+  o.wal.backend = Backend::File;
+  o.wal.segment_bytes = 32 + 20 * 24;
+  o.default_ack = Ack::Durable;
+  o.snapshot_every = 50;
+  std::uint64_t drawn = 0;
+  {
+    auto svc = make_service(MailboxKind::Ring, BufferKind::Ring, open_data_dir(dir.str(), &initial, false, warnings), o);
+    auto client = svc->client();
+    for (int i = 0; i < 400; ++i) drawn += client.draw().status == Status::Ok;
+    svc->stop();
+    ASSERT_GE(svc->stats().snapshots, 2u);
+  }
+  const wal::detail::DirListing l = wal::detail::list_dir(dir.str());
+  ASSERT_GE(l.snapshots.size(), 2u) << "the previous snapshot is kept";
+  const fs::path newest = dir.path() / l.snapshots.rbegin()->second;
+  fs::resize_file(newest, fs::file_size(newest) - 3);
+  const RecoveryResult r = recover(dir.str());
+  EXPECT_TRUE(r.damaged);
+  EXPECT_LT(r.snapshot_lsn, l.snapshots.rbegin()->first);
+  EXPECT_EQ(r.draws, drawn) << "the previous snapshot plus the kept segments give the same state";
+  EXPECT_TRUE(fs::exists(dir.path() / kQuarantineDir / l.snapshots.rbegin()->second)) << "moved aside, not deleted";
+}
+
+// Defect 4: a lost newest segment is detected through the MANIFEST; start-up refuses without --repair,
+// and a repair continues above any LSN the lost segment could have held.
+TEST(DurabilityTest, LostNewestSegmentIsDetectedAndRepairNeverReusesItsLsns) {
+  TempDir dir;
+  initialize_data_dir(dir.str(), small_catalog());
+  write_draws(dir.str(), 1, 1, 25);  // segments 1..3
+  fs::remove(dir.path() / segment_name(3));
+  try {
+    recover(dir.str());
+    FAIL() << "a lost newest segment went unnoticed";
+  } catch (const RecoveryError& e) {
+    EXPECT_NE(std::string(e.what()).find(segment_name(3) + " (the newest"), std::string::npos) << e.what();
+  }
+  const RecoveryResult ro = recover(dir.str(), {.read_only = true, .repair = true});
+  EXPECT_TRUE(ro.damaged);
+  const RecoveryResult r = recover(dir.str(), {.repair = true});
+  EXPECT_GE(r.lsn, 30u) << "segment 3 (base 21, 10 records of room) may have held up to lsn 30";
+  EXPECT_EQ(r.draws, 20u);
+  EXPECT_GT(r.next_segment_seq, 3u);
+  EXPECT_NO_THROW(recover(dir.str()));
+}
+
+// Defect 7: leftovers and empty restarts.
+TEST(DurabilityTest, LeftoverTemporariesAreRemovedAndARestartWithNothingToWriteAddsNoSegment) {
+  TempDir dir;
+  initialize_data_dir(dir.str(), small_catalog());
+  std::ofstream(dir.path() / (snapshot_name(7) + ".tmp")) << "half a snapshot";
+  const RecoveryResult r = recover(dir.str());
+  EXPECT_FALSE(fs::exists(dir.path() / (snapshot_name(7) + ".tmp")));
+  EXPECT_EQ(r.warnings.size(), 1u);
+  for (int restart = 0; restart < 3; ++restart) {
+    WalWriter w(WalOptions{dir.str(), Backend::Mmap, SyncPolicy{}, 1 << 20, nullptr}, 1, 1);
+    EXPECT_TRUE(w.close());
+  }
+  EXPECT_EQ(count_files(dir.path(), ".log"), 0u) << "a writer that never appended created segments";
+}
+
+TEST(DurabilityTest, ACrashedMmapSegmentIsTrimmedToItsRecords) {
+  TempDir dir;
+  initialize_data_dir(dir.str(), small_catalog());
+  {
+    // A crash: the segment stays at its reserved size (no close, no trim).
+    WalWriter w(WalOptions{dir.str(), Backend::Mmap, SyncPolicy{}, 1 << 20, nullptr}, 1, 1);
+    for (std::uint64_t l = 1; l <= 5; ++l) ASSERT_TRUE(w.append(draw_rec(l, 0)));
+    ASSERT_TRUE(w.write() && w.sync());
+    const fs::path seg = dir.path() / segment_name(1);
+    ASSERT_EQ(fs::file_size(seg), 1u << 20);
+    fs::copy_file(seg, dir.path() / "crashed.copy");
+  }
+  fs::remove(dir.path() / segment_name(1));
+  fs::rename(dir.path() / "crashed.copy", dir.path() / segment_name(1));
+  ASSERT_EQ(fs::file_size(dir.path() / segment_name(1)), 1u << 20);
+  const RecoveryResult r = recover(dir.str());
+  EXPECT_EQ(r.lsn, 5u);
+  EXPECT_EQ(fs::file_size(dir.path() / segment_name(1)), kSegmentHeaderSize + 5 * 24);
+}
+
+TEST(DurabilityTest, EmptyCatalogIsRefusedClearly) {
+  TempDir dir;
+  try {
+    initialize_data_dir(dir.str(), Catalog{});
+    FAIL() << "an empty catalog was accepted";
+  } catch (const CatalogError& e) {
+    EXPECT_NE(std::string(e.what()).find("no items"), std::string::npos) << e.what();
+  }
+}
