@@ -115,7 +115,7 @@ TEST_P(PoolTest, UpdateSemantics) {
   EXPECT_EQ(pool.draw().status, Status::Empty);
   // Bad updates change nothing.
   EXPECT_EQ(pool.update(2, 1, 1.0), Status::UnknownItem);
-  EXPECT_EQ(pool.update(0, -1, 1.0), Status::InvalidArgument);
+  EXPECT_EQ(pool.update(0, -2, 1.0), Status::InvalidArgument);
   EXPECT_EQ(pool.update(0, 1, 0.0), Status::InvalidArgument);
   EXPECT_EQ(pool.update(0, 1, std::nan("")), Status::InvalidArgument);
   EXPECT_EQ(pool.update(0, 1, 2e6), Status::InvalidArgument);
@@ -167,13 +167,21 @@ TEST(CatalogTest, BadFilesNameTheProblem) {
   EXPECT_NE(error_of("{\"items\": [").find("not valid JSON at byte"), std::string::npos);
   EXPECT_NE(error_of("[]").find("top level must be an object"), std::string::npos);
   EXPECT_NE(error_of("{}").find("missing field \"items\""), std::string::npos);
+  EXPECT_NE(error_of(R"({"items": []})").find("the catalog has no items"), std::string::npos);
+  EXPECT_NE(error_of(R"({"catalog": []})").find("the catalog has no items"), std::string::npos);
+  EXPECT_NE(error_of(R"({"items": [], "catalog": []})").find("not both"), std::string::npos);
+  EXPECT_NE(error_of(R"({"items": [{"id": "a", "quantity": 1, "weight": 1}], "extra": 1})").find("unknown top-level field \"extra\""),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"catalog": [{"item_id": "a", "quantity": 1, "probability": 2.5}]})").find("\"probability\" must be an integer"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"catalog": [{"item_id": "a", "quantity": -2, "probability": 2}]})").find("got -2"), std::string::npos);
   EXPECT_NE(error_of(R"({"items": 3})").find("\"items\" must be an array"), std::string::npos);
   EXPECT_NE(error_of(R"({"items": [{"quantity": 1, "weight": 1}]})").find("items[0]: missing field \"id\""),
             std::string::npos);
   EXPECT_NE(error_of(R"({"items": [{"id": "a", "quantity": 1, "weight": 1}, {"id": "b", "quantity": -2, "weight": 1}]})")
-                .find("items[1] (id \"b\"): field \"quantity\" must be in [0, 2^53], got -2"),
+                .find("items[1] (id \"b\"): field \"quantity\" must be -1 (unlimited) or in [0, 2^53], got -2"),
             std::string::npos);
-  EXPECT_NE(error_of(R"({"items": [{"id": "a", "quantity": 1.5, "weight": 1}]})").find("\"quantity\" must be a non-negative integer, got 1.5"),
+  EXPECT_NE(error_of(R"({"items": [{"id": "a", "quantity": 1.5, "weight": 1}]})").find("\"quantity\" must be an integer (-1 = unlimited), got 1.5"),
             std::string::npos);
   EXPECT_NE(error_of(R"({"items": [{"id": "a", "quantity": 1, "weight": "x"}]})").find("field \"weight\" must be a number"),
             std::string::npos);
@@ -185,6 +193,26 @@ TEST(CatalogTest, BadFilesNameTheProblem) {
   EXPECT_NE(error_of(R"({"items": [{"id": "a", "quantity": 1, "weight": 1, "wieght": 2}]})").find("unknown field \"wieght\""),
             std::string::npos);
   EXPECT_NE(error_of(R"({"items": [{"id": "", "quantity": 1, "weight": 1}]})").find("\"id\" is empty"), std::string::npos);
+}
+
+TEST(CatalogTest, ParsesTheGoOriginalsLayoutWithUnlimitedQuantities) {
+  const Catalog c = parse_catalog(R"({"catalog": [{"item_id": "mud", "quantity": -1, "probability": 70},
+                                                  {"item_id": "gold", "quantity": 5, "probability": 30}]})",
+                                  "go.json");
+  ASSERT_EQ(c.items.size(), 2u);
+  EXPECT_EQ(c.items[0], (Item{"mud", kUnlimited, 70.0}));
+  EXPECT_EQ(c.items[1], (Item{"gold", 5, 30.0}));
+  Pool pool(c, SelectorKind::Fenwick, 3);
+  int mud = 0;
+  for (int i = 0; i < 10000; ++i) {
+    const DrawResult r = pool.draw();
+    ASSERT_EQ(r.status, Status::Ok);
+    mud += r.index == 0;
+  }
+  EXPECT_EQ(mud, 10000 - 5) << "gold runs out after 5; mud never does";
+  EXPECT_EQ(pool.item(0).quantity, kUnlimited);
+  EXPECT_EQ(pool.apply_draw(0), Status::Ok) << "replaying a draw of an unlimited item";
+  EXPECT_EQ(pool.item(0).quantity, kUnlimited);
 }
 
 TEST(CatalogTest, MissingFileIsAnError) {

@@ -1,48 +1,61 @@
 #pragma once
-// Actor mailboxes: many client threads push requests, the actor thread pops them in batches.
+// Actor mailboxes: client handles push requests in batches, the actor pops them in batches.
 //
 //   ChannelMailbox  std::mutex + two std::condition_variable over a bounded circular buffer: the
-//                   baseline (Go's buffered channel is this design).
-//   RingMailbox<W>  a ringkit ring with wait strategy W: ringkit::Blocking (spin ~20 µs, then futex) or
-//                   ringkit::Parking (futex at once); either way an idle actor costs no CPU.
+//                   baseline (Go's buffered channel is this design). One lock per batch either side.
+//   RingMailbox<W>  ringkit::MpscQueue with wait strategy W (ringkit::Blocking: spin ~20 µs, then futex):
+//                   a batch of pushes is one CAS on the tail, a batch of pops one store on the head.
 //
-// Both are bounded (push blocks when full) and both deliver every request pushed before close() (pop
-// drains, then returns 0). Requests are trivially copyable: nothing is allocated per request.
+// Both are bounded and both deliver every request pushed before close() (pop_batch drains, then returns
+// 0). Requests are trivially copyable: nothing is allocated per request.
+#include <algorithm>
 #include <condition_variable>
 #include <concepts>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <span>
+#include <string_view>
 #include <type_traits>
 #include <vector>
 
-#include "ringkit/wait_strategy.hpp"
 #include "rewardpool/pool.hpp"
-#include "ringkit/spsc_queue.hpp"
-#if __has_include("ringkit/mpsc_queue.hpp")
 #include "ringkit/mpsc_queue.hpp"
-#define REWARDPOOL_HAVE_MPSC 1
-#else
-#define REWARDPOOL_HAVE_MPSC 0
-#endif
+#include "ringkit/wait_strategy.hpp"
 
 namespace rewardpool {
 
-struct Reply;
+namespace detail {
+struct ClientSlot;
+}
+
+// How far a draw must have gone before its completion is delivered.
+enum class Ack : std::uint8_t {
+  Applied = 0,  // in the pool's memory (the Go original's semantics): lost if the process dies
+  Written = 1,  // its record is in the page cache or the mapping: survives the process, not the machine
+  Durable = 2,  // fdatasync / msync done: survives the machine
+};
+inline constexpr std::size_t kAckLevels = 3;  // a `Replicated` level (issue 13) goes after Durable
+std::string_view to_string(Ack a) noexcept;
+std::optional<Ack> parse_ack(std::string_view s) noexcept;
 
 struct Request {
   enum class Kind : std::uint8_t { Draw, Update } kind = Kind::Draw;
-  std::uint32_t item = 0;     // Update
-  std::int64_t quantity = 0;  // Update
-  double weight = 0;          // Update
-  Reply* reply = nullptr;     // where the answer goes
+  Ack ack = Ack::Applied;
+  std::uint32_t count = 1;     // Draw: how many items
+  std::uint32_t item = 0;      // Update
+  std::int64_t quantity = 0;   // Update
+  double weight = 0;           // Update
+  std::uint64_t tag = 0;       // the caller's, echoed in each completion
+  detail::ClientSlot* origin = nullptr;  // where the completions go
 };
 static_assert(std::is_trivially_copyable_v<Request>);
 
 template <class M>
-concept Mailbox = requires(M& m, const Request& r, std::span<Request> out) {
-  { m.push(r) } -> std::same_as<bool>;          // any thread; blocks while full; false once closed
-  { m.pop_batch(out) } -> std::same_as<std::size_t>;  // the actor; blocks for >= 1; 0 = closed and drained
+concept Mailbox = requires(M& m, std::span<const Request> in, std::span<Request> out) {
+  { m.try_push_batch(in) } -> std::same_as<std::size_t>;  // any thread; never blocks; how many went in
+  { m.push_batch(in) } -> std::same_as<bool>;             // any thread; blocks while full; false once closed
+  { m.pop_batch(out) } -> std::same_as<std::size_t>;      // the actor; blocks for >= 1; 0 = closed and drained
   m.close();
 };
 
@@ -50,19 +63,24 @@ class ChannelMailbox {
  public:
   explicit ChannelMailbox(std::size_t capacity) : buf_(capacity) {}
 
-  bool push(const Request& r) {
+  std::size_t try_push_batch(std::span<const Request> in) {
     std::unique_lock lock(mu_);
-    while (count_ == buf_.size() && !closed_) {
-      ++push_waiters_;
-      not_full_.wait(lock);
-      --push_waiters_;
+    if (closed_) return 0;
+    return put(in, lock);
+  }
+
+  bool push_batch(std::span<const Request> in) {
+    std::unique_lock lock(mu_);
+    while (!in.empty()) {
+      while (count_ == buf_.size() && !closed_) {
+        ++push_waiters_;
+        not_full_.wait(lock);
+        --push_waiters_;
+      }
+      if (closed_) return false;
+      in = in.subspan(put(in, lock));
+      if (!in.empty()) lock.lock();
     }
-    if (closed_) return false;
-    buf_[(head_ + count_) % buf_.size()] = r;
-    ++count_;
-    const bool wake = pop_waiting_;
-    lock.unlock();
-    if (wake) not_empty_.notify_one();
     return true;
   }
 
@@ -93,6 +111,17 @@ class ChannelMailbox {
   }
 
  private:
+  // Copies what fits, unlocks, wakes the actor if it waits. Returns how many were copied.
+  std::size_t put(std::span<const Request> in, std::unique_lock<std::mutex>& lock) {
+    const std::size_t n = std::min(in.size(), buf_.size() - count_);
+    for (std::size_t i = 0; i < n; ++i) buf_[(head_ + count_ + i) % buf_.size()] = in[i];
+    count_ += n;
+    const bool wake = n > 0 && pop_waiting_;
+    lock.unlock();
+    if (wake) not_empty_.notify_one();
+    return n;
+  }
+
   std::mutex mu_;
   std::condition_variable not_empty_;
   std::condition_variable not_full_;
@@ -104,14 +133,32 @@ class ChannelMailbox {
   bool closed_ = false;
 };
 
-#if REWARDPOOL_HAVE_MPSC
-// ringkit's MPSC queue: producers claim slots with one atomic RMW each, no lock.
 template <ringkit::WaitStrategy W = ringkit::Blocking>
 class RingMailbox {
  public:
   static constexpr const char* kImplementation = "ringkit::MpscQueue<Request, W>";
   explicit RingMailbox(std::size_t capacity) : q_(capacity, ringkit::Overflow::Block) {}
-  bool push(const Request& r) { return q_.push(r) == ringkit::PushResult::Pushed; }
+
+  std::size_t try_push_batch(std::span<const Request> in) {
+    if (q_.closed()) return 0;
+    // push_batch moves from a span of non-const items; Request is trivially copyable, so this copies.
+    return q_.push_batch(std::span<Request>(const_cast<Request*>(in.data()), in.size()));
+  }
+
+  bool push_batch(std::span<const Request> in) {
+    while (!in.empty()) {
+      const std::size_t n = try_push_batch(in);
+      if (n == 0) {
+        // Full: wait for space by the queue's strategy with a single blocking push.
+        if (q_.push(in[0]) != ringkit::PushResult::Pushed) return false;
+        in = in.subspan(1);
+        continue;
+      }
+      in = in.subspan(n);
+    }
+    return true;
+  }
+
   std::size_t pop_batch(std::span<Request> out) {
     if (out.empty() || !q_.pop(out[0])) return 0;
     return 1 + q_.pop_batch(out.subspan(1));
@@ -121,30 +168,7 @@ class RingMailbox {
  private:
   ringkit::MpscQueue<Request, W> q_;
 };
-#else
-// Stand-in until ringkit::MpscQueue lands: the SPSC ring with its producer side serialized by a mutex.
-// The consumer (actor) side is the same lock-free ring; producers pay one uncontended-or-not lock.
-template <ringkit::WaitStrategy W = ringkit::Blocking>
-class RingMailbox {
- public:
-  static constexpr const char* kImplementation = "ringkit::SpscQueue<Request, W> + producer mutex";
-  explicit RingMailbox(std::size_t capacity) : q_(capacity, ringkit::Overflow::Block) {}
-  bool push(const Request& r) {
-    std::lock_guard lock(producers_);
-    return q_.push(r) == ringkit::PushResult::Pushed;
-  }
-  std::size_t pop_batch(std::span<Request> out) {
-    if (out.empty() || !q_.pop(out[0])) return 0;
-    return 1 + q_.pop_batch(out.subspan(1));
-  }
-  void close() { q_.close(); }
 
- private:
-  std::mutex producers_;
-  ringkit::SpscQueue<Request, W> q_;
-};
-#endif
-
-static_assert(Mailbox<ChannelMailbox> && Mailbox<RingMailbox<>> && Mailbox<RingMailbox<ringkit::Parking>>);
+static_assert(Mailbox<ChannelMailbox> && Mailbox<RingMailbox<>>);
 
 }  // namespace rewardpool

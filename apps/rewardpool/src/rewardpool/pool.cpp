@@ -40,6 +40,9 @@ std::string describe_item(const std::string& source, std::size_t i, const std::s
 }  // namespace
 
 void validate_catalog(const Catalog& catalog, const std::string& source_name) {
+  if (catalog.items.empty()) {
+    throw CatalogError(source_name + ": the catalog has no items; a pool needs at least one item to draw from");
+  }
   if (catalog.items.size() > kMaxItems) {
     throw CatalogError(source_name + ": " + std::to_string(catalog.items.size()) + " items; at most " +
                        std::to_string(kMaxItems) + " are supported");
@@ -51,8 +54,8 @@ void validate_catalog(const Catalog& catalog, const std::string& source_name) {
     if (!seen.insert(it.id).second) {
       throw CatalogError(describe_item(source_name, i, it.id) + ": duplicate id \"" + it.id + "\"");
     }
-    if (it.quantity < 0 || it.quantity > kMaxQuantity) {
-      throw CatalogError(describe_item(source_name, i, it.id) + ": field \"quantity\" must be in [0, 2^53], got " +
+    if (it.quantity < kUnlimited || it.quantity > kMaxQuantity) {
+      throw CatalogError(describe_item(source_name, i, it.id) + ": field \"quantity\" must be -1 (unlimited) or in [0, 2^53], got " +
                          std::to_string(it.quantity));
     }
     if (!weight_to_fixed(it.weight)) {
@@ -64,6 +67,18 @@ void validate_catalog(const Catalog& catalog, const std::string& source_name) {
   }
 }
 
+namespace {
+// One catalog layout: its list's key, its field names, and whether weights are integers.
+struct Layout {
+  const char* list;
+  const char* id;
+  const char* weight;
+  bool integer_weights;
+};
+constexpr Layout kNative{"items", "id", "weight", false};
+constexpr Layout kGo{"catalog", "item_id", "probability", true};
+}  // namespace
+
 Catalog parse_catalog(std::string_view json_text, const std::string& source_name) {
   nlohmann::json doc;
   try {
@@ -71,44 +86,54 @@ Catalog parse_catalog(std::string_view json_text, const std::string& source_name
   } catch (const nlohmann::json::parse_error& e) {
     throw CatalogError(source_name + ": not valid JSON at byte " + std::to_string(e.byte) + ": " + e.what());
   }
-  if (!doc.is_object()) throw CatalogError(source_name + ": the top level must be an object {\"items\": [...]}");
-  const auto items = doc.find("items");
-  if (items == doc.end()) throw CatalogError(source_name + ": missing field \"items\"");
-  if (!items->is_array()) throw CatalogError(source_name + ": field \"items\" must be an array");
+  if (!doc.is_object()) {
+    throw CatalogError(source_name + ": the top level must be an object {\"items\": [...]} or {\"catalog\": [...]}");
+  }
+  const bool native = doc.contains("items"), go = doc.contains("catalog");
+  if (native && go) throw CatalogError(source_name + ": give \"items\" or \"catalog\", not both");
+  if (!native && !go) throw CatalogError(source_name + ": missing field \"items\" (or the Go layout's \"catalog\")");
+  const Layout& L = native ? kNative : kGo;
+  for (const auto& [key, value] : doc.items()) {
+    (void)value;
+    if (key != L.list) throw CatalogError(source_name + ": unknown top-level field \"" + key + "\"");
+  }
+  const auto& items = doc.at(L.list);
+  if (!items.is_array()) throw CatalogError(source_name + ": field \"" + std::string(L.list) + "\" must be an array");
   Catalog catalog;
-  catalog.items.reserve(items->size());
+  catalog.items.reserve(items.size());
   std::size_t i = 0;
-  for (const auto& j : *items) {
+  for (const auto& j : items) {
     Item it;
     if (!j.is_object()) throw CatalogError(describe_item(source_name, i, "") + ": must be an object");
-    const auto id = j.find("id");
-    if (id == j.end()) throw CatalogError(describe_item(source_name, i, "") + ": missing field \"id\"");
-    if (!id->is_string()) throw CatalogError(describe_item(source_name, i, "") + ": field \"id\" must be a string");
+    const auto id = j.find(L.id);
+    if (id == j.end()) throw CatalogError(describe_item(source_name, i, "") + ": missing field \"" + L.id + "\"");
+    if (!id->is_string()) throw CatalogError(describe_item(source_name, i, "") + ": field \"" + L.id + "\" must be a string");
     it.id = id->get<std::string>();
     const auto q = j.find("quantity");
     if (q == j.end()) throw CatalogError(describe_item(source_name, i, it.id) + ": missing field \"quantity\"");
     if (q->is_number_unsigned()) {
       const auto v = q->get<std::uint64_t>();
       if (v > static_cast<std::uint64_t>(kMaxQuantity)) {
-        throw CatalogError(describe_item(source_name, i, it.id) + ": field \"quantity\" must be in [0, 2^53], got " +
-                           std::to_string(v));
+        throw CatalogError(describe_item(source_name, i, it.id) +
+                           ": field \"quantity\" must be -1 (unlimited) or in [0, 2^53], got " + std::to_string(v));
       }
       it.quantity = static_cast<std::int64_t>(v);
     } else if (q->is_number_integer()) {
-      it.quantity = q->get<std::int64_t>();  // negative: rejected by validate_catalog with the value
+      it.quantity = q->get<std::int64_t>();  // negative: validate_catalog accepts -1 only, naming the value
     } else {
       throw CatalogError(describe_item(source_name, i, it.id) +
-                         ": field \"quantity\" must be a non-negative integer, got " + q->dump());
+                         ": field \"quantity\" must be an integer (-1 = unlimited), got " + q->dump());
     }
-    const auto w = j.find("weight");
-    if (w == j.end()) throw CatalogError(describe_item(source_name, i, it.id) + ": missing field \"weight\"");
-    if (!w->is_number()) {
-      throw CatalogError(describe_item(source_name, i, it.id) + ": field \"weight\" must be a number, got " + w->dump());
+    const auto w = j.find(L.weight);
+    if (w == j.end()) throw CatalogError(describe_item(source_name, i, it.id) + ": missing field \"" + L.weight + "\"");
+    if (L.integer_weights ? !w->is_number_integer() : !w->is_number()) {
+      throw CatalogError(describe_item(source_name, i, it.id) + ": field \"" + L.weight + "\" must be " +
+                         (L.integer_weights ? "an integer" : "a number") + ", got " + w->dump());
     }
     it.weight = w->get<double>();
     for (const auto& [key, value] : j.items()) {
       (void)value;
-      if (key != "id" && key != "quantity" && key != "weight") {
+      if (key != L.id && key != "quantity" && key != L.weight) {
         throw CatalogError(describe_item(source_name, i, it.id) + ": unknown field \"" + key + "\"");
       }
     }
@@ -193,9 +218,21 @@ std::optional<SelectorKind> parse_selector_kind(std::string_view name) noexcept 
   return std::nullopt;
 }
 
+// ---- rng -------------------------------------------------------------------------------------------
+Rng::Rng(std::uint64_t seed) noexcept {
+  // splitmix64 spreads any seed (0 included) over the four words; xoshiro's state must not be all zero.
+  for (auto& word : s_) {
+    seed += 0x9E3779B97F4A7C15ull;
+    std::uint64_t z = seed;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    word = z ^ (z >> 31);
+  }
+}
+
 // ---- pool ------------------------------------------------------------------------------------------
 Pool::Pool(Catalog catalog, SelectorKind kind, std::uint64_t seed)
-    : items_(std::move(catalog.items)), selector_(make_selector(kind)), rng_(seed) {
+    : items_(std::move(catalog.items)), kind_(kind), rng_(seed) {
   validate_catalog(Catalog{items_}, "catalog");
   fixed_.reserve(items_.size());
   std::vector<std::uint64_t> eff;
@@ -205,34 +242,40 @@ Pool::Pool(Catalog catalog, SelectorKind kind, std::uint64_t seed)
     eff.push_back(effective_weight(i));
     index_.emplace(items_[i].id, static_cast<std::uint32_t>(i));
   }
-  selector_->reset(eff);
+  if (kind_ == SelectorKind::Fenwick) fenwick_.reset(eff);
+  else prefix_.reset(eff);
 }
 
-DrawResult Pool::draw() {
-  const std::uint64_t total = selector_->total();
+DrawResult Pool::draw() noexcept {
+  const bool fenwick = kind_ == SelectorKind::Fenwick;
+  const std::uint64_t total = fenwick ? fenwick_.total() : prefix_.total();
   if (total == 0) return {Status::Empty, 0, 0};
-  std::uniform_int_distribution<std::uint64_t> dist(0, total - 1);
-  const std::size_t i = selector_->find(dist(rng_));
+  const std::uint64_t r = rng_.below(total);
+  const std::size_t i = fenwick ? fenwick_.find(r) : prefix_.find(r);
   Item& it = items_[i];
-  if (--it.quantity == 0) selector_->set(i, 0);
+  if (it.quantity > 0 && --it.quantity == 0) set_weight(i, 0);
   return {Status::Ok, static_cast<std::uint32_t>(i), 0};
 }
 
 Status Pool::apply_draw(std::uint32_t index) {
-  if (index >= items_.size() || items_[index].quantity <= 0) return Status::InvalidArgument;
-  if (--items_[index].quantity == 0) selector_->set(index, 0);
+  if (index >= items_.size() || items_[index].quantity == 0 || items_[index].quantity < kUnlimited) return Status::InvalidArgument;
+  if (items_[index].quantity > 0 && --items_[index].quantity == 0) set_weight(index, 0);
   return Status::Ok;
 }
 
 Status Pool::update(std::uint32_t index, std::int64_t quantity, double weight) {
   if (index >= items_.size()) return Status::UnknownItem;
   const auto fixed = weight_to_fixed(weight);
-  if (!fixed || quantity < 0 || quantity > kMaxQuantity) return Status::InvalidArgument;
+  if (!fixed || quantity < kUnlimited || quantity > kMaxQuantity) return Status::InvalidArgument;
   items_[index].quantity = quantity;
   items_[index].weight = weight;
   fixed_[index] = *fixed;
-  selector_->set(index, effective_weight(index));
+  set_weight(index, effective_weight(index));
   return Status::Ok;
+}
+
+void Pool::copy_quantities(std::span<std::int64_t> out) const noexcept {
+  for (std::size_t i = 0; i < items_.size() && i < out.size(); ++i) out[i] = items_[i].quantity;
 }
 
 std::optional<std::uint32_t> Pool::find(std::string_view id) const {

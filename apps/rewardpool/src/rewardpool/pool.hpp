@@ -2,7 +2,7 @@
 // The reward pool: a catalog of items (id, remaining quantity, weight) and weighted random draws.
 //
 // draw() picks an item with probability weight / (sum of weights of items with quantity left) and
-// decrements it. Weights are held as fixed-point integers (weight * kWeightScale, rounded), so the
+// decrements it. Quantity kUnlimited (-1) is never decremented and never runs out. Weights are held as fixed-point integers (weight * kWeightScale, rounded), so the
 // selectors' sums are exact: an item whose quantity reaches 0 has exactly zero weight and can never be
 // picked again (no floating-point drift in the Fenwick tree). Catalog weights are therefore limited to
 // (0, kMaxWeight] with a resolution of 1 / kWeightScale.
@@ -11,7 +11,6 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <random>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -35,6 +34,7 @@ inline constexpr std::uint64_t kWeightScale = 1'000'000;
 inline constexpr double kMaxWeight = 1'000'000.0;
 inline constexpr std::int64_t kMaxQuantity = std::int64_t{1} << 53;  // exact in a JSON number (double)
 inline constexpr std::size_t kMaxItems = 1'000'000;                   // keeps sum(weights) < 2^64
+inline constexpr std::int64_t kUnlimited = -1;                        // a quantity that never runs out
 
 struct Item {
   std::string id;
@@ -54,10 +54,15 @@ class CatalogError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// {"items": [{"id": "gold", "quantity": 100, "weight": 2.5}, ...]}; throws CatalogError.
+// Either of two layouts; throws CatalogError naming the file, the item and the field:
+//   {"items": [{"id": "gold", "quantity": 100, "weight": 2.5}, ...]}
+//   {"catalog": [{"item_id": "mud", "quantity": -1, "probability": 70}, ...]}   (the Go original's:
+//   integer probabilities, used as weights; quantity -1 = unlimited)
+// An empty catalog is refused.
 Catalog parse_catalog(std::string_view json_text, const std::string& source_name);
 Catalog load_catalog(const std::string& path);
-// Checks ids (non-empty, unique), quantities and weights; throws CatalogError naming `source_name`.
+// Checks there is at least one item, ids (non-empty, unique), quantities (-1 or [0, 2^53]) and weights;
+// throws CatalogError naming `source_name`.
 void validate_catalog(const Catalog& catalog, const std::string& source_name);
 
 // Fixed-point weight; std::nullopt when `weight` is not in (0, kMaxWeight] or rounds to 0.
@@ -111,6 +116,42 @@ enum class SelectorKind : std::uint8_t { PrefixSum, Fenwick };
 std::unique_ptr<Selector> make_selector(SelectorKind kind);
 std::optional<SelectorKind> parse_selector_kind(std::string_view name) noexcept;
 
+// A small, fast generator (xoshiro256**, Blackman & Vigna) and an unbiased bounded draw (Lemire's
+// multiply-and-reject): no division on the hot path, unlike std::uniform_int_distribution + mt19937_64.
+class Rng {
+ public:
+  explicit Rng(std::uint64_t seed) noexcept;
+  std::uint64_t next() noexcept {
+    const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
+    const std::uint64_t t = s_[1] << 17;
+    s_[2] ^= s_[0];
+    s_[3] ^= s_[1];
+    s_[1] ^= s_[2];
+    s_[0] ^= s_[3];
+    s_[2] ^= t;
+    s_[3] = rotl(s_[3], 45);
+    return result;
+  }
+  // Uniform in [0, bound); bound > 0.
+  std::uint64_t below(std::uint64_t bound) noexcept {
+    __extension__ using u128 = unsigned __int128;
+    u128 m = static_cast<u128>(next()) * bound;
+    auto low = static_cast<std::uint64_t>(m);
+    if (low < bound) {
+      const std::uint64_t threshold = (0 - bound) % bound;
+      while (low < threshold) {
+        m = static_cast<u128>(next()) * bound;
+        low = static_cast<std::uint64_t>(m);
+      }
+    }
+    return static_cast<std::uint64_t>(m >> 64);
+  }
+
+ private:
+  static std::uint64_t rotl(std::uint64_t x, int k) noexcept { return (x << k) | (x >> (64 - k)); }
+  std::uint64_t s_[4];
+};
+
 // ---- the pool --------------------------------------------------------------------------------------
 struct DrawResult {
   Status status = Status::Ok;
@@ -124,7 +165,8 @@ class Pool {
   Pool(Catalog catalog, SelectorKind kind = SelectorKind::Fenwick, std::uint64_t seed = 1);
 
   // Picks an item with quantity left, weighted, and decrements it. Status::Empty when none is left.
-  DrawResult draw();
+  // No allocation, no virtual call.
+  DrawResult draw() noexcept;
   // Decrements a given item (log replay). InvalidArgument if it has nothing left or is out of range.
   Status apply_draw(std::uint32_t index);
   // Sets an item's remaining quantity and weight.
@@ -135,18 +177,29 @@ class Pool {
   [[nodiscard]] const Item& item(std::uint32_t index) const { return items_.at(index); }
   [[nodiscard]] const std::vector<Item>& items() const noexcept { return items_; }
   [[nodiscard]] Catalog catalog() const { return Catalog{items_}; }
-  [[nodiscard]] const Selector& selector() const noexcept { return *selector_; }
+  [[nodiscard]] const Selector& selector() const noexcept {
+    return kind_ == SelectorKind::Fenwick ? static_cast<const Selector&>(fenwick_) : prefix_;
+  }
+  // Remaining quantity of every item, in catalog order, into `out` (out.size() == size()): the
+  // snapshot copy the actor makes (no allocation).
+  void copy_quantities(std::span<std::int64_t> out) const noexcept;
 
  private:
   std::uint64_t effective_weight(std::size_t i) const noexcept {
-    return items_[i].quantity > 0 ? fixed_[i] : 0;
+    return items_[i].quantity != 0 ? fixed_[i] : 0;  // kUnlimited (-1) stays drawable
+  }
+  void set_weight(std::size_t i, std::uint64_t w) noexcept {
+    if (kind_ == SelectorKind::Fenwick) fenwick_.set(i, w);
+    else prefix_.set(i, w);
   }
 
   std::vector<Item> items_;
   std::vector<std::uint64_t> fixed_;  // fixed-point weights, whether or not quantity is left
-  std::unique_ptr<Selector> selector_;
+  SelectorKind kind_;
+  FenwickSelector fenwick_;  // the one kind_ names is used; the other stays empty
+  PrefixSumSelector prefix_;
   std::unordered_map<std::string, std::uint32_t> index_;
-  std::mt19937_64 rng_;
+  Rng rng_;
 };
 
 }  // namespace rewardpool
