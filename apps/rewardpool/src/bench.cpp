@@ -1,4 +1,5 @@
-// `rewardpool bench`: the channel-vs-ring evaluation (docs/ring-buffer-evaluation.md).
+// `rewardpool bench --workload clients`: N client threads making blocking draws, over the four mailbox x
+// log-buffer combinations (docs/ring-buffer-evaluation.md, the client workload).
 #include <stdlib.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -22,11 +23,10 @@ namespace {
 namespace fs = std::filesystem;
 
 struct Config {
-  RingWait wait;
   MailboxKind mailbox;
   BufferKind buffer;
   wal::Backend backend;
-  wal::SyncPolicy sync;
+  Ack ack;
   unsigned clients;
 };
 
@@ -67,11 +67,10 @@ std::uint64_t dir_bytes(const fs::path& dir) {
 Sample run_one(const Config& c, std::uint64_t draws, const std::string& scratch) {
   ServiceOptions o;
   o.wal.backend = c.backend;
-  o.wal.sync = c.sync;
+  o.default_ack = c.ack;
   o.snapshot_every = 0;
-  o.reply_slots = std::max(1024u, c.clients);
+  o.max_clients = std::max(256u, c.clients + 2);
   o.seed = 7;
-  o.ring_wait = c.wait;
   ServiceState state;
   std::string dir;
   if (c.backend != wal::Backend::Null) {
@@ -105,6 +104,7 @@ Sample run_one(const Config& c, std::uint64_t draws, const std::string& scratch)
   s.cpu_us_per_draw = r.cpu_seconds * 1e6 / ok;
   s.switches_per_draw = static_cast<double>(r.context_switches) / ok;
   const double syncs = static_cast<double>(st.wal.syncs);
+  (void)st.io_batches;
   s.fsyncs_per_s = syncs / r.seconds;
   s.draws_per_fsync = syncs > 0 ? ok / syncs : 0;
   if (!dir.empty()) {
@@ -114,6 +114,8 @@ Sample run_one(const Config& c, std::uint64_t draws, const std::string& scratch)
   }
   return s;
 }
+
+}  // namespace
 
 std::string machine_line() {
   utsname u{};
@@ -130,36 +132,29 @@ std::string machine_line() {
          " hardware threads";
 }
 
-}  // namespace
-
-int cmd_bench(const Args& a) {
-  const bool quick = a.has("quick");
-  const auto repeats = static_cast<int>(a.get_u64("repeats", quick ? 3 : 5, 1, 100));
-  const std::uint64_t draws = a.get_u64("draws", quick ? 8'000 : 40'000, 100, 100'000'000);
-  const std::string scratch = a.get("data-dir").value_or("/tmp");
-  const std::string wait_name = a.get("ring-wait").value_or("blocking");
-  if (wait_name != "blocking" && wait_name != "park") throw UsageError("--ring-wait must be blocking or park");
-  const RingWait ring_wait = wait_name == "park" ? RingWait::Park : RingWait::Blocking;
-  const wal::SyncPolicy none{wal::SyncPolicy::Kind::None, {}};
-  const wal::SyncPolicy always{wal::SyncPolicy::Kind::Always, {}};
+int cmd_bench_clients(const BenchArgs& a) {
+  const bool quick = a.quick;
+  const auto repeats = static_cast<int>(a.repeats.value_or(quick ? 3 : 5));
+  const std::uint64_t draws = a.draws.value_or(quick ? 8'000 : 40'000);
+  const std::string scratch = a.data_dir;
   const std::pair<MailboxKind, BufferKind> combos[] = {{MailboxKind::Channel, BufferKind::Vector},
                                                        {MailboxKind::Ring, BufferKind::Vector},
                                                        {MailboxKind::Channel, BufferKind::Ring},
                                                        {MailboxKind::Ring, BufferKind::Ring}};
   struct Group {
     wal::Backend backend;
-    wal::SyncPolicy sync;
+    Ack ack;
     unsigned clients;
   };
   std::vector<Group> groups;
   for (auto b : {wal::Backend::Null, wal::Backend::File, wal::Backend::Mmap})
-    for (unsigned c : {1u, 2u, 4u}) groups.push_back({b, none, c});
-  groups.push_back({wal::Backend::File, always, 64});
+    for (unsigned c : {1u, 2u, 4u}) groups.push_back({b, b == wal::Backend::Null ? Ack::Applied : Ack::Written, c});
+  groups.push_back({wal::Backend::File, Ack::Durable, 64});
 
-  std::printf("# rewardpool bench%s --ring-wait %s: %d repeats, %llu draws per run\n# machine: %s\n# mailbox ring = %s\n\n",
-              quick ? " --quick" : "", wait_name.c_str(), repeats, static_cast<unsigned long long>(draws), machine_line().c_str(),
+  std::printf("# rewardpool bench --workload clients%s: %d repeats, %llu draws per run\n# machine: %s\n# mailbox ring = %s\n\n",
+              quick ? " --quick" : "", repeats, static_cast<unsigned long long>(draws), machine_line().c_str(),
               RingMailbox<>::kImplementation);
-  std::printf("| wal | sync | clients | mailbox+buffer | draws/s median (min-max) | x baseline | ns/draw | p50 us | p99 us "
+  std::printf("| wal | ack | clients | mailbox+buffer | draws/s median (min-max) | x baseline | ns/draw | p50 us | p99 us "
               "| cpu us/draw | ctx sw/draw | allocs/draw | bytes/draw | wal B/draw | wal file B | fsyncs/s | draws/fsync |\n");
   std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   nlohmann::json out = nlohmann::json::array();
@@ -169,7 +164,7 @@ int cmd_bench(const Args& a) {
     std::vector<std::vector<Sample>> samples(4);
     for (int rep = 0; rep < repeats; ++rep) {
       for (std::size_t k = 0; k < 4; ++k) {
-        samples[k].push_back(run_one(Config{ring_wait, combos[k].first, combos[k].second, g.backend, g.sync, g.clients}, draws, scratch));
+        samples[k].push_back(run_one(Config{combos[k].first, combos[k].second, g.backend, g.ack, g.clients}, draws, scratch));
       }
     }
     for (std::size_t k = 0; k < 4; ++k) {
@@ -182,7 +177,7 @@ int cmd_bench(const Args& a) {
       if (k == 0) baseline = dps.median;
       const std::string name = std::string(to_string(combos[k].first)) + "+" + std::string(to_string(combos[k].second));
       std::printf("| %s | %s | %u | %s | %.0f (%.0f-%.0f) | %.2f | %.0f | %.1f | %.1f | %.1f | %.2f | %.3f | %.1f | %.1f | %.0f | %.0f | %.1f |\n",
-                  std::string(wal::to_string(g.backend)).c_str(), wal::to_string(g.sync).c_str(), g.clients, name.c_str(),
+                  std::string(wal::to_string(g.backend)).c_str(), std::string(to_string(g.ack)).c_str(), g.clients, name.c_str(),
                   dps.median, dps.min, dps.max, dps.median / baseline, pick(&Sample::ns_per_draw).median,
                   pick(&Sample::p50_us).median, pick(&Sample::p99_us).median, pick(&Sample::cpu_us_per_draw).median,
                   pick(&Sample::switches_per_draw).median, pick(&Sample::allocs_per_draw).median,
@@ -190,7 +185,7 @@ int cmd_bench(const Args& a) {
                   pick(&Sample::wal_file_bytes).median, pick(&Sample::fsyncs_per_s).median,
                   pick(&Sample::draws_per_fsync).median);
       std::fflush(stdout);
-      out.push_back({{"wal", wal::to_string(g.backend)}, {"sync", wal::to_string(g.sync)}, {"clients", g.clients},
+      out.push_back({{"wal", wal::to_string(g.backend)}, {"ack", to_string(g.ack)}, {"clients", g.clients},
                      {"combo", name}, {"draws_per_s", {{"median", dps.median}, {"min", dps.min}, {"max", dps.max}}},
                      {"ratio_to_baseline", dps.median / baseline}, {"ns_per_draw", pick(&Sample::ns_per_draw).median},
                      {"p50_us", pick(&Sample::p50_us).median}, {"p99_us", pick(&Sample::p99_us).median},
@@ -204,9 +199,9 @@ int cmd_bench(const Args& a) {
                      {"draws_per_fsync", pick(&Sample::draws_per_fsync).median}});
     }
   }
-  if (const auto path = a.get("json")) {
+  if (const auto& path = a.json) {
     std::ofstream f(*path);
-    f << nlohmann::json{{"machine", machine_line()}, {"ring_wait", wait_name}, {"repeats", repeats}, {"draws", draws}, {"results", out}}.dump(2) << "\n";
+    f << nlohmann::json{{"machine", machine_line()}, {"workload", "clients"}, {"repeats", repeats}, {"draws", draws}, {"results", out}}.dump(2) << "\n";
     if (!f) throw std::runtime_error("cannot write " + *path);
   }
   return 0;

@@ -1,32 +1,51 @@
 #pragma once
-// `rewardpool` command line: run, inspect, bench.
-#include <map>
+// `rewardpool` command line (parsed with CLI11): run, inspect, bench.
+#include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
-#include <vector>
 
 namespace rewardpool::cli {
 
-// A bad command line: main prints the message and the help, exits 2.
+// A bad combination of flags that CLI11 cannot see: main prints it with the help, exits 2.
 class UsageError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
 
-// --flag VALUE / --flag=VALUE / --switch. `switches` take no value.
-struct Args {
-  std::map<std::string, std::string> values;
-  std::vector<std::string> switches_set;
-  bool has(const std::string& k) const;
-  std::optional<std::string> get(const std::string& k) const;
-  std::uint64_t get_u64(const std::string& k, std::uint64_t def, std::uint64_t min, std::uint64_t max) const;
+struct RunArgs {
+  std::optional<std::string> catalog, data_dir;
+  unsigned clients = 4;
+  std::optional<std::uint64_t> draws;
+  std::optional<std::uint64_t> duration_s;
+  std::string mailbox = "channel", log_buffer = "vector", wal = "file", ack = "durable", sync = "none";
+  std::string selector = "fenwick";
+  std::uint64_t segment_bytes = 64ull << 20;
+  std::uint64_t snapshot_every = 1'000'000;
+  std::optional<std::uint64_t> seed;
+  std::optional<int> ack_fd;
+  bool repair = false, quiet = false;
 };
-Args parse_args(int argc, char** argv, int first, const std::vector<std::string>& flags,
-                const std::vector<std::string>& switches);
 
-int cmd_run(const Args& a);
-int cmd_inspect(const Args& a);
-int cmd_bench(const Args& a);
+struct InspectArgs {
+  std::string data_dir;
+  bool json = false;
+};
+
+struct BenchArgs {
+  std::string workload = "clients";
+  bool quick = false;
+  std::optional<unsigned> repeats;
+  std::optional<std::uint64_t> draws;
+  std::optional<std::uint64_t> in_flight;
+  std::string data_dir = "/tmp";
+  std::optional<std::string> json;
+  std::optional<std::string> only_wal;  // pipeline: restrict to one backend (none|file|mmap)
+};
+
+int cmd_run(const RunArgs& a);
+int cmd_inspect(const InspectArgs& a);
+int cmd_bench_clients(const BenchArgs& a);
+int cmd_bench_pipeline(const BenchArgs& a);
 
 }  // namespace rewardpool::cli

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <iostream>
 
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "cli.hpp"
@@ -23,147 +24,69 @@ namespace rewardpool::cli {
 
 namespace {
 
-constexpr const char* kHelp = R"(usage: rewardpool <command> [flags]
-
-commands:
-  run      serve draws from a catalog with N client threads, durably (WAL), and report throughput
-  inspect  recover a data directory read-only, verify every CRC, print the state (exit 1 on damage)
-  bench    the channel-vs-ring evaluation: 4 mailbox x log-buffer combinations x WAL backends x clients
-
-rewardpool run --catalog FILE --data-dir DIR [--clients N] [--draws N | --duration SECONDS]
-               [--mailbox ring|channel] [--wal-buffer ring|vector] [--wal file|mmap|none]
-               [--sync always|interval:MS|none] [--selector fenwick|prefix-sum]
-               [--segment-bytes N] [--snapshot-every N] [--seed N] [--repair] [--ack-fd FD] [--quiet]
-               [--ring-wait blocking|park]
-  --catalog is used only when DIR holds no log yet (first run); later runs recover DIR.
-  --wal none keeps nothing (no --data-dir needed). --repair truncates the log at a corruption
-  instead of refusing to start. --ack-fd writes (lsn u64, item u32) per acknowledged draw to FD.
-  Defaults: --clients 4 --draws 100000 --mailbox channel --wal-buffer vector --wal file --sync always
-  (the channel+vector baseline: see docs/ring-buffer-evaluation.md for why it is the default).
-
-rewardpool inspect --data-dir DIR [--json]
-  JSON: {"lsn": N, "draws": N, "items": [{"id": ..., "remaining": N, "weight": W}], ...}
-
-rewardpool bench [--quick] [--repeats N] [--draws N] [--data-dir DIR] [--json FILE] [--ring-wait blocking|park]
-  --quick finishes in under a minute. DIR (default /tmp) holds the scratch logs. --ring-wait: how the
-  ring mailbox and ring log buffer wait (ringkit::Blocking spins ~20 us before parking; park does not).
-)";
-
-}  // namespace
-
-bool Args::has(const std::string& k) const {
-  return values.count(k) || std::find(switches_set.begin(), switches_set.end(), k) != switches_set.end();
-}
-
-std::optional<std::string> Args::get(const std::string& k) const {
-  const auto it = values.find(k);
-  if (it == values.end()) return std::nullopt;
-  return it->second;
-}
-
-std::uint64_t Args::get_u64(const std::string& k, std::uint64_t def, std::uint64_t min, std::uint64_t max) const {
-  const auto v = get(k);
-  if (!v) return def;
-  std::uint64_t x = 0;
-  const auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), x);
-  if (ec != std::errc{} || end != v->data() + v->size() || v->empty()) {
-    throw UsageError("--" + k + " needs a non-negative integer, got \"" + *v + "\"");
-  }
-  if (x < min || x > max) {
-    throw UsageError("--" + k + " must be in [" + std::to_string(min) + ", " + std::to_string(max) + "], got " + *v);
-  }
-  return x;
-}
-
-Args parse_args(int argc, char** argv, int first, const std::vector<std::string>& flags,
-                const std::vector<std::string>& switches) {
-  Args a;
-  for (int i = first; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg.rfind("--", 0) != 0) throw UsageError("unexpected argument \"" + arg + "\"");
-    arg = arg.substr(2);
-    std::optional<std::string> value;
-    if (const auto eq = arg.find('='); eq != std::string::npos) {
-      value = arg.substr(eq + 1);
-      arg = arg.substr(0, eq);
-    }
-    if (std::find(switches.begin(), switches.end(), arg) != switches.end()) {
-      if (value) throw UsageError("--" + arg + " takes no value");
-      a.switches_set.push_back(arg);
-      continue;
-    }
-    if (std::find(flags.begin(), flags.end(), arg) == flags.end()) throw UsageError("unknown flag --" + arg);
-    if (!value) {
-      if (i + 1 >= argc) throw UsageError("--" + arg + " needs a value");
-      value = argv[++i];
-    }
-    if (a.values.count(arg)) throw UsageError("--" + arg + " given twice");
-    a.values[arg] = *value;
-  }
-  return a;
-}
-
-namespace {
-
 double pct(const WorkloadResult& r, double p) { return r.percentile_ns(p) / 1000.0; }
 
 }  // namespace
 
-int cmd_run(const Args& a) {
-  const auto mailbox = a.get("mailbox").value_or("channel");
-  const auto buffer = a.get("wal-buffer").value_or("vector");
-  const auto backend = wal::parse_backend(a.get("wal").value_or("file"));
-  const auto sync = wal::parse_sync_policy(a.get("sync").value_or("always"));
-  const auto selector = parse_selector_kind(a.get("selector").value_or("fenwick"));
-  if (mailbox != "ring" && mailbox != "channel") throw UsageError("--mailbox must be ring or channel, got " + mailbox);
-  if (buffer != "ring" && buffer != "vector") throw UsageError("--wal-buffer must be ring or vector, got " + buffer);
-  if (!backend) throw UsageError("--wal must be file, mmap or none, got " + *a.get("wal"));
-  if (!sync) throw UsageError("--sync must be always, interval:MS (MS > 0) or none, got " + *a.get("sync"));
-  if (!selector) throw UsageError("--selector must be fenwick or prefix-sum");
-  const auto ring_wait = a.get("ring-wait").value_or("blocking");
-  if (ring_wait != "blocking" && ring_wait != "park") throw UsageError("--ring-wait must be blocking or park, got " + ring_wait);
-  if (a.has("draws") && a.has("duration")) throw UsageError("give --draws or --duration, not both");
-  const auto dir = a.get("data-dir");
-  if (*backend != wal::Backend::Null && !dir) throw UsageError("run needs --data-dir (or --wal none)");
-  if (!dir && !a.has("catalog")) throw UsageError("run needs --catalog");
+int cmd_run(const RunArgs& a) {
+  const auto backend = wal::parse_backend(a.wal);
+  const auto sync = wal::parse_sync_policy(a.sync);
+  const auto ack = parse_ack(a.ack);
+  if (!sync) throw UsageError("--sync must be always, interval:MS (MS > 0) or none, got " + a.sync);
+  if (a.draws && a.duration_s) throw UsageError("give --draws or --duration, not both");
+  if (*backend != wal::Backend::Null && !a.data_dir) throw UsageError("run needs --data-dir (or --wal none)");
+  if (*backend == wal::Backend::Null && a.data_dir) {
+    throw UsageError("--wal none keeps nothing, so --data-dir " + *a.data_dir + " would be ignored: drop one of them");
+  }
+  if (*backend == wal::Backend::Null && *ack != Ack::Applied) {
+    throw UsageError("--wal none has nothing to write or sync: only --ack applied makes sense");
+  }
+  if (!a.data_dir && !a.catalog) throw UsageError("run needs --catalog");
 
   ServiceOptions o;
   o.wal.backend = *backend;
   o.wal.sync = *sync;
-  o.wal.dir = dir.value_or("");
-  o.wal.segment_bytes = a.get_u64("segment-bytes", 64ull << 20, 4096, 1ull << 40);
-  o.selector = *selector;
-  o.ring_wait = ring_wait == "park" ? RingWait::Park : RingWait::Blocking;
-  o.seed = a.get_u64("seed", static_cast<std::uint64_t>(::getpid()), 0, UINT64_MAX);
-  o.snapshot_every = a.get_u64("snapshot-every", 1'000'000, 0, UINT64_MAX);
+  o.wal.dir = a.data_dir.value_or("");
+  o.wal.segment_bytes = a.segment_bytes;
+  o.default_ack = *ack;
+  o.selector = *parse_selector_kind(a.selector);
+  o.seed = a.seed.value_or(static_cast<std::uint64_t>(::getpid()));
+  o.snapshot_every = a.snapshot_every;
   WorkloadOptions w;
-  w.clients = static_cast<unsigned>(a.get_u64("clients", 4, 1, 4096));
-  o.reply_slots = std::max<std::size_t>(1024, w.clients);
-  w.draws = a.get_u64("draws", a.has("duration") ? 0 : 100'000, 1, UINT64_MAX);
-  w.duration = std::chrono::milliseconds(a.get_u64("duration", 0, 1, 86'400) * 1000);
-  w.ack_fd = a.has("ack-fd") ? static_cast<int>(a.get_u64("ack-fd", 0, 0, 1 << 20)) : -1;
-  w.progress = !a.has("quiet");
+  w.clients = a.clients;
+  o.max_clients = std::max<std::size_t>(256, w.clients + 2);
+  w.draws = a.draws.value_or(a.duration_s ? 0 : 100'000);
+  w.duration = std::chrono::milliseconds(a.duration_s.value_or(0) * 1000);
+  w.ack_fd = a.ack_fd.value_or(-1);
+  w.progress = !a.quiet;
 
   std::optional<Catalog> catalog;
-  if (const auto path = a.get("catalog")) catalog = load_catalog(*path);
+  if (a.catalog) catalog = load_catalog(*a.catalog);
   ServiceState state;
   std::vector<std::string> warnings;
   if (*backend == wal::Backend::Null) {
     state.catalog = *catalog;
   } else {
-    if (catalog && wal::has_data(*dir) && !a.has("quiet")) {
-      std::fprintf(stderr, "note: %s already holds a log; recovering it (the catalog file is not used)\n", dir->c_str());
+    if (catalog && wal::has_data(*a.data_dir) && !a.quiet) {
+      std::fprintf(stderr, "note: %s already holds a log; recovering it (the catalog file is not used)\n", a.data_dir->c_str());
     }
-    state = open_data_dir(*dir, catalog ? &*catalog : nullptr, a.has("repair"), warnings);
+    state = open_data_dir(*a.data_dir, catalog ? &*catalog : nullptr, a.repair, warnings);
   }
   for (const auto& warn : warnings) std::fprintf(stderr, "warning: %s\n", warn.c_str());
-  auto svc = make_service(mailbox == "ring" ? MailboxKind::Ring : MailboxKind::Channel,
-                          buffer == "ring" ? BufferKind::Ring : BufferKind::Vector, state, o);
-  if (!a.has("quiet")) {
-    std::fprintf(stderr, "rewardpool run: %s, wal %s, sync %s, %u clients, recovered lsn %llu (%llu draws so far)\n",
-                 std::string(svc->describe()).c_str(), std::string(wal::to_string(*backend)).c_str(),
-                 wal::to_string(*sync).c_str(), w.clients, static_cast<unsigned long long>(state.lsn),
-                 static_cast<unsigned long long>(state.draws));
+  auto svc = make_service(a.mailbox == "ring" ? MailboxKind::Ring : MailboxKind::Channel,
+                          a.log_buffer == "ring" ? BufferKind::Ring : BufferKind::Vector, state, o);
+  if (!a.quiet) {
+    if (*backend == wal::Backend::Null) {
+      std::fprintf(stderr, "rewardpool run: %s, wal none (nothing is kept), ack applied, %u clients\n",
+                   std::string(svc->describe()).c_str(), w.clients);
+    } else {
+      std::fprintf(stderr,
+                   "rewardpool run: %s, wal %s in %s, ack %s, background sync %s, %u clients, recovered lsn %llu "
+                   "(%llu draws so far)\n",
+                   std::string(svc->describe()).c_str(), std::string(wal::to_string(*backend)).c_str(),
+                   a.data_dir->c_str(), std::string(to_string(*ack)).c_str(), wal::to_string(*sync).c_str(), w.clients,
+                   static_cast<unsigned long long>(state.lsn), static_cast<unsigned long long>(state.draws));
+    }
   }
   const WorkloadResult r = run_workload(*svc, w);
   svc->stop();
@@ -175,11 +98,12 @@ int cmd_run(const Args& a) {
   std::printf("allocations while drawing: %ld (%.3f/draw, %ld bytes); cpu %.3f s (%.1f us/draw)\n", r.allocations,
               r.ok ? static_cast<double>(r.allocations) / static_cast<double>(r.ok) : 0.0, r.allocated_bytes, r.cpu_seconds,
               r.ok ? r.cpu_seconds * 1e6 / static_cast<double>(r.ok) : 0.0);
-  std::printf("wal: %llu records, %llu bytes, %llu syncs, %llu flushes, %llu segments, %llu snapshots; last lsn %llu\n",
+  std::printf("wal: %llu records, %llu bytes, %llu writes, %llu syncs, %llu segments, %llu snapshots; last lsn %llu\n",
               static_cast<unsigned long long>(st.wal.records), static_cast<unsigned long long>(st.wal.bytes),
-              static_cast<unsigned long long>(st.wal.syncs), static_cast<unsigned long long>(st.flushes),
-              static_cast<unsigned long long>(st.wal.segments), static_cast<unsigned long long>(st.wal.snapshots),
+              static_cast<unsigned long long>(st.wal.writes), static_cast<unsigned long long>(st.wal.syncs),
+              static_cast<unsigned long long>(st.wal.segments), static_cast<unsigned long long>(st.snapshots),
               static_cast<unsigned long long>(st.lsn));
+  if (!st.snapshot_error.empty()) std::fprintf(stderr, "rewardpool: a snapshot failed (the log is intact): %s\n", st.snapshot_error.c_str());
   if (!st.wal_error.empty()) {
     std::fprintf(stderr, "rewardpool: WAL failed: %s\n", st.wal_error.c_str());
     return 1;
@@ -187,10 +111,9 @@ int cmd_run(const Args& a) {
   return r.errors ? 1 : 0;
 }
 
-int cmd_inspect(const Args& a) {
-  const auto dir = a.get("data-dir");
-  if (!dir) throw UsageError("inspect needs --data-dir");
-  const bool json = a.has("json");
+int cmd_inspect(const InspectArgs& a) {
+  const std::string* dir = &a.data_dir;
+  const bool json = a.json;
   wal::RecoveryOptions ro;
   ro.read_only = true;
   wal::RecoveryResult r;
@@ -214,6 +137,7 @@ int cmd_inspect(const Args& a) {
                                {"records", s.records}, {"first_lsn", s.first_lsn}, {"last_lsn", s.last_lsn},
                                {"damage", s.damage}});
     }
+    j["next_request_id"] = r.next_request_id;
     j["damaged"] = r.damaged;
     j["warnings"] = r.warnings;
     std::cout << j.dump(2) << "\n";
@@ -238,39 +162,65 @@ int cmd_inspect(const Args& a) {
 }  // namespace rewardpool::cli
 
 int main(int argc, char** argv) {
+  using namespace rewardpool;
   using namespace rewardpool::cli;
   set_alloc_probe([](long& count, long& bytes) {
     count = ringkit::test::g_allocations.load();
     bytes = ringkit::test::g_allocated_bytes.load();
   });
-  if (argc < 2) {
-    std::fputs(kHelp, stderr);
-    return 2;
-  }
-  const std::string cmd = argv[1];
+  CLI::App app{"rewardpool: a weighted-draw reward service on ringkit (actor + write-ahead log)"};
+  app.require_subcommand(1);
+  const auto one_of = [](std::initializer_list<std::string> v) { return CLI::IsMember(std::vector<std::string>(v)); };
+
+  RunArgs run;
+  CLI::App* r = app.add_subcommand("run", "serve draws from a catalog with N client threads, durably (WAL), and report throughput");
+  r->add_option("--catalog", run.catalog, "catalog JSON ({\"items\": [...]} or the Go original's {\"catalog\": [...]}); used only when DIR holds no log yet");
+  r->add_option("--data-dir", run.data_dir, "data directory (snapshots, WAL segments, MANIFEST)");
+  r->add_option("--clients", run.clients, "client threads (each makes blocking draws)")->check(CLI::Range(1u, 4096u));
+  r->add_option("--draws", run.draws, "draws in total")->check(CLI::Range(std::uint64_t{1}, UINT64_MAX));
+  r->add_option("--duration", run.duration_s, "seconds to run instead of --draws")->check(CLI::Range(std::uint64_t{1}, std::uint64_t{86400}));
+  r->add_option("--mailbox", run.mailbox, "actor mailbox")->check(one_of({"channel", "ring"}))->capture_default_str();
+  r->add_option("--log-buffer,--wal-buffer", run.log_buffer, "WAL log buffer")->check(one_of({"vector", "ring"}))->capture_default_str();
+  r->add_option("--wal", run.wal, "WAL backend")->check(one_of({"file", "mmap", "none"}))->capture_default_str();
+  r->add_option("--ack", run.ack, "acknowledge a draw once applied (memory), written (page cache / mapping) or durable (synced)")
+      ->check(one_of({"applied", "written", "durable"}))->capture_default_str();
+  r->add_option("--sync", run.sync, "background sync besides what --ack durable asks: always | interval:MS | none")->capture_default_str();
+  r->add_option("--selector", run.selector, "weighted selector")->check(one_of({"fenwick", "prefix-sum"}))->capture_default_str();
+  r->add_option("--segment-bytes", run.segment_bytes, "WAL segment size")->check(CLI::Range(std::uint64_t{4096}, std::uint64_t{1} << 40))->capture_default_str();
+  r->add_option("--snapshot-every", run.snapshot_every, "records between snapshots (0: never)")->capture_default_str();
+  r->add_option("--seed", run.seed, "random seed (default: the process id)");
+  r->add_option("--ack-fd", run.ack_fd, "write (lsn u64, item u32) per acknowledged draw to this file descriptor")->check(CLI::Range(0, 1 << 20));
+  r->add_flag("--repair", run.repair, "cut the log at a corruption (moving what is cut to DIR/quarantine/) instead of refusing to start");
+  r->add_flag("--quiet", run.quiet, "no banner, no progress line");
+
+  InspectArgs inspect;
+  CLI::App* i = app.add_subcommand("inspect", "recover a data directory read-only, verify every CRC, print the state (exit 1 on damage)");
+  i->add_option("--data-dir", inspect.data_dir, "data directory")->required();
+  i->add_flag("--json", inspect.json, "print JSON");
+
+  BenchArgs bench;
+  CLI::App* b = app.add_subcommand("bench", "benchmarks: --workload clients (blocking clients) or pipeline (one submitter, N draws in flight)");
+  b->add_option("--workload", bench.workload, "clients | pipeline")->check(one_of({"clients", "pipeline"}))->capture_default_str();
+  b->add_flag("--quick", bench.quick, "clients: finish in about a minute");
+  b->add_option("--repeats", bench.repeats, "repeats per configuration (default 5; clients --quick 3)")->check(CLI::Range(1u, 100u));
+  b->add_option("--draws", bench.draws, "draws per run")->check(CLI::Range(std::uint64_t{100}, std::uint64_t{100'000'000}));
+  b->add_option("--in-flight", bench.in_flight, "pipeline: draws in flight at most (default: all)")->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 23));
+  b->add_option("--data-dir", bench.data_dir, "where the scratch logs go")->capture_default_str();
+  b->add_option("--json", bench.json, "write the results as JSON here");
+  b->add_option("--wal", bench.only_wal, "pipeline: only this WAL backend")->check(one_of({"none", "file", "mmap"}));
+
   try {
-    const auto asks_help = [&] {
-      for (int i = 1; i < argc; ++i) {
-        const std::string a = argv[i];
-        if (a == "help" || a == "--help" || a == "-h") return true;
-      }
-      return false;
-    };
-    if (asks_help()) {  // `rewardpool --help`, `rewardpool bench --help`: help on stdout, success
-      std::fputs(kHelp, stdout);
-      return 0;
-    }
-    if (cmd == "run") {
-      return cmd_run(parse_args(argc, argv, 2,
-                                {"catalog", "data-dir", "clients", "draws", "duration", "mailbox", "wal-buffer", "wal",
-                                 "sync", "selector", "segment-bytes", "snapshot-every", "seed", "ack-fd", "ring-wait"},
-                                {"repair", "quiet"}));
-    }
-    if (cmd == "inspect") return cmd_inspect(parse_args(argc, argv, 2, {"data-dir"}, {"json"}));
-    if (cmd == "bench") return cmd_bench(parse_args(argc, argv, 2, {"repeats", "draws", "data-dir", "json", "ring-wait"}, {"quick"}));
-    throw UsageError("unknown command \"" + cmd + "\"");
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);  // --help: prints it on stdout, 0; a usage error: the message on stderr
+    return rc == 0 ? 0 : 2;
+  }
+  try {
+    if (r->parsed()) return cmd_run(run);
+    if (i->parsed()) return cmd_inspect(inspect);
+    return bench.workload == "pipeline" ? cmd_bench_pipeline(bench) : cmd_bench_clients(bench);
   } catch (const UsageError& e) {
-    std::fprintf(stderr, "rewardpool: %s\n\n%s", e.what(), kHelp);
+    std::fprintf(stderr, "rewardpool: %s\nRun with --help for more information.\n", e.what());
     return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "rewardpool: %s\n", e.what());

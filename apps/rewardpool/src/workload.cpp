@@ -30,6 +30,13 @@ Usage usage_now() {
 
 void set_alloc_probe(AllocProbe probe) { g_probe = probe; }
 
+void alloc_probe(long& count, long& bytes) {
+  count = bytes = 0;
+  if (g_probe) g_probe(count, bytes);
+}
+
+double process_cpu_seconds() { return usage_now().cpu; }
+
 double WorkloadResult::percentile_ns(double p) const {
   if (latency_ns.empty()) return 0;
   const auto idx = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(latency_ns.size()))) ;

@@ -2,6 +2,7 @@
 // Drives a Service with N client threads (used by `rewardpool run` and `rewardpool bench`).
 #include <chrono>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "rewardpool/service.hpp"
@@ -32,5 +33,12 @@ using AllocProbe = void (*)(long& count, long& bytes);
 void set_alloc_probe(AllocProbe probe);
 
 WorkloadResult run_workload(Service& svc, const WorkloadOptions& o);
+
+// "Linux <release>, <cpu model>, <n> hardware threads"
+std::string machine_line();
+// Allocations (count, bytes) so far, all threads, if the program has a counting allocator; else 0.
+void alloc_probe(long& count, long& bytes);
+// User + system CPU seconds of the whole process so far.
+double process_cpu_seconds();
 
 }  // namespace rewardpool::cli
