@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Exhaustively checks one Promela model with spin (a copy of ringkit's tests/model/run_model.sh, so the
+# subproject needs nothing outside its own folder): safety (assertions, invalid end states) and liveness
+# (the model's ltl claim under weak fairness).
+# Usage: run_model.sh [--expect-violation] MODEL.pml [-DMUTANT_X]
+#   A mutant plants a known bug; with --expect-violation the script succeeds only if spin finds it (and
+#   still fails on any setup error, so a broken toolchain can never pass as "violation found").
+set -euo pipefail
+expect_violation=0
+if [ "${1:-}" = "--expect-violation" ]; then expect_violation=1; shift; fi
+model=$(realpath "$1"); shift
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+cd "$work"
+cp "$model" model.pml
+spin "$@" -a model.pml > spin.log
+gcc -O1 -DNOCLAIM -o pan_safety pan.c
+gcc -O1 -DNFAIR=3 -o pan_live pan.c
+./pan_safety -m200000 > safety.log
+./pan_live -a -f -m200000 > live.log
+fail=0
+for log in safety.log live.log; do
+  grep -E 'errors:|states, stored' "$log" | sed "s/^/$log: /"
+  grep -q 'errors: 0' "$log" || fail=1
+  if grep -q 'max search depth too small' "$log"; then echo "$log: search truncated"; fail=1; fi
+done
+if [ $expect_violation -eq 1 ]; then
+  if [ $fail -eq 1 ]; then echo "violation found, as expected"; exit 0; fi
+  echo "expected a violation, found none"; exit 1
+fi
+exit $fail
