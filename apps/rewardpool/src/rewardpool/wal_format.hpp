@@ -32,13 +32,16 @@
 //   type 4 RequestIds       payload: ceiling u64: request ids below it may be in use (length 8)   (v2)
 //   type 0 is never written: a zero header marks the end of data in a pre-sized (mmap) segment.
 //
-//  Snapshot file (written to a .tmp, fsynced, renamed, directory fsynced)
-//   +----------+------+----------+-------+-----+-------+--------------------------------------+-------+
-//   | RPSNAP01 | ver  | reserved | count | lsn | draws | count x (id_len u16, id, qty i64,    | crc   |
-//   | 8 B      | u16  | u16      | u32   | u64 | u64   |          weight f64)                 | u32   |
-//   +----------+------+----------+-------+-----+-------+--------------------------------------+-------+
+//  Snapshot file (written to a .tmp, fsynced, renamed, directory fsynced, read back)
+//   +----------+------+----------+-------+-----+-------+-------------+-----------------------------------+-----+
+//   | RPSNAP01 | ver  | reserved | count | lsn | draws | next req id | count x (id_len u16, id, qty i64,  | crc |
+//   | 8 B      | u16  | u16      | u32   | u64 | u64   | u64 (v2)    |          weight f64)               | u32 |
+//   +----------+------+----------+-------+-----+-------+-------------+-----------------------------------+-----+
 //   crc = CRC-32C of everything before it. lsn = the last record the snapshot includes; draws = the
-//   number of draws applied since the data directory was created.
+//   number of draws applied since the data directory was created; qty -1 = unlimited.
+//
+//  MANIFEST (44 bytes, rewritten atomically whenever a segment is created)
+//   | RPMANIF1 | ver u16 | reserved u16 | reserved u32 | segment seq u64 | base lsn u64 | segment bytes u64 | crc u32 |
 #include <array>
 #include <cstddef>
 #include <cstdint>
