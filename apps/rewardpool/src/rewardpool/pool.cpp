@@ -85,6 +85,8 @@ Catalog parse_catalog(std::string_view json_text, const std::string& source_name
     doc = nlohmann::json::parse(json_text.begin(), json_text.end());
   } catch (const nlohmann::json::parse_error& e) {
     throw CatalogError(source_name + ": not valid JSON at byte " + std::to_string(e.byte) + ": " + e.what());
+  } catch (const nlohmann::json::exception& e) {  // e.g. out_of_range: a number too large for a double
+    throw CatalogError(source_name + ": not usable JSON: " + e.what());
   }
   if (!doc.is_object()) {
     throw CatalogError(source_name + ": the top level must be an object {\"items\": [...]} or {\"catalog\": [...]}");

@@ -50,6 +50,7 @@ Snapshot decode_snapshot(std::span<const std::byte> b, const std::string& path) 
   if (version < kOldestReadableVersion || version > kFormatVersion) {
     throw WalError(path + ": snapshot format version " + std::to_string(version) + " is not supported");
   }
+  if (get_u16(b.data() + 10) != 0) throw WalError(path + ": snapshot has non-zero reserved bytes");
   const std::size_t header = version == 1 ? kSnapshotHeaderV1 : kSnapshotHeaderV2;
   if (b.size() < header + 4) throw WalError(path + ": snapshot truncated (" + std::to_string(b.size()) + " bytes)");
   Snapshot s;
@@ -118,6 +119,7 @@ Manifest decode_manifest(std::span<const std::byte> b, const std::string& path) 
   if (get_u16(b.data() + 8) != kFormatVersion) {
     throw WalError(path + ": manifest format version " + std::to_string(get_u16(b.data() + 8)) + " is not supported");
   }
+  if (get_u16(b.data() + 10) != 0 || get_u32(b.data() + 12) != 0) throw WalError(path + ": manifest has non-zero reserved bytes");
   return Manifest{get_u64(b.data() + 16), get_u64(b.data() + 24), get_u64(b.data() + 32)};
 }
 
