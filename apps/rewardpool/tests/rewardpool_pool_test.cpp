@@ -102,7 +102,7 @@ TEST_P(PoolTest, NeverOverDrawsAndEmptyIsAnError) {
   EXPECT_EQ(pool.selector().total(), 0u);
 }
 
-TEST_P(PoolTest, UpdateSemantics) {
+TEST_P(PoolTest, UpdateRestocksReweighsAndRejectsBadValues) {
   Pool pool(make_catalog({{0, 1.0}, {2, 1.0}}), GetParam(), 1);
   // Restocking an exhausted item makes it drawable again; changing a weight changes its share.
   ASSERT_EQ(pool.update(0, 10, 3.0), Status::Ok);
@@ -130,7 +130,7 @@ TEST_P(PoolTest, UpdateSemantics) {
   EXPECT_EQ(pool.find("nope"), std::nullopt);
 }
 
-TEST_P(PoolTest, SameSeedSameDraws) {
+TEST_P(PoolTest, SameSeedGivesTheSameDraws) {
   Pool a(make_catalog({{50, 1.0}, {50, 2.0}, {50, 3.0}}), GetParam(), 42);
   Pool b(make_catalog({{50, 1.0}, {50, 2.0}, {50, 3.0}}), GetParam(), 42);
   for (int k = 0; k < 150; ++k) ASSERT_EQ(a.draw().index, b.draw().index);
@@ -154,7 +154,7 @@ std::string error_of(const std::string& json) {
 }
 }  // namespace
 
-TEST(CatalogTest, ParsesItems) {
+TEST(CatalogTest, ParsesTheNativeLayout) {
   const Catalog c = parse_catalog(R"({"items": [{"id": "gold", "quantity": 100, "weight": 2.5},
                                                 {"id": "silver", "quantity": 0, "weight": 1}]})",
                                   "cat.json");

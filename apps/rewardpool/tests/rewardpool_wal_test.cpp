@@ -83,7 +83,7 @@ std::pair<std::vector<Record>, ReadResult> read_all(std::vector<std::byte> bytes
 
 }  // namespace
 
-TEST(WalFormatTest, ParsesPolicies) {
+TEST(WalFormatTest, SyncPoliciesAndBackendsParseOnlyValidNames) {
   EXPECT_EQ(parse_sync_policy("always")->kind, SyncPolicy::Kind::Always);
   EXPECT_EQ(parse_sync_policy("none")->kind, SyncPolicy::Kind::None);
   EXPECT_EQ(parse_sync_policy("interval:25")->interval.count(), 25);
@@ -97,7 +97,7 @@ TEST(WalFormatTest, ParsesPolicies) {
 }
 
 // ---- LevelDB's reader cases -------------------------------------------------------------------------
-TEST(WalReaderTest, EmptySegmentAndZeroPadding) {
+TEST(WalReaderTest, AnEmptySegmentAndZeroPaddingReadAsTheEnd) {
   auto [recs, end] = read_all(make_segment({}));
   EXPECT_TRUE(recs.empty());
   EXPECT_EQ(end.kind, ReadResult::Kind::End);
@@ -108,7 +108,7 @@ TEST(WalReaderTest, EmptySegmentAndZeroPadding) {
   EXPECT_EQ(end2.kind, ReadResult::Kind::End);
 }
 
-TEST(WalReaderTest, ExactRecordsReturned) {
+TEST(WalReaderTest, ReturnsExactlyTheRecordsWritten) {
   std::vector<Record> in;
   for (std::uint64_t i = 1; i <= 100; ++i) {
     if (i % 3 == 0) in.push_back(update_rec(i, static_cast<std::uint32_t>(i), static_cast<std::int64_t>(i) * 1000, 0.5 * static_cast<double>(i)));
@@ -167,7 +167,7 @@ TEST(WalReaderTest, BadLengthIsCorruptionWithOffset) {
   EXPECT_NE(end.reason.find("bad record length 9999"), std::string::npos) << end.reason;
 }
 
-TEST(WalReaderTest, ChecksumMismatch) {
+TEST(WalReaderTest, ChecksumMismatchIsCorruptionUnlessOnlyZerosFollow) {
   std::vector<std::size_t> off;
   auto bytes = make_segment(three_records(), &off);
   auto middle = bytes;
@@ -191,7 +191,7 @@ TEST(WalReaderTest, ChecksumMismatch) {
   EXPECT_EQ(read_all(lsn).first.size(), 0u);
 }
 
-TEST(WalReaderTest, BadType) {
+TEST(WalReaderTest, UnknownRecordTypeIsCorruptionWithOffset) {
   std::vector<std::size_t> off;
   auto bytes = make_segment(three_records(), &off);
   bytes[off[1] + 8] = std::byte{9};
@@ -223,7 +223,7 @@ TEST(WalReaderTest, AnErrorNeverJoinsTwoRecords) {
   EXPECT_EQ(reader.next().kind, ReadResult::Kind::Damaged);
 }
 
-TEST(WalReaderTest, BadSegmentHeader) {
+TEST(WalReaderTest, DamagedSegmentHeaderStopsTheReader) {
   auto bytes = make_segment(three_records());
   bytes[3] = std::byte{'X'};
   SegmentReader r(bytes, "seg");
