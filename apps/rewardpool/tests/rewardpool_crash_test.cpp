@@ -86,13 +86,13 @@ std::string read_text(const std::string& path) {
 
 namespace {
 
-const std::map<std::string, std::int64_t> kInitial{{"gold", 300}, {"silver", 3000}, {"bronze", 1'000'000}};
+const std::map<std::string, std::int64_t> kInitial{{"gold", 300}, {"silver", 3000}, {"bronze", 1'000'000'000'000}};
 
 std::string write_catalog(const fs::path& dir) {
   const std::string path = (dir / "catalog.json").string();
   std::ofstream(path) << R"({"items": [{"id": "gold", "quantity": 300, "weight": 1},
                                        {"id": "silver", "quantity": 3000, "weight": 5},
-                                       {"id": "bronze", "quantity": 1000000, "weight": 20}]})";
+                                       {"id": "bronze", "quantity": 1000000000000, "weight": 20}]})";
   return path;
 }
 
