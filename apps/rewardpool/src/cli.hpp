@@ -18,7 +18,8 @@ struct RunArgs {
   unsigned clients = 4;
   std::optional<std::uint64_t> draws;
   std::optional<std::uint64_t> duration_s;
-  std::string mailbox = "channel", log_buffer = "vector", wal = "file", ack = "durable", sync = "none";
+  std::string mailbox = "channel", log_buffer = "vector", wal = "file", sync = "none";
+  std::optional<std::string> ack;  // default: durable, or applied with --wal none
   std::string selector = "fenwick";
   std::uint64_t segment_bytes = 64ull << 20;
   std::uint64_t snapshot_every = 1'000'000;

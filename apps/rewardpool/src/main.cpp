@@ -31,7 +31,7 @@ double pct(const WorkloadResult& r, double p) { return r.percentile_ns(p) / 1000
 int cmd_run(const RunArgs& a) {
   const auto backend = wal::parse_backend(a.wal);
   const auto sync = wal::parse_sync_policy(a.sync);
-  const auto ack = parse_ack(a.ack);
+  const auto ack = parse_ack(a.ack.value_or(a.wal == "none" ? "applied" : "durable"));
   if (!sync) throw UsageError("--sync must be always, interval:MS (MS > 0) or none, got " + a.sync);
   if (a.draws && a.duration_s) throw UsageError("give --draws or --duration, not both");
   if (*backend != wal::Backend::Null && !a.data_dir) throw UsageError("run needs --data-dir (or --wal none)");
@@ -182,8 +182,8 @@ int main(int argc, char** argv) {
   r->add_option("--mailbox", run.mailbox, "actor mailbox")->check(one_of({"channel", "ring"}))->capture_default_str();
   r->add_option("--log-buffer,--wal-buffer", run.log_buffer, "WAL log buffer")->check(one_of({"vector", "ring"}))->capture_default_str();
   r->add_option("--wal", run.wal, "WAL backend")->check(one_of({"file", "mmap", "none"}))->capture_default_str();
-  r->add_option("--ack", run.ack, "acknowledge a draw once applied (memory), written (page cache / mapping) or durable (synced)")
-      ->check(one_of({"applied", "written", "durable"}))->capture_default_str();
+  r->add_option("--ack", run.ack, "acknowledge a draw once applied (memory), written (page cache / mapping) or durable (synced); default durable (applied with --wal none)")
+      ->check(one_of({"applied", "written", "durable"}));
   r->add_option("--sync", run.sync, "background sync besides what --ack durable asks: always | interval:MS | none")->capture_default_str();
   r->add_option("--selector", run.selector, "weighted selector")->check(one_of({"fenwick", "prefix-sum"}))->capture_default_str();
   r->add_option("--segment-bytes", run.segment_bytes, "WAL segment size")->check(CLI::Range(std::uint64_t{4096}, std::uint64_t{1} << 40))->capture_default_str();
