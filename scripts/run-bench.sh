@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
-# The main benchmark job, run by `make bench` after a Release build. Arguments are passed through.
-set -euo pipefail
+# The main benchmark job, run by `make bench` after a Release build. Arguments go to ringbench.
+# Each system's benchmark runs after it when it is built; results land in bench-results/.
+# A benchmark whose self-check fails (a lost or duplicated item, a dependency violated) exits non-zero,
+# and so does this script, after running the rest.
+set -uo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p bench-results
-if [ -x build/bin/ringbench ]; then
-  exec build/bin/ringbench "$@"
-fi
-# Until ringbench exists: the SPSC micro-benchmarks, 5 repeats, aggregates only.
-exec build/bin/spsc_queue_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
-  --benchmark_out=bench-results/spsc_queue_bench.json --benchmark_out_format=json "$@"
+status=0
+run() {
+  echo "== $*"
+  "$@" || { echo "run-bench: FAILED: $*" >&2; status=1; }
+}
+run build/bin/ringbench "$@"
+[ -x build/bin/logbench ] && run build/bin/logbench --quick --csv bench-results/logbench.csv
+[ -x build/bin/dagbench ] && run build/bin/dagbench --quick --csv bench-results/dagbench.csv
+exit $status
