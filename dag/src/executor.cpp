@@ -355,7 +355,8 @@ class Pool final : public PoolBase {
         t = w.overflow.back();
         w.overflow.pop_back();
       } else {
-        flush(w);
+        flush(w);  // may complete a subgraph run, resolve its parent node and make tasks ready here
+        if (w.count != 0 || !w.overflow.empty()) continue;
         // Take a fair share of what waits (so one worker does not take everything while others idle),
         // at most pop_batch, in one batch pop.
         const std::size_t want = std::clamp<std::size_t>(ring_.size_approx() / nworkers, 1, pop_batch_);
