@@ -82,9 +82,13 @@ struct RunState {
   bool timed = false;              // profile or trace: read the clock around callables
   RunOptions options;
 
-  std::unique_ptr<std::atomic<std::uint32_t>[]> pending;  // unresolved predecessors (+ items, + subgraphs)
-  std::unique_ptr<std::atomic<std::uint8_t>[]> flags;
-  std::unique_ptr<Outcome[]> outcome;                     // written once, by the node's resolver
+  // Per node, one 8-byte record (one cache line serves 8 nodes):
+  struct NodeState {
+    std::atomic<std::uint32_t> pending{0};  // unresolved predecessors (+ items in flight, + subgraphs)
+    std::atomic<std::uint8_t> flags{0};
+    Outcome outcome = Outcome::Pending;  // written once, by the node's resolver
+  };
+  std::unique_ptr<NodeState[]> node;
   std::unique_ptr<std::atomic<std::uint64_t>[]> items;    // for_each: items handled
   std::unique_ptr<std::atomic<std::uint64_t>[]> ns;       // profile: time in callables
 
@@ -263,7 +267,7 @@ class Pool final : public PoolBase {
       if (g.kinds[f] != NodeKind::ForEach) continue;
       // relaxed: the stream's own edge keeps pending[f] above zero until the stream finishes; the item's
       // decrement (acq_rel, in run_item) is what orders its work before the for_each node resolves.
-      run.pending[f].fetch_add(1, std::memory_order_relaxed);
+      run.node[f].pending.fetch_add(1, std::memory_order_relaxed);
       const Task t{&run, f, kItemTask, item};
       if (!ring_.try_push(t)) {  // the ring is full: push back, this worker handles the item itself
         w.inline_items.add(1);
@@ -288,9 +292,9 @@ class Pool final : public PoolBase {
     if (!spawned) {
       spawned = true;
       // relaxed: pending[n] is 0 while n runs and nobody else touches it until the body returns.
-      run.pending[n].store(1, std::memory_order_relaxed);  // the body's own token
+      run.node[n].pending.store(1, std::memory_order_relaxed);  // the body's own token
     }
-    run.pending[n].fetch_add(1, std::memory_order_relaxed);  // relaxed: as above; the subrun's token
+    run.node[n].pending.fetch_add(1, std::memory_order_relaxed);  // relaxed: as above; the subrun's token
     auto sub = make_run(std::move(topo), &run, n, run.root->options);
     sub->self = sub;
     Worker& w = *workers_[ContextAccess::worker(ctx)];
@@ -320,14 +324,12 @@ class Pool final : public PoolBase {
       r->parent_node = parent_node;
     }
     r->timed = (parent == nullptr && options.profile) || options.trace;
-    r->pending = std::make_unique<std::atomic<std::uint32_t>[]>(n);
-    r->flags = std::make_unique<std::atomic<std::uint8_t>[]>(n);
-    r->outcome = std::make_unique<Outcome[]>(n);
+    r->node = std::make_unique<RunState::NodeState[]>(n);
     r->items = std::make_unique<std::atomic<std::uint64_t>[]>(n);
     if (parent == nullptr && options.profile) r->ns = std::make_unique<std::atomic<std::uint64_t>[]>(n);
     for (std::size_t i = 0; i < n; ++i) {
       // relaxed (all): construction; the run is published to workers through the ring / local batch.
-      r->pending[i].store(r->topo->pred_count[i], std::memory_order_relaxed);
+      r->node[i].pending.store(r->topo->pred_count[i], std::memory_order_relaxed);
     }
     r->unresolved.store(n, std::memory_order_relaxed);  // relaxed: as above
     if (parent == nullptr) {
@@ -373,8 +375,8 @@ class Pool final : public PoolBase {
         }
         w.from_queue.add(n);
       }
+      w.executed.add(1);  // before execute(): counted before the run it belongs to can complete
       execute(w, t);
-      w.executed.add(1);
     }
   }
 
@@ -394,9 +396,12 @@ class Pool final : public PoolBase {
     }
     w.push_top(t);
     // relaxed: a hint; an idle worker missed here is seen at the next completion (and the owner runs
-    // everything in its batch anyway, so nothing waits forever).
-    if (w.count >= 2 && idle_.load(std::memory_order_relaxed) != 0) {
-      w.shared.add(spill_bottom(w, w.count / 2));
+    // everything in its batch anyway, so nothing waits forever). Share only while the ring holds fewer
+    // tasks than there are idle workers: a woken worker needs time to arrive, and sharing again before
+    // it does would drain this batch into the ring task by task.
+    if (w.count >= 2) {
+      const std::uint32_t idle = idle_.load(std::memory_order_relaxed);
+      if (idle != 0 && ring_.size_approx() < idle) w.shared.add(spill_bottom(w, w.count / 2));
     }
   }
 
@@ -442,7 +447,7 @@ class Pool final : public PoolBase {
     const Topology& g = *run.topo;
     // relaxed: the task reached us from the thread whose acq_rel decrement of pending[n] made it ready
     // (this thread, or through the ring's release push / acquire pop), which ordered every flag write.
-    const std::uint8_t f = run.flags[n].load(std::memory_order_relaxed);
+    const std::uint8_t f = run.node[n].flags.load(std::memory_order_relaxed);
     // relaxed: cancellation is a hint; a late observation runs at most the tasks already taken.
     if (run.root->cancel.load(std::memory_order_relaxed)) return finish(w, run, n, Outcome::Cancelled, 0);
     if ((f & kPoison) != 0) return finish(w, run, n, Outcome::SkippedFailed, 0);
@@ -482,11 +487,11 @@ class Pool final : public PoolBase {
         if (run.timed) note_time(w, run, n, start, false);
         if (ContextAccess::spawned(ctx)) {
           // relaxed: published by the acq_rel decrement below.
-          if (o == Outcome::Failed) run.flags[n].fetch_or(kBodyFailed, std::memory_order_relaxed);
+          if (o == Outcome::Failed) run.node[n].flags.fetch_or(kBodyFailed, std::memory_order_relaxed);
           // acq_rel: pairs with the subgraph runs' decrements in complete(); the last one resolves n.
-          if (run.pending[n].fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+          if (run.node[n].pending.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
           // relaxed: ordered by the acquire above.
-          o = (run.flags[n].load(std::memory_order_relaxed) & kBodyFailed) != 0 ? Outcome::Failed : Outcome::Ran;
+          o = (run.node[n].flags.load(std::memory_order_relaxed) & kBodyFailed) != 0 ? Outcome::Failed : Outcome::Ran;
         }
         return finish(w, run, n, o, 0);
       }
@@ -496,7 +501,7 @@ class Pool final : public PoolBase {
   void run_item(Worker& w, RunState& run, std::uint32_t f, Item item) {
     // relaxed (both): hints; a late observation runs one more item.
     if (!run.root->cancel.load(std::memory_order_relaxed) &&
-        (run.flags[f].load(std::memory_order_relaxed) & kItemFailed) == 0) {
+        (run.node[f].flags.load(std::memory_order_relaxed) & kItemFailed) == 0) {
       const std::uint64_t start = run.timed ? now_ns() : 0;
       Context ctx = ContextAccess::make(&run, f, w.id, this);
       try {
@@ -504,34 +509,36 @@ class Pool final : public PoolBase {
       } catch (...) {
         record_error(run, f, std::current_exception());
         // relaxed: published by the acq_rel decrement below.
-        run.flags[f].fetch_or(kItemFailed, std::memory_order_relaxed);
+        run.node[f].flags.fetch_or(kItemFailed, std::memory_order_relaxed);
       }
       if (run.timed) note_time(w, run, f, start, true);
       run.items[f].fetch_add(1, std::memory_order_relaxed);  // relaxed: read after completion
     }
     // acq_rel: release publishes this item's work; the last decrement (all items and the stream's edge)
     // acquires them all before the for_each node resolves.
-    if (run.pending[f].fetch_sub(1, std::memory_order_acq_rel) == 1) schedule(w, Task{&run, f, kNodeTask, 0});
+    if (run.node[f].pending.fetch_sub(1, std::memory_order_acq_rel) == 1) schedule(w, Task{&run, f, kNodeTask, 0});
   }
 
   // Resolves node n: records its outcome, passes taken / not taken / poison to its successors, and
   // schedules those it made ready.
   void finish(Worker& w, RunState& run, std::uint32_t n, Outcome o, std::size_t chosen) {
-    run.outcome[n] = o;
+    run.node[n].outcome = o;
     if (run.results) (void)run.results->try_push(NodeResult{n, o, w.id});  // sized to the graph: never full
     const Topology& g = *run.topo;
     const bool ran = o == Outcome::Ran;
     const bool poison = o == Outcome::Failed || o == Outcome::SkippedFailed || o == Outcome::Cancelled;
     const bool condition = g.kinds[n] == NodeKind::Condition;
     const std::uint32_t b = g.succ_begin[n];
-    for (std::uint32_t k = b; k != g.succ_begin[n + 1]; ++k) {
+    // Last to first: the local batch is LIFO, so the first successor (precede() order) that becomes ready
+    // runs next (wavefront: along the row, in memory order).
+    for (std::uint32_t k = g.succ_begin[n + 1]; k-- != b;) {
       const std::uint32_t s = g.succs[k];
       const std::uint8_t bits = poison ? kPoison : (ran && (!condition || k - b == chosen)) ? kActive : 0;
       // relaxed: published by the acq_rel decrement below.
-      if (bits != 0) run.flags[s].fetch_or(bits, std::memory_order_relaxed);
+      if (bits != 0) run.node[s].flags.fetch_or(bits, std::memory_order_relaxed);
       // acq_rel: the release publishes n's effects and the bits above; the last predecessor's decrement
       // acquires every earlier one (a release sequence on pending[s]) before s runs.
-      if (run.pending[s].fetch_sub(1, std::memory_order_acq_rel) == 1) schedule(w, Task{&run, s, kNodeTask, 0});
+      if (run.node[s].pending.fetch_sub(1, std::memory_order_acq_rel) == 1) schedule(w, Task{&run, s, kNodeTask, 0});
     }
     if (w.flush_run != &run) flush(w);
     w.flush_run = &run;
@@ -556,7 +563,7 @@ class Pool final : public PoolBase {
     std::uint64_t counts[6] = {};
     std::uint64_t items = 0;
     for (std::size_t i = 0; i < g.size(); ++i) {
-      ++counts[static_cast<std::size_t>(r.outcome[i])];
+      ++counts[static_cast<std::size_t>(r.node[i].outcome)];
       items += r.items[i].load(std::memory_order_relaxed);  // relaxed: ordered by the countdown's acquire
     }
     RunState& root = *r.root;
@@ -571,11 +578,11 @@ class Pool final : public PoolBase {
       const std::uint32_t pn = r.parent_node;
       std::shared_ptr<RunState> self = std::move(r.self);  // frees this subrun at the end of the scope
       // relaxed: published by the acq_rel decrement below.
-      if (failed) p.flags[pn].fetch_or(kBodyFailed, std::memory_order_relaxed);
+      if (failed) p.node[pn].flags.fetch_or(kBodyFailed, std::memory_order_relaxed);
       // acq_rel: pairs with the parent body's decrement in execute() and the other subruns'.
-      if (p.pending[pn].fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      if (p.node[pn].pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
         // relaxed: ordered by the acquire above.
-        const bool bad = (p.flags[pn].load(std::memory_order_relaxed) & kBodyFailed) != 0;
+        const bool bad = (p.node[pn].flags.load(std::memory_order_relaxed) & kBodyFailed) != 0;
         finish(*w, p, pn, bad ? Outcome::Failed : Outcome::Ran, 0);
       }
       return;
@@ -605,7 +612,7 @@ class Pool final : public PoolBase {
       rep.nodes.reserve(g.size());
       for (std::size_t i = 0; i < g.size(); ++i) {
         // relaxed: ordered by the countdown's acquire.
-        rep.nodes.push_back(NodeStats{g.names[i], r.outcome[i], r.items[i].load(std::memory_order_relaxed),
+        rep.nodes.push_back(NodeStats{g.names[i], r.node[i].outcome, r.items[i].load(std::memory_order_relaxed),
                                       r.ns[i].load(std::memory_order_relaxed)});
       }
     }
