@@ -688,8 +688,13 @@ Executor::Executor(ExecutorOptions options) : options_(options) {
     throw std::invalid_argument("dag::Executor: ring_capacity " + std::to_string(options_.ring_capacity) +
                                 " is not a power of two");
   }
+  const unsigned hw = std::max(1U, std::thread::hardware_concurrency());
+  const unsigned workers = options_.workers != 0 ? options_.workers : hw;
+  const bool parking = options_.idle_wait == IdleWait::Parking || (options_.idle_wait == IdleWait::Auto && workers > hw);
   if (options_.queue == QueueKind::Channel) {
     pool_ = std::make_unique<detail::Pool<ChannelQueue<detail::Task>>>(options_);
+  } else if (parking) {
+    pool_ = std::make_unique<detail::Pool<MpmcQueue<detail::Task, Parking>>>(options_);
   } else {
     pool_ = std::make_unique<detail::Pool<MpmcQueue<detail::Task, Blocking>>>(options_);
   }

@@ -34,11 +34,13 @@ struct Config {
   dag::QueueKind queue;
   bool local;
   unsigned workers;
+  dag::IdleWait wait = dag::IdleWait::Auto;
 };
 
 std::string config_name(const testing::TestParamInfo<Config>& info) {
   return std::string(info.param.queue == dag::QueueKind::Ring ? "Ring" : "Channel") +
-         (info.param.local ? "Local" : "Queued") + std::to_string(info.param.workers) + "w";
+         (info.param.local ? "Local" : "Queued") + std::to_string(info.param.workers) + "w" +
+         (info.param.wait == dag::IdleWait::Parking ? "Parking" : "");
 }
 
 class DagExecutor : public testing::TestWithParam<Config> {
@@ -48,6 +50,7 @@ class DagExecutor : public testing::TestWithParam<Config> {
     o.workers = GetParam().workers;
     o.queue = GetParam().queue;
     o.local_batches = GetParam().local;
+    o.idle_wait = GetParam().wait;
     o.ring_capacity = 64;  // small: the full-ring paths get exercised
     return o;
   }
@@ -380,6 +383,7 @@ TEST_P(DagExecutor, EmitFromANonStreamNodeFailsIt) {
 
 INSTANTIATE_TEST_SUITE_P(Engines, DagExecutor,
                          testing::Values(Config{dag::QueueKind::Ring, true, 1}, Config{dag::QueueKind::Ring, true, 3},
+                                         Config{dag::QueueKind::Ring, true, 4, dag::IdleWait::Parking},
                                          Config{dag::QueueKind::Ring, false, 2},
                                          Config{dag::QueueKind::Channel, true, 2},
                                          Config{dag::QueueKind::Channel, false, 3}),

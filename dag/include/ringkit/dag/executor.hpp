@@ -9,14 +9,15 @@
 //   RunReport r2 = h.wait();  r2.rethrow_if_failed();
 //
 // Scheduling (docs/dag.md has the full design):
-//   * Workers take tasks from ONE bounded task ring (ringkit::MpmcQueue with the Blocking wait strategy,
-//     or, with QueueKind::Channel, a std::mutex + std::condition_variable ring: the comparison baseline)
-//     in batches (pop_batch), into a fixed per-worker local batch.
+//   * Workers take tasks from ONE bounded task ring (ringkit::MpmcQueue with the Blocking or Parking
+//     wait strategy, or, with QueueKind::Channel, a std::mutex + std::condition_variable ring: the
+//     comparison baseline) in batches (pop_batch), into a fixed per-worker local batch.
 //   * A worker that finishes a task keeps the successors it made ready in its own local batch and runs
 //     them next (depth first), without touching the ring; it moves the older half of its local batch to
 //     the ring (push_batch) only when some worker is idle. local_batches = false sends every ready task
 //     through the ring instead (the seed's design).
-//   * Idle workers park on a futex (Blocking: ~20 µs of spinning/yielding first): no CPU when idle.
+//   * Idle workers park on a futex (Blocking: ~20 µs of spinning/yielding first; Parking: at once, the
+//     default when workers outnumber hardware threads): no CPU when idle.
 //   * Full rings push back: a thread outside the pool that submits a run's root tasks blocks in push()
 //     until workers make room; a stream node whose items do not fit handles the item itself. Ready tasks
 //     that fit neither the local batch nor the ring wait in a per-worker overflow list reserved up front
@@ -40,13 +41,22 @@
 namespace ringkit::dag {
 
 enum class QueueKind : std::uint8_t {
-  Ring,     // ringkit::MpmcQueue<Task, ringkit::Blocking>
+  Ring,     // ringkit::MpmcQueue<Task, ringkit::Blocking or ringkit::Parking> (IdleWait)
   Channel,  // std::mutex + std::condition_variable bounded ring (the seed's channel baseline)
+};
+
+// How idle workers wait on the ringkit task ring (ringkit/wait_strategy.hpp). Both park on a futex:
+// no CPU when idle.
+enum class IdleWait : std::uint8_t {
+  Auto,      // Parking when workers outnumber the hardware threads, else Blocking
+  Blocking,  // spin/yield ~20 µs, then park: busy hand-offs stay in user space
+  Parking,   // park at once: for more workers than cores, where a spinning waiter takes a busy worker's core
 };
 
 struct ExecutorOptions {
   unsigned workers = 0;                 // 0: std::thread::hardware_concurrency() (at least 1)
   QueueKind queue = QueueKind::Ring;
+  IdleWait idle_wait = IdleWait::Auto;  // QueueKind::Ring only (the channel always blocks on a condvar)
   bool local_batches = true;            // false: every ready task goes through the task ring
   std::size_t ring_capacity = 8192;     // task ring slots (a power of two)
   std::size_t pop_batch = 32;           // most tasks one pop_batch takes
