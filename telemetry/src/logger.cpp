@@ -206,7 +206,30 @@ class Backend {
 
   void serve_flush() {
     const std::uint64_t req = flush_req_.load(std::memory_order_acquire);  // acquire: pairs with flush()
+    // Shared mode: a message numbered below a producer's `sent` had all its records pushed before that
+    // store; once the drain below has taken every position pushed before it, whatever of those
+    // messages has not arrived was evicted (DropOldest): count it now, not at the next message.
+    const std::size_t np = lg_.nproducers_.load(std::memory_order_acquire);  // acquire: pairs with register_thread()
+    sent_snapshot_.resize(np);
+    for (std::size_t i = 0; i < np; ++i)
+      sent_snapshot_[i] = lg_.producers_[i]->sent.load(std::memory_order_acquire);  // acquire: pairs with the producer's bump after its pushes
     drain_everything_before_now();
+    if (lg_.mode_ == QueueMode::Shared) {
+      for (std::size_t i = 0; i < np; ++i) {
+        ensure_reasm(static_cast<std::uint32_t>(i));
+        Reasm& st = reasm_[i];
+        detail::Producer& p = *lg_.producers_[i];
+        if (st.pending && st.expected - 1 < sent_snapshot_[i]) {
+          st.pending = false;
+          count_incomplete(p);
+        }
+        if (st.expected < sent_snapshot_[i]) {
+          count_lost(p, sent_snapshot_[i] - st.expected);
+          st.expected = sent_snapshot_[i];
+        }
+        p.accounted.store(st.expected - (st.pending ? 1 : 0), std::memory_order_release);  // release: pairs with register_thread()'s acquire
+      }
+    }
     flush_sinks();
     flush_done_.store(req, std::memory_order_release);  // release: pairs with the acquire in flush()
     flush_done_.notify_all();
@@ -278,9 +301,12 @@ class Backend {
       }
       if (best == nullptr) break;
       const std::size_t k = best->lane->front()->h.nparts;
+      // Copied out and freed before handling, so a slow sink does not hold the producer's slots.
       const SlotSpans<Record> spans = best->lane->peek(k);
-      for (std::size_t j = 0; j < spans.size(); ++j) handle(spans[j]);
-      best->lane->pop_n(spans.size());
+      const std::size_t got = spans.size();
+      for (std::size_t j = 0; j < got; ++j) staging_[j] = spans[j];
+      best->lane->pop_n(got);
+      for (std::size_t j = 0; j < got; ++j) handle(staging_[j]);
     }
     return handled;
   }
@@ -448,6 +474,7 @@ class Backend {
   Logger& lg_;
   std::vector<Record> staging_;
   std::vector<Reasm> reasm_;
+  std::vector<std::uint64_t> sent_snapshot_;
   DecodeOut out_;
   Field fields_[DecodeOut::kMaxFields];
   std::uint64_t now_ns_ = 0;
