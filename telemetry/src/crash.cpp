@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include <fcntl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "registry.hpp"
@@ -70,9 +71,10 @@ void handler(int sig, siginfo_t*, void*) {
       n = put_str(n, "), pid ");
       n = put_uint(n, static_cast<unsigned long>(::getpid()));
       out.note(realtime_ns(), std::string_view(note, static_cast<std::size_t>(n - note)));
+      const auto tid = static_cast<std::uint32_t>(::syscall(SYS_gettid));
       for (auto& slot : registry::loggers) {
         const Logger* lg = slot.load(std::memory_order_acquire);  // acquire: pairs with registry::add()
-        if (lg != nullptr) lg->append_flight_records(out, g_scratch, sizeof g_scratch);
+        if (lg != nullptr) lg->append_flight_records(out, g_scratch, sizeof g_scratch, tid);
       }
       out.flush();
       ::close(fd);

@@ -557,21 +557,25 @@ detail::Producer* Logger::register_thread() {
       if (producers_[i]->active.load(std::memory_order_acquire) && producers_[i]->tid.load(std::memory_order_relaxed) == tid)
         p = producers_[i];  // this thread's, evicted from the small TLS cache
     }
-    for (std::size_t i = 0; i < n && p == nullptr; ++i) {
-      detail::Producer* q = producers_[i];
-      // Reuse the slot of an exited thread once every message it sent is accounted for (so no record
-      // of the old thread is decoded with the new thread's id). acquire: pairs with the backend's
-      // release of accounted.
-      if (!q->active.load(std::memory_order_acquire) &&
-          q->accounted.load(std::memory_order_acquire) == q->sent.load(std::memory_order_relaxed) &&
-          (!q->lane || q->lane->empty())) {
-        q->tid.store(tid, std::memory_order_relaxed);  // relaxed: published by the queue pushes that follow
-        q->active.store(true, std::memory_order_relaxed);  // relaxed: under register_mu_
-        p = q;
+    // Only when every slot is taken is an exited thread's slot reused: until then its flight
+    // recorder keeps that thread's last records for a dump.
+    if (p == nullptr && n >= opts_.max_threads) {
+      for (std::size_t i = 0; i < n && p == nullptr; ++i) {
+        detail::Producer* q = producers_[i];
+        // Reuse the slot of an exited thread once every message it sent is accounted for (so no
+        // record of the old thread is decoded with the new thread's id). acquire: pairs with the
+        // backend's release of accounted.
+        if (!q->active.load(std::memory_order_acquire) &&
+            q->accounted.load(std::memory_order_acquire) == q->sent.load(std::memory_order_relaxed) &&
+            (!q->lane || q->lane->empty())) {
+          q->tid.store(tid, std::memory_order_relaxed);      // relaxed: published by the queue pushes that follow
+          q->active.store(true, std::memory_order_relaxed);  // relaxed: under register_mu_
+          p = q;
+        }
       }
+      if (p == nullptr) return nullptr;
     }
     if (p == nullptr) {
-      if (n >= opts_.max_threads) return nullptr;
       owned_.push_back(std::make_unique<detail::Producer>(static_cast<std::uint32_t>(n),
                                                           mode_ == QueueMode::Lanes ? opts_.capacity : 0,
                                                           opts_.overflow, opts_.flight_records));
@@ -722,54 +726,67 @@ void DumpWriter::raw(std::uint64_t ts_ns, Level level, std::uint32_t tid, const 
 
 }  // namespace flight
 
-long Logger::append_flight_records(flight::DumpWriter& out, std::byte* scratch, std::size_t scratch_cap) const noexcept {
+namespace {
+// Writes one thread's readable flight records, oldest first, reassembling multi-record messages.
+void dump_producer(const detail::Producer& p, TimestampSource src, flight::DumpWriter& out, std::byte* scratch,
+                   std::size_t scratch_cap) noexcept {
+  const std::uint64_t head = p.flight.head();
+  const std::uint64_t cap = p.flight.capacity();
+  if (cap == 0 || head == 0) return;
+  // Skip the oldest slot: it is the one the owner's next write overwrites.
+  const std::uint64_t from = head > cap - 1 ? head - (cap - 1) : 0;
+  const std::uint32_t tid = p.tid.load(std::memory_order_relaxed);  // relaxed: informational
+  std::size_t have = 0;
+  bool gathering = false;
+  std::uint32_t seq = 0;
+  std::uint8_t next_part = 0;
+  RecordHeader head_rec{};
+  for (std::uint64_t k = from; k < head; ++k) {
+    Record r;
+    if (!p.flight.read(k, r)) {
+      gathering = false;
+      continue;
+    }
+    if (r.h.meta == nullptr) continue;
+    const std::uint64_t ts = ticks_to_ns(src, r.h.ticks);
+    if (r.h.nparts == 1) {
+      gathering = false;
+      out.raw(ts, r.h.meta->level, tid, *r.h.meta, r.payload, std::min<std::size_t>(r.h.len, kPartPayload), r.h.flags);
+      continue;
+    }
+    if (r.h.part == 0) {
+      gathering = true;
+      seq = r.h.seq;
+      have = 0;
+      next_part = 0;
+      head_rec = r.h;
+    }
+    if (!gathering || r.h.seq != seq || r.h.part != next_part) {
+      gathering = false;
+      continue;
+    }
+    const std::size_t chunk = std::min<std::size_t>(kPartPayload, scratch_cap - have);
+    std::memcpy(scratch + have, r.payload, chunk);
+    have += chunk;
+    if (++next_part == head_rec.nparts) {
+      gathering = false;
+      out.raw(ts, head_rec.meta->level, tid, *head_rec.meta, scratch, std::min<std::size_t>(head_rec.len, have),
+              head_rec.flags);
+    }
+  }
+}
+}  // namespace
+
+long Logger::append_flight_records(flight::DumpWriter& out, std::byte* scratch, std::size_t scratch_cap,
+                                   std::uint32_t last_tid) const noexcept {
   const long before = out.events();
   const std::size_t n = nproducers_.load(std::memory_order_acquire);  // acquire: pairs with register_thread()
-  for (std::size_t i = 0; i < n; ++i) {
-    const detail::Producer& p = *producers_[i];
-    const std::uint64_t head = p.flight.head();
-    const std::uint64_t cap = p.flight.capacity();
-    if (cap == 0 || head == 0) continue;
-    // Skip the oldest slot: it is the one the owner's next write overwrites.
-    const std::uint64_t from = head > cap - 1 ? head - (cap - 1) : 0;
-    const std::uint32_t tid = p.tid.load(std::memory_order_relaxed);  // relaxed: informational
-    std::size_t have = 0;
-    bool gathering = false;
-    std::uint32_t seq = 0;
-    std::uint8_t next_part = 0;
-    RecordHeader head_rec{};
-    for (std::uint64_t k = from; k < head; ++k) {
-      Record r;
-      if (!p.flight.read(k, r)) {
-        gathering = false;
-        continue;
-      }
-      if (r.h.meta == nullptr) continue;
-      const std::uint64_t ts = ticks_to_ns(opts_.timestamps, r.h.ticks);
-      if (r.h.nparts == 1) {
-        gathering = false;
-        out.raw(ts, r.h.meta->level, tid, *r.h.meta, r.payload, std::min<std::size_t>(r.h.len, kPartPayload), r.h.flags);
-        continue;
-      }
-      if (r.h.part == 0) {
-        gathering = true;
-        seq = r.h.seq;
-        have = 0;
-        next_part = 0;
-        head_rec = r.h;
-      }
-      if (!gathering || r.h.seq != seq || r.h.part != next_part) {
-        gathering = false;
-        continue;
-      }
-      const std::size_t chunk = std::min<std::size_t>(kPartPayload, scratch_cap - have);
-      std::memcpy(scratch + have, r.payload, chunk);
-      have += chunk;
-      if (++next_part == head_rec.nparts) {
-        gathering = false;
-        out.raw(ts, head_rec.meta->level, tid, *head_rec.meta, scratch, std::min<std::size_t>(head_rec.len, have),
-                head_rec.flags);
-      }
+  // Grouped by thread; the thread `last_tid` (the one that crashed, or asked for the dump) comes last.
+  for (int pass = 0; pass < 2; ++pass) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const detail::Producer& p = *producers_[i];
+      const bool is_last = p.tid.load(std::memory_order_relaxed) == last_tid;  // relaxed: informational
+      if (is_last == (pass == 1)) dump_producer(p, opts_.timestamps, out, scratch, scratch_cap);
     }
   }
   return out.events() - before;
@@ -784,7 +801,7 @@ long Logger::dump_flight_recorder_fd(int fd) const noexcept {
   flight::DumpWriter out(fd, block, sizeof block);
   out.header();
   out.note(realtime_ns(), "flight recorder dump (on demand)");
-  append_flight_records(out, scratch, sizeof scratch);
+  append_flight_records(out, scratch, sizeof scratch, current_tid());
   const bool ok = out.flush();
   busy.store(false, std::memory_order_release);  // release: our buffer use happens-before the next dump's
   return ok ? out.events() : -1;

@@ -185,8 +185,10 @@ class Logger {
   // messages written, or -1 on an I/O error. The fd form is async-signal-safe.
   long dump_flight_recorder(const std::filesystem::path& file) const;
   long dump_flight_recorder_fd(int fd) const noexcept;
-  // Internal (the crash handler): appends this logger's flight records to a dump in progress.
-  long append_flight_records(flight::DumpWriter& out, std::byte* scratch, std::size_t scratch_cap) const noexcept;
+  // Internal (the crash handler): appends this logger's flight records to a dump in progress, grouped
+  // by thread, the thread `last_tid` last.
+  long append_flight_records(flight::DumpWriter& out, std::byte* scratch, std::size_t scratch_cap,
+                             std::uint32_t last_tid) const noexcept;
 
   // ---- the hot path (used by the RK_LOG macros) ----
   [[nodiscard]] detail::Producer* producer() noexcept {
