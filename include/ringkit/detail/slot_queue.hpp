@@ -310,7 +310,13 @@ class SlotQueue {
     if (n != 0) not_full_.notify();  // once per run, after every slot of it is free
     if (n != 0 || spill_ == nullptr) return n;
     std::size_t k = 0;
-    while (k < out.size() && try_unspill([&](T&& v) noexcept { out[k] = std::move(v); })) ++k;
+    try {
+      while (k < out.size() && try_unspill([&](T&& v) noexcept { out[k] = std::move(v); })) ++k;
+    } catch (...) {
+      if (k == 0) throw;  // nothing moved: the caller loses nothing by the exception
+      // k items are in `out` already: return them. The record that threw is still next (try_unspill
+      // consumes nothing when it throws), so the next call meets the error again.
+    }
     return k;
   }
 
@@ -334,7 +340,11 @@ class SlotQueue {
     if (n != 0) not_full_.notify();  // once per run, after every slot of it is free
     if (n != 0 || spill_ == nullptr) return n;
     std::size_t k = 0;
-    while (k < max && try_unspill([&](T&& v) noexcept { fn(std::move(v)); })) ++k;
+    try {
+      while (k < max && try_unspill([&](T&& v) noexcept { fn(std::move(v)); })) ++k;
+    } catch (...) {
+      if (k == 0) throw;  // as in pop_batch(): fn already has k items; report them, not the exception
+    }
     return k;
   }
 
@@ -364,7 +374,8 @@ class SlotQueue {
   // The last spill error: set by a push that returned PushResult::Error (I/O error, disk full,
   // record_too_large) or by a pop that met a corrupt record (checksum_mismatch, bad_length,
   // truncated_record, codec_rejected: that record and the rest of its file are discarded and counted in
-  // spill_discarded_bytes(), never delivered). Cleared by nothing; compare with a previous value.
+  // spill_discarded_bytes(), never delivered) or a codec whose decode() threw (codec_threw: that record
+  // alone is discarded). Cleared by nothing; compare with a previous value.
   [[nodiscard]] std::error_code last_error() const {
     if (spill_ == nullptr) return {};
     std::lock_guard lock(spill_->mutex);
@@ -442,14 +453,17 @@ class SlotQueue {
         overflow_(overflow),
         multi_consumer_(kMultiConsumer || overflow == Overflow::DropOldest),
         start_(wrap(start.value)) {
-    slots_ = allocate(capacity);
+    // Every allocation before the slot array, so a throw leaves nothing behind (the slot array is not
+    // yet owned by anything that would free it).
+    std::unique_ptr<SpillState> spill = channel ? std::make_unique<SpillState>(std::move(channel)) : nullptr;
+    slots_ = allocate(capacity);  // nothing after this can throw
     for (std::uint64_t p = start.value; p != start.value + capacity; ++p) {
       Slot* s = ::new (static_cast<void*>(&slots_[index(p)])) Slot;
       s->turn.store(empty_turn(p), std::memory_order_relaxed);  // relaxed: construction precedes sharing
     }
     head_.store(word_of(start_), std::memory_order_relaxed);  // relaxed: as above
     tail_.store(word_of(start_), std::memory_order_relaxed);  // relaxed: as above
-    if (channel) spill_ = new SpillState(std::move(channel));
+    spill_ = spill.release();
     // The layout promise (the class is complete here, and standard-layout: all data members private).
     static_assert(std::is_standard_layout_v<SlotQueue>);
     static_assert(offsetof(SlotQueue, head_) - offsetof(SlotQueue, tail_) >= kFalseSharingRange);
