@@ -241,7 +241,7 @@ class SlotQueue {
     }
     if (n != 0) {
       note_size(pos + n - 1);
-      not_empty_.notify();
+      notify_items(not_empty_, n);
     }
     return n;
   }
@@ -307,7 +307,7 @@ class SlotQueue {
       s.item()->~T();
       release_slot_quietly(s, pos + i);
     }
-    if (n != 0) not_full_.notify();  // once per run, after every slot of it is free
+    if (n != 0) notify_items(not_full_, n);  // once per run, after every slot of it is free
     if (n != 0 || spill_ == nullptr) return n;
     std::size_t k = 0;
     try {
@@ -337,7 +337,7 @@ class SlotQueue {
       s.item()->~T();
       release_slot_quietly(s, pos + i);
     }
-    if (n != 0) not_full_.notify();  // once per run, after every slot of it is free
+    if (n != 0) notify_items(not_full_, n);  // once per run, after every slot of it is free
     if (n != 0 || spill_ == nullptr) return n;
     std::size_t k = 0;
     try {
@@ -699,6 +699,16 @@ class SlotQueue {
         pos = h;
         return k;
       }
+    }
+  }
+
+  // After a run of n items (or free slots): one waiter can use one item, so wake one; several for a
+  // run, when several threads may wait (a strategy's notify() wakes one parked waiter).
+  static void notify_items(Wait& w, std::size_t n) noexcept {
+    if (n > 1) {
+      w.notify_all();
+    } else {
+      w.notify();
     }
   }
 
