@@ -379,6 +379,57 @@ class SpscQueue {
     return spans.size();
   }
 
+  // ---- blocking batch calls: the wait strategy's waits with the batch paths' speed ----------------
+  // Producer: moves as many leading items of `items` in as fit, waiting (by the wait strategy) until at
+  // least one fits; returns how many (>= 1), or 0 once closed (or when `items` is empty). As
+  // push_batch() otherwise.
+  std::size_t push_batch_wait(std::span<T> items) {
+    if (items.empty()) return 0;
+    for (;;) {
+      const std::size_t n = push_batch(items);
+      if (n != 0) return n;
+      if (closed()) return 0;
+      const std::uint64_t w = write_.load(std::memory_order_relaxed);  // relaxed: own index
+      not_full_.wait([&] { return closed() || refresh_read_cache(w, 1); });
+    }
+  }
+
+  // Consumer: moves up to out.size() items into `out`, waiting until at least one arrives; returns how
+  // many (>= 1), or 0 once the queue is closed and drained (where pop() would return false).
+  std::size_t pop_batch_wait(std::span<T> out)
+    requires std::is_nothrow_move_assignable_v<T>
+  {
+    if (out.empty()) return 0;
+    for (;;) {
+      const std::size_t n = pop_batch(out);
+      if (n != 0) return n;
+      if (closed()) {  // C1: closed and empty
+        wait_out_publishers();
+        return pop_batch(out);  // C4
+      }
+      const std::uint64_t r = read_.load(std::memory_order_relaxed);  // relaxed: own index
+      not_empty_.wait([&] { return closed() || refresh_write_cache(r, 1); });
+    }
+  }
+
+  // Consumer: waits until an item is available (true: try_pop()/front()/peek() will find it) or the
+  // queue is closed and drained (false), without popping anything.
+  [[nodiscard]] bool wait_for_not_empty() {
+    for (;;) {
+      {
+        typename detail::RoleCheck::Scope role(consumer_role_, "consumer");
+        const std::uint64_t r = read_.load(std::memory_order_relaxed);  // relaxed: own index
+        if (write_cache_ != r || refresh_write_cache(r, 1)) return true;
+        if (closed()) {  // C1
+          wait_out_publishers();
+          return refresh_write_cache(r, 1);  // C4
+        }
+      }
+      const std::uint64_t r = read_.load(std::memory_order_relaxed);  // relaxed: own index
+      not_empty_.wait([&] { return closed() || refresh_write_cache(r, 1); });
+    }
+  }
+
   // ---- shutdown (any thread) --------------------------------------------------------------------
   // After close(): every producer call fails (push() returns Closed); pop() drains what is left, then
   // returns false. Wakes all waiters. A push racing with close() either fails, or succeeds and its item
@@ -504,12 +555,18 @@ class SpscQueue {
     }
   }
 
-  // pop() after seeing closed(): the consumer's half of the close protocol (C1..C4).
-  bool drain_closed(T& out) {
-    if (try_pop(out)) return true;
+  // C2-C3 of the close protocol: after this, everything any successful producer call published is
+  // visible, and no producer call will publish again.
+  void wait_out_publishers() noexcept {
     detail::heavy_store_load_fence();  // C2: pairs with P2 in PublishWindow::open()
     // C3, acquire: pairs with the release at P4; a push inside its window has published when it ends.
     for (unsigned spins = 0; publishing_.load(std::memory_order_acquire) != 0;) detail::short_backoff(spins);
+  }
+
+  // pop() after seeing closed(): the consumer's half of the close protocol (C1..C4).
+  bool drain_closed(T& out) {
+    if (try_pop(out)) return true;
+    wait_out_publishers();
     return try_pop(out);  // C4
   }
 

@@ -358,6 +358,55 @@ class SlotQueue {
     return items;
   }
 
+  // ---- blocking batch calls: the wait strategy's waits with the batch paths' speed ----------------
+  // Producer: moves as many leading items of `items` in as there are free slots, waiting (by the wait
+  // strategy) until at least one fits; returns how many (>= 1), or 0 once closed (or when `items` is
+  // empty). As push_batch() otherwise: never spills or evicts (under SpillToDisk it waits while the
+  // spill holds items).
+  std::size_t push_batch_wait(std::span<T> items) {
+    if (items.empty()) return 0;
+    for (;;) {
+      const std::size_t n = push_batch(items);
+      if (n != 0) return n;
+      if (closed()) return 0;
+      not_full_.wait([&] { return closed() || (!spill_blocks_ring() && slot_free_hint()); });
+    }
+  }
+
+  // Consumer: moves up to out.size() of the oldest items into `out`, waiting until at least one
+  // arrives; returns how many (>= 1), or 0 once the queue is closed and drained (where pop() would
+  // return false). The first item is taken as pop() takes it, the rest as pop_batch() does.
+  std::size_t pop_batch_wait(std::span<T> out)
+    requires std::is_nothrow_move_assignable_v<T>
+  {
+    if (out.empty() || !pop_impl(out[0], std::chrono::steady_clock::time_point::max())) return 0;
+    std::size_t n = 1;
+    try {
+      n += pop_batch(out.subspan(1));
+    } catch (...) {  // a spill read threw with nothing more moved: keep the item we have
+    }
+    return n;
+  }
+
+  // Consumer: waits until an item is available (true) or the queue is closed and drained (false),
+  // without popping. MpmcQueue: another consumer may take the item first, so a try_pop() after true can
+  // still fail.
+  [[nodiscard]] bool wait_for_not_empty() {
+    for (;;) {
+      if (item_hint()) return true;
+      if (closed()) {
+        // As pop(): positions claimed before close() are still coming; the spill is checked under its
+        // mutex.
+        for (unsigned spins = 0;;) {
+          if (item_hint()) return true;
+          if (ring_drained() && spill_drained_after_close()) return item_hint();
+          short_backoff(spins);
+        }
+      }
+      not_empty_.wait([&] { return closed() || item_hint(); });
+    }
+  }
+
   // ---- shutdown (any thread) --------------------------------------------------------------------
   // After close(): no producer call puts anything in (push() returns Closed, try_push false, push_batch
   // 0); pop() drains what is left (ring and spill), then returns false. Wakes all waiters. Whichever
