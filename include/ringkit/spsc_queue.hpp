@@ -13,8 +13,9 @@
 //     capacity()).
 //
 // Thread roles: exactly one thread at a time may call producer functions (try_push, try_emplace, push,
-// try_push_for, push_batch, try_claim, commit) and one the consumer functions (try_pop, pop, front,
-// try_pop_for, pop_batch, peek, pop_n, consume). Debug builds abort if two threads overlap in a role.
+// try_push_for, push_batch, push_batch_wait, try_claim, commit) and one the consumer functions (try_pop,
+// pop, front, try_pop_for, pop_batch, pop_batch_wait, wait_for_not_empty, peek, pop_n, consume). With
+// RINGKIT_CHECK_ROLES defined, a call aborts if two threads overlap in a role.
 // Observers, close() and stats() may be called from any thread.
 //
 // Layout (each group on its own kFalseSharingRange-aligned block; see static_asserts below)

@@ -98,7 +98,7 @@ template <class T, WaitStrategy Wait, bool kMultiConsumer>
 class SlotQueue {
   static_assert(NothrowQueueElement<T>);
   static constexpr const char* kName = kMultiConsumer ? "MpmcQueue" : "MpscQueue";
-  // MpscQueue: debug builds abort if two threads are in consumer functions at once (RoleCheck).
+  // MpscQueue: builds with RINGKIT_CHECK_ROLES abort if two threads are in consumer functions at once (RoleCheck).
   using ConsumerScope = std::conditional_t<kMultiConsumer, SharedRoleScope, RoleCheck::Scope>;
 
  public:
@@ -969,7 +969,7 @@ class SlotQueue {
 
   // ---- written by consumers (and by evicting producers under DropOldest) ----
   alignas(kFalseSharingRange) std::atomic<std::uint64_t> head_{0};  // 2 * position
-  [[no_unique_address]] RoleCheck consumer_role_;  // MpscQueue only; debug builds only
+  [[no_unique_address]] RoleCheck consumer_role_;  // MpscQueue only; checked only with RINGKIT_CHECK_ROLES
 
   // ---- written once at construction, read by all ----
   alignas(kFalseSharingRange) Slot* slots_ = nullptr;
