@@ -560,7 +560,7 @@ void describe_machine(Report& r, const Options& o, double tsc_per_ns) {
   r.machine.emplace_back("TSC", fmt_double(std::round(tsc_per_ns * 1000) / 1000) + " ticks/ns");
   std::string pkgs;
   for (const char* p : {"libboost-dev", "libconcurrentqueue-dev", "libreaderwriterqueue-dev", "libatomic-queue-dev",
-                        "libtbb-dev"}) {
+                        "libtbb-dev", "libxenium-dev"}) {
     const std::string v = read_first_line(std::string("dpkg-query -W -f='${Version}' ") + p + " 2>/dev/null");
     if (!v.empty()) pkgs += std::string(pkgs.empty() ? "" : ", ") + p + " " + v;
   }
