@@ -35,7 +35,7 @@ RunOutcome throughput_dispatch(const RunSpec& s) {
 template <template <class> class A>
 Contender make() {
   using Probe = A<Item<8>>;
-  return Contender{Probe::kName, Probe::kFamily, Probe::kCaps, &throughput_dispatch<A>, &run_latency<A>};
+  return Contender{Probe::kName, Probe::kFamily, Probe::kCaps, &throughput_dispatch<A>, &run_latency<A>, &run_idle<A>};
 }
 
 std::vector<Contender> build() {
