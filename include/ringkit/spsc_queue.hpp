@@ -52,6 +52,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "ringkit/detail/aligned_new.hpp"
 #include "ringkit/detail/cache_line.hpp"
 #include "ringkit/detail/deadline.hpp"
 #include "ringkit/detail/role_check.hpp"
@@ -369,12 +370,12 @@ class SpscQueue {
 
   // Slots with kPadSlots of dead space either side, so a neighbouring heap block never shares a line.
   static T* allocate(std::size_t capacity) {
-    void* raw = ::operator new(sizeof(T) * (capacity + 2 * kPadSlots), std::align_val_t{kSlotAlign});
+    void* raw = detail::aligned_allocate(sizeof(T) * (capacity + 2 * kPadSlots), kSlotAlign);
     return static_cast<T*>(raw) + kPadSlots;
   }
   static void deallocate(T* slots, std::size_t capacity) noexcept {
-    ::operator delete(static_cast<void*>(slots - kPadSlots), sizeof(T) * (capacity + 2 * kPadSlots),
-                      std::align_val_t{kSlotAlign});
+    detail::aligned_deallocate(static_cast<void*>(slots - kPadSlots), sizeof(T) * (capacity + 2 * kPadSlots),
+                               kSlotAlign);
   }
 
   T* slot(std::uint64_t seq) const noexcept { return slots_ + (seq & mask_); }

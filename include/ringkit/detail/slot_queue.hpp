@@ -60,6 +60,7 @@
 #include <utility>
 #include <vector>
 
+#include "ringkit/detail/aligned_new.hpp"
 #include "ringkit/detail/cache_line.hpp"
 #include "ringkit/detail/cpu_relax.hpp"
 #include "ringkit/detail/role_check.hpp"
@@ -471,12 +472,12 @@ class SlotQueue {
 
   // Slots with kPadSlots of dead space either side, so a neighbouring heap block never shares a line.
   static Slot* allocate(std::size_t capacity) {
-    void* raw = ::operator new(sizeof(Slot) * (capacity + 2 * kPadSlots), std::align_val_t{kSlotAlign});
+    void* raw = detail::aligned_allocate(sizeof(Slot) * (capacity + 2 * kPadSlots), kSlotAlign);
     return static_cast<Slot*>(raw) + kPadSlots;
   }
   static void deallocate(Slot* slots, std::size_t capacity) noexcept {
-    ::operator delete(static_cast<void*>(slots - kPadSlots), sizeof(Slot) * (capacity + 2 * kPadSlots),
-                      std::align_val_t{kSlotAlign});
+    detail::aligned_deallocate(static_cast<void*>(slots - kPadSlots), sizeof(Slot) * (capacity + 2 * kPadSlots),
+                               kSlotAlign);
   }
 
   // Consecutive positions go to slots on different false-sharing ranges, so producers writing adjacent
