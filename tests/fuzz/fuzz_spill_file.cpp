@@ -10,7 +10,8 @@
 //     after Error the reader stays stuck (same error, same offset) with a message naming the offset.
 //   mode bit 2 set: the rest is a list of payloads (u8 length, bytes); they are appended to a new spill
 //     file and must be read back one by one, identical, then End.
-// The file lives in a memfd (no disk I/O per input), opened through /proc/self/fd/N.
+// The parsed file lives in a memfd (no disk I/O per input), opened through /proc/self/fd/N; round trips
+// write to /dev/shm (a tmpfs) when it exists.
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -150,11 +151,24 @@ void round_trip(const std::byte* data, std::size_t size) {
     payloads.emplace_back(data + i + 1, data + i + 1 + len);
     i += 1 + len;
   }
-  static const std::filesystem::path dir = [] {
-    auto d = std::filesystem::temp_directory_path() / ("fuzz_spill_file-" + std::to_string(::getpid()));
+  // The directory is removed at exit (every file in it is removed by its round already).
+  struct Dir {
+    std::filesystem::path path;
+    ~Dir() {
+      std::error_code ignored;
+      std::filesystem::remove_all(path, ignored);
+    }
+  };
+  static const Dir scratch{[] {
+    // /dev/shm when there is one (a tmpfs: no disk I/O per input), else the temp directory.
+    std::error_code shm_ec;
+    const std::filesystem::path base =
+        std::filesystem::is_directory("/dev/shm", shm_ec) ? std::filesystem::path("/dev/shm") : std::filesystem::temp_directory_path();
+    auto d = base / ("fuzz_spill_file-" + std::to_string(::getpid()));
     std::filesystem::create_directories(d);
     return d;
-  }();
+  }()};
+  const std::filesystem::path& dir = scratch.path;
   std::error_code ec;
   std::string detail;
   auto file = SpillFile::create(dir, 255, ec, &detail);
