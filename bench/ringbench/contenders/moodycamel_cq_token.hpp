@@ -4,6 +4,7 @@
 // Known limit, visible in the MPSC 4-producer table: explicit producers keep every block they ever took
 // from the pre-sized pool, and one that found the pool empty before taking its first block can never
 // enqueue with the non-allocating try_enqueue: that run ends as TIMEOUT (enqueue() would allocate).
+// How users run it (normal enqueue(), which may allocate) is moodycamel_cq_token_enqueue.hpp.
 #include <concurrentqueue/concurrentqueue.h>
 #include <cstddef>
 #include <iterator>

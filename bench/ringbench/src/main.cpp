@@ -41,7 +41,15 @@
 namespace ringbench {
 namespace {
 
-constexpr const char* kAllScenarios[] = {"spsc", "batch", "latency", "mpsc", "mpmc", "sizes"};
+constexpr const char* kAllScenarios[] = {"spsc", "batch", "latency", "mpsc", "mpmc", "sizes", "wait"};
+
+// The "wait" scenario: each ringkit queue with Blocking against the same queue with BusySpin (issue 8's
+// targets: streaming throughput >= 0.8x, with a slower consumer too; < 1% of a core idle; RTT p50 <= 1.5x).
+constexpr const char* kWaitContenders[] = {"ringkit::SpscQueue<BusySpin>", "ringkit::SpscQueue<Blocking>",
+                                           "ringkit::MpscQueue<BusySpin>", "ringkit::MpscQueue<Blocking>",
+                                           "ringkit::MpmcQueue<BusySpin>", "ringkit::MpmcQueue<Blocking>"};
+constexpr unsigned kSlowConsumerWork = 32;   // multiply-adds per item: the consumer is the slower side
+constexpr std::uint64_t kIdleMs = 1000;      // the idle window per run
 
 struct Options {
   std::vector<std::string> scenarios;   // empty: all
@@ -70,7 +78,9 @@ void usage(std::ostream& os) {
   os << "usage: ringbench [options]\n"
         "Compares ringkit's queues with the queues users would pick instead, on this machine.\n"
         "Writes report.md, results.csv, results.json, plots and report.html into --out; tables to stdout.\n\n"
-        "  --scenario LIST    comma-separated: spsc, batch, latency, mpsc, mpmc, sizes (default: all)\n"
+        "  --scenario LIST    comma-separated: spsc, batch, latency, mpsc, mpmc, sizes, wait (default: all)\n"
+        "                     wait: Blocking vs BusySpin for SpscQueue, MpscQueue, MpmcQueue (streaming, slow\n"
+        "                     consumer, idle CPU over 1 s, round-trip p50), printed as ratios with the targets\n"
         "  --contender LIST   comma-separated substrings of contender names (default: all; see --list)\n"
         "  --repeats N        repeats per cell, interleaved across cells (default 5; --quick 2)\n"
         "  --items N          items per producer (latency: round trips) for every run; default: calibrated\n"
@@ -198,6 +208,8 @@ Options parse(int argc, char** argv) {
       o.spec.consumers = static_cast<unsigned>(parse_uint(a, value(i, a), 1, 64));
     } else if (a == "--child-batch") {
       o.spec.batch = static_cast<unsigned>(parse_uint(a, value(i, a), 1, 4096));
+    } else if (a == "--child-work") {
+      o.spec.work = static_cast<unsigned>(parse_uint(a, value(i, a), 0, 1'000'000));
     } else if (a == "--child-tsc") {
       o.spec.tsc_per_ns = parse_double(a, value(i, a));
     } else if (a == "--result-fd") {
@@ -208,7 +220,7 @@ Options parse(int argc, char** argv) {
   }
   for (const auto& s : o.scenarios) {
     if (std::find(std::begin(kAllScenarios), std::end(kAllScenarios), s) == std::end(kAllScenarios)) {
-      bad_usage("unknown scenario '" + s + "' (known: spsc, batch, latency, mpsc, mpmc, sizes)");
+      bad_usage("unknown scenario '" + s + "' (known: spsc, batch, latency, mpsc, mpmc, sizes, wait)");
     }
   }
   if (o.quick) {
@@ -271,7 +283,9 @@ int child_main(const Options& o) {
     } else {
       const Contender* c = find_contender(s.contender);
       if (c == nullptr) throw std::invalid_argument("unknown contender '" + s.contender + "'");
-      out = s.scenario == "latency" ? c->latency(s) : c->throughput(s);
+      out = s.scenario == "latency" || s.scenario == "wait_rtt" ? c->latency(s)
+            : s.scenario == "wait_idle"                         ? c->idle(s)
+                                                                : c->throughput(s);
     }
     pin_this_thread(s.core_a);
     after = cacheline_pingpong(s.core_a, s.core_b, kProbeTrips, s.tsc_per_ns, nullptr, kProbeSeconds);
@@ -312,6 +326,7 @@ RunRecord spawn_child(const RunSpec& s, double timeout_s) {
       "ringbench", "--child", "--child-scenario", s.scenario, "--child-contender", s.contender,
       "--child-bytes", std::to_string(s.bytes), "--child-producers", std::to_string(s.producers),
       "--child-consumers", std::to_string(s.consumers), "--child-batch", std::to_string(s.batch),
+      "--child-work", std::to_string(s.work),
       "--items", std::to_string(s.items), "--capacity", std::to_string(s.capacity),
       "--pin", std::to_string(s.core_a) + "," + std::to_string(s.core_b),
       "--child-tsc", fmt_double(s.tsc_per_ns), "--result-fd", "3"};
@@ -417,7 +432,8 @@ bool scenario_selected(const Options& o, const std::string& s) {
 
 void plan(const Options& o, double tsc_per_ns, Report& r) {
   const auto add_table = [&](const std::string& key, const std::string& scenario, const std::string& title, TableKind kind,
-                             unsigned bytes, unsigned producers, unsigned consumers, unsigned batch, unsigned need_caps) {
+                             unsigned bytes, unsigned producers, unsigned consumers, unsigned batch, unsigned need_caps,
+                             bool wait_pair = false, unsigned work = 0) {
     Table t{key, scenario, title, kind, {}};
     const auto add_cell = [&](const std::string& contender, const std::string& family) {
       Cell c;
@@ -427,6 +443,7 @@ void plan(const Options& o, double tsc_per_ns, Report& r) {
       c.spec.producers = producers;
       c.spec.consumers = consumers;
       c.spec.batch = batch;
+      c.spec.work = work;
       c.spec.capacity = o.capacity;
       c.spec.core_a = o.core_a;
       c.spec.core_b = o.core_b;
@@ -437,6 +454,16 @@ void plan(const Options& o, double tsc_per_ns, Report& r) {
       r.cells.push_back(std::move(c));
     };
     std::size_t real = 0;
+    if (wait_pair) {  // the Blocking/BusySpin pairs only, no floor: the ratios are what matter
+      for (const char* name : kWaitContenders) {
+        const Contender* c = find_contender(name);
+        if (c == nullptr || !contender_selected(o, c->name)) continue;
+        add_cell(c->name, c->family);
+        ++real;
+      }
+      if (real) r.tables.push_back(std::move(t));
+      return;
+    }
     add_cell("floor", "floor");
     for (const auto& c : all_contenders()) {
       if ((c.caps & need_caps) != need_caps || !contender_selected(o, c.name)) continue;
@@ -468,6 +495,20 @@ void plan(const Options& o, double tsc_per_ns, Report& r) {
   if (scenario_selected(o, "mpmc"))
     add_table("mpmc_2x2", "mpmc", "MPMC throughput, 2 producers x 2 consumers, 8-byte items (4 threads on 2 cores)", Throughput, 8,
               2, 2, 1, kMultiProducer | kMultiConsumer);
+  if (scenario_selected(o, "wait")) {
+    add_table("wait_stream", "wait_stream", "Blocking vs BusySpin: streaming throughput, 1 producer x 1 consumer, 8-byte items",
+              Throughput, 8, 1, 1, 1, 0, true);
+    add_table("wait_slow", "wait_slow",
+              "Blocking vs BusySpin: consumer slower than its producer (" + std::to_string(kSlowConsumerWork) +
+                  " dependent multiply-adds per item), 1x1, 8-byte items",
+              Throughput, 8, 1, 1, 1, 0, true, kSlowConsumerWork);
+    add_table("wait_rtt", "wait_rtt", "Blocking vs BusySpin: round-trip latency, ping-pong over two queues", Latency, 8, 1, 1, 1,
+              0, true);
+    add_table("wait_idle", "wait_idle",
+              "Blocking vs BusySpin: CPU use while idle (one consumer waiting in pop() on an empty queue, " +
+                  std::to_string(kIdleMs) + " ms window)",
+              Idle, 8, 1, 1, 1, 0, true);
+  }
   if (scenario_selected(o, "sizes")) {
     for (unsigned b : {64u, 256u}) {
       add_table("sizes_" + std::to_string(b) + "B", "sizes",
@@ -560,7 +601,7 @@ void describe_machine(Report& r, const Options& o, double tsc_per_ns) {
   r.machine.emplace_back("TSC", fmt_double(std::round(tsc_per_ns * 1000) / 1000) + " ticks/ns");
   std::string pkgs;
   for (const char* p : {"libboost-dev", "libconcurrentqueue-dev", "libreaderwriterqueue-dev", "libatomic-queue-dev",
-                        "libtbb-dev"}) {
+                        "libtbb-dev", "libxenium-dev"}) {
     const std::string v = read_first_line(std::string("dpkg-query -W -f='${Version}' ") + p + " 2>/dev/null");
     if (!v.empty()) pkgs += std::string(pkgs.empty() ? "" : ", ") + p + " " + v;
   }
@@ -576,7 +617,7 @@ std::string loadavg() {
 
 int parent_main(const Options& o, int argc, char** argv) {
   if (o.list) {
-    std::cout << "scenarios: spsc batch latency mpsc mpmc sizes\ncontenders:\n";
+    std::cout << "scenarios: spsc batch latency mpsc mpmc sizes wait\ncontenders:\n";
     for (const auto& c : all_contenders()) {
       std::cout << "  " << c.name << "  [" << c.family << ((c.caps & kMultiProducer) ? ", multi-producer" : "")
                 << ((c.caps & kMultiConsumer) ? ", multi-consumer" : "") << ((c.caps & kBatch) ? ", batch" : "") << "]\n";
@@ -611,6 +652,13 @@ int parent_main(const Options& o, int argc, char** argv) {
   for (auto& c : r.cells) {
     const Table& t = r.tables[c.table];
     const bool lat = t.kind == TableKind::Latency;
+    if (t.kind == TableKind::Idle) {  // a fixed wall-clock window: nothing to calibrate
+      c.spec.items = kIdleMs;
+      c.expected_s = static_cast<double>(kIdleMs) / 1e3;
+      c.timeout_s = c.expected_s + 10;
+      progress.shrink(1);
+      continue;
+    }
     if (o.items) {
       c.spec.items = o.items;
       c.expected_s = 0;

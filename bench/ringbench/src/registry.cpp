@@ -10,11 +10,13 @@
 #include "../contenders/moodycamel_brwcb.hpp"
 #include "../contenders/moodycamel_cq.hpp"
 #include "../contenders/moodycamel_cq_token.hpp"
+#include "../contenders/moodycamel_cq_token_enqueue.hpp"
 #include "../contenders/moodycamel_rwq.hpp"
 #include "../contenders/mutex_channel.hpp"
 #include "../contenders/ringkit_mp.hpp"
 #include "../contenders/ringkit_spsc.hpp"
 #include "../contenders/tbb_bounded.hpp"
+#include "../contenders/xenium_vyukov.hpp"
 #include "runners.hpp"
 
 namespace ringbench {
@@ -33,7 +35,7 @@ RunOutcome throughput_dispatch(const RunSpec& s) {
 template <template <class> class A>
 Contender make() {
   using Probe = A<Item<8>>;
-  return Contender{Probe::kName, Probe::kFamily, Probe::kCaps, &throughput_dispatch<A>, &run_latency<A>};
+  return Contender{Probe::kName, Probe::kFamily, Probe::kCaps, &throughput_dispatch<A>, &run_latency<A>, &run_idle<A>};
 }
 
 std::vector<Contender> build() {
@@ -58,12 +60,14 @@ std::vector<Contender> build() {
       make<MoodycamelBrwcb>(),
       make<MoodycamelCq>(),
       make<MoodycamelCqToken>(),
+      make<MoodycamelCqTokenEnqueue>(),
       make<MoodycamelBcq>(),
       make<AtomicQueueB2>(),
       make<OptimistAtomicQueueB2>(),
       make<AtomicQueueB2Spsc>(),
       make<OptimistAtomicQueueB2Spsc>(),
       make<TbbBounded>(),
+      make<XeniumVyukov>(),
       make<MutexChannel>(),
   };
 }

@@ -13,6 +13,7 @@ struct Contender {
   unsigned caps = 0;   // ringbench::Caps
   RunOutcome (*throughput)(const RunSpec&) = nullptr;
   RunOutcome (*latency)(const RunSpec&) = nullptr;
+  RunOutcome (*idle)(const RunSpec&) = nullptr;
 };
 
 const std::vector<Contender>& all_contenders();

@@ -20,7 +20,7 @@ namespace ringbench {
 std::string Cell::params() const {
   return "bytes=" + std::to_string(spec.bytes) + ";producers=" + std::to_string(spec.producers) +
          ";consumers=" + std::to_string(spec.consumers) + ";batch=" + std::to_string(spec.batch) +
-         ";capacity=" + std::to_string(spec.capacity);
+         ";capacity=" + std::to_string(spec.capacity) + (spec.work ? ";work=" + std::to_string(spec.work) : "");
 }
 
 namespace {
@@ -75,12 +75,17 @@ std::optional<Summary> metric_summary(const Cell& c, const std::string& metric) 
   return summarize(values);
 }
 
-const char* primary_metric(TableKind k) { return k == TableKind::Latency ? "rtt_p50_ns" : "items_per_s"; }
+const char* primary_metric(TableKind k) {
+  return k == TableKind::Latency ? "rtt_p50_ns" : k == TableKind::Idle ? "idle_cpu_pct" : "items_per_s";
+}
 std::vector<std::string> table_metrics(TableKind k) {
   if (k == TableKind::Latency) return {"rtt_p50_ns", "rtt_p99_ns", "rtt_p999_ns", "rtt_max_ns"};
+  if (k == TableKind::Idle) return {"idle_cpu_pct"};
   return {"items_per_s"};
 }
-const char* unit_of(const std::string& metric) { return metric == "items_per_s" ? "items/s" : "ns"; }
+const char* unit_of(const std::string& metric) {
+  return metric == "items_per_s" ? "items/s" : metric == "idle_cpu_pct" ? "% of a core" : "ns";
+}
 bool higher_is_better(const std::string& metric) { return metric == "items_per_s"; }
 
 // Best contender's median for a metric (floor excluded), or nullopt.
@@ -208,6 +213,8 @@ TextTable text_table(const Report& r, const Table& t) {
   if (lat) {
     tt.header = {"contender", "p50 ns", "p50 min–max", "p99 ns", "p99 min–max", "p99.9 ns", "p99.9 min–max",
                  "p50 vs floor", "p50 vs best", "runs ok"};
+  } else if (t.kind == TableKind::Idle) {
+    tt.header = {"contender", "% of a core", "min–max", "vs floor", "vs best", "runs ok"};
   } else {
     tt.header = {"contender", "M items/s", "min–max", "vs floor", "vs best", "runs ok"};
   }
@@ -221,7 +228,7 @@ TextTable text_table(const Report& r, const Table& t) {
     const std::string name = c.is_floor() ? floor_label(t, c) : c.spec.contender;
     row.push_back(name);
     const auto metrics = lat ? std::vector<std::string>{"rtt_p50_ns", "rtt_p99_ns", "rtt_p999_ns"}
-                             : std::vector<std::string>{"items_per_s"};
+                             : std::vector<std::string>{pm};
     const auto prim = metric_summary(c, pm);
     if (!prim) {
       std::string status = v.status;
@@ -257,6 +264,9 @@ std::string table_note(const Report& r, const Table& t) {
     note += "Core-to-core probe over these runs: median " + sig3(p->median) + " ns (" + sig3(p->min) + "–" + sig3(p->max) +
             " ns). ";
   }
+  if (t.kind == TableKind::Idle) {
+    return note + "Lower is better: CPU time of the whole process (getrusage) over the idle window, as a share of one core.";
+  }
   note += t.kind == TableKind::Latency
               ? "Lower is better; vs floor = p50 / the raw cache-line round trip; vs best = p50 / the best contender's p50."
               : "Higher is better; vs floor = share of single-thread memcpy of the same items; vs best = median / the best "
@@ -265,6 +275,89 @@ std::string table_note(const Report& r, const Table& t) {
 }
 
 }  // namespace
+
+// ---- Blocking vs BusySpin ------------------------------------------------------------------------------------
+namespace {
+
+const Table* table_by_key(const Report& r, const std::string& key) {
+  for (const auto& t : r.tables) {
+    if (t.key == key) return &t;
+  }
+  return nullptr;
+}
+
+std::optional<double> cell_median(const Report& r, const std::string& key, const std::string& contender, const std::string& metric) {
+  const Table* t = table_by_key(r, key);
+  if (t == nullptr) return std::nullopt;
+  for (std::size_t i : t->cells) {
+    if (r.cells[i].spec.contender != contender) continue;
+    if (auto s = metric_summary(r.cells[i], metric)) return s->median;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::vector<WaitRatioRow> wait_ratios(const Report& r) {
+  std::vector<WaitRatioRow> rows;
+  if (!table_by_key(r, "wait_stream") && !table_by_key(r, "wait_slow") && !table_by_key(r, "wait_rtt") &&
+      !table_by_key(r, "wait_idle")) {
+    return rows;
+  }
+  for (const char* q : {"SpscQueue", "MpscQueue", "MpmcQueue"}) {
+    const std::string blocking = std::string("ringkit::") + q + "<Blocking>";
+    const std::string spin = std::string("ringkit::") + q + "<BusySpin>";
+    WaitRatioRow row;
+    row.queue = q;
+    const auto ratio = [&](const std::string& key, const std::string& metric) -> std::optional<double> {
+      const auto b = cell_median(r, key, blocking, metric);
+      const auto s = cell_median(r, key, spin, metric);
+      if (!b || !s || *s <= 0) return std::nullopt;
+      return *b / *s;
+    };
+    row.stream = ratio("wait_stream", "items_per_s");
+    row.slow = ratio("wait_slow", "items_per_s");
+    row.rtt_p50 = ratio("wait_rtt", "rtt_p50_ns");
+    row.idle_blocking_pct = cell_median(r, "wait_idle", blocking, "idle_cpu_pct");
+    row.idle_busyspin_pct = cell_median(r, "wait_idle", spin, "idle_cpu_pct");
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+namespace {
+
+std::string target_cell(const std::optional<double>& v, bool met, const std::string& text) {
+  if (!v) return "not measured";
+  return text + (met ? " (met)" : " (NOT met)");
+}
+
+}  // namespace
+
+std::string render_wait_ratios(const Report& r) {
+  const auto rows = wait_ratios(r);
+  if (rows.empty()) return "";
+  std::ostringstream md;
+  md << "\n## Blocking vs BusySpin: the issue-8 targets\n\n"
+        "Ratios of medians from the wait_* tables above (same run). Targets: streaming and slow-consumer throughput "
+        "Blocking/BusySpin >= 0.8x; Blocking idle < 1% of a core; round-trip p50 Blocking/BusySpin <= 1.5x.\n\n"
+        "| queue | streaming 1P1C (>= 0.8x) | slower consumer (>= 0.8x) | idle CPU, Blocking (< 1%) | idle CPU, BusySpin | RTT p50 (<= 1.5x) |\n"
+        "|---|---:|---:|---:|---:|---:|\n";
+  for (const auto& w : rows) {
+    const auto pct = [](double v) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, v < 0.1 ? "%.3f%%" : v < 10 ? "%.2f%%" : "%.0f%%", v);
+      return std::string(buf);
+    };
+    md << "| " << w.queue << " | " << target_cell(w.stream, w.stream && *w.stream >= 0.8, w.stream ? ratio_text(*w.stream, false) : "")
+       << " | " << target_cell(w.slow, w.slow && *w.slow >= 0.8, w.slow ? ratio_text(*w.slow, false) : "") << " | "
+       << target_cell(w.idle_blocking_pct, w.idle_blocking_pct && *w.idle_blocking_pct < 1.0,
+                      w.idle_blocking_pct ? pct(*w.idle_blocking_pct) : "")
+       << " | " << (w.idle_busyspin_pct ? pct(*w.idle_busyspin_pct) : "not measured") << " | "
+       << target_cell(w.rtt_p50, w.rtt_p50 && *w.rtt_p50 <= 1.5, w.rtt_p50 ? ratio_text(*w.rtt_p50, false) : "") << " |\n";
+  }
+  return md.str();
+}
 
 // ---- markdown ----------------------------------------------------------------------------------------------
 std::string render_markdown(const Report& r) {
@@ -297,6 +390,7 @@ std::string render_markdown(const Report& r) {
       md << "\n";
     }
   }
+  md << render_wait_ratios(r);
   return md.str();
 }
 
@@ -381,7 +475,7 @@ void write_json(const Report& r, const std::string& path) {
   for (std::size_t ti = 0; ti < r.tables.size(); ++ti) {
     const Table& t = r.tables[ti];
     j << (ti ? ",\n" : "") << "{\"key\":" << js(t.key) << ",\"scenario\":" << js(t.scenario) << ",\"title\":" << js(t.title)
-      << ",\"kind\":" << js(t.kind == TableKind::Latency ? "latency" : "throughput") << ",\"cells\":[\n";
+      << ",\"kind\":" << js(t.kind == TableKind::Latency ? "latency" : t.kind == TableKind::Idle ? "idle" : "throughput") << ",\"cells\":[\n";
     bool first = true;
     for (std::size_t i : ordered(r, t)) {
       const Cell& c = r.cells[i];
@@ -572,6 +666,7 @@ std::vector<std::string> write_plots(const Report& r, const std::string& dir, st
   const fs::path src = fs::path(dir) / "plots-src";
   fs::create_directories(src);
   for (const Table& t : r.tables) {
+    if (t.kind == TableKind::Idle) continue;  // a handful of percentages: the table says it all
     bar_plot(r, t, src);
     if (t.kind == TableKind::Latency) latency_plot(r, t, src);
   }
@@ -686,6 +781,7 @@ void write_html(const Report& r, const std::string& path, const std::vector<std:
     if (t.key == "sizes_256B") img("sizes_sweep");
     if (t.key == "mpsc_p4") img("mpsc_scaling");
   }
+  if (const std::string w = render_wait_ratios(r); !w.empty()) o << "<h2>Blocking vs BusySpin</h2>\n<pre>" << h(w) << "</pre>\n";
   o << "</body></html>\n";
 }
 

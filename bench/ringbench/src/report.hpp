@@ -2,6 +2,7 @@
 // The parent's view of a whole ringbench invocation, and the writers that turn it into report.md
 // (also on stdout), results.csv, results.json, gnuplot plots and report.html.
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,7 +29,7 @@ struct RunRecord {
   }
 };
 
-enum class TableKind { Throughput, Latency };
+enum class TableKind { Throughput, Latency, Idle };  // Idle: CPU use of a waiting consumer (idle_cpu_pct)
 
 struct Cell {
   RunSpec spec;
@@ -62,6 +63,15 @@ struct Report {
   std::vector<Cell> cells;
   std::vector<Table> tables;
 };
+
+// Blocking / BusySpin per ringkit queue, from the wait_* tables (nullopt: not measured in this run).
+struct WaitRatioRow {
+  std::string queue;  // SpscQueue | MpscQueue | MpmcQueue
+  std::optional<double> stream, slow, rtt_p50;  // Blocking median / BusySpin median
+  std::optional<double> idle_blocking_pct, idle_busyspin_pct;
+};
+std::vector<WaitRatioRow> wait_ratios(const Report& r);
+std::string render_wait_ratios(const Report& r);  // the markdown section ("" without wait tables)
 
 // Markdown for every table (what goes to stdout and into report.md).
 std::string render_markdown(const Report& r);

@@ -9,13 +9,14 @@
 namespace ringbench {
 
 struct RunSpec {
-  std::string scenario;   // spsc | batch | latency | mpsc | mpmc | sizes
+  std::string scenario;   // spsc | batch | latency | mpsc | mpmc | sizes | wait_stream | wait_slow | wait_rtt | wait_idle
   std::string contender;  // a registry name, or "floor"
   unsigned bytes = 8;
   unsigned producers = 1;
   unsigned consumers = 1;
   unsigned batch = 1;
-  std::uint64_t items = 0;  // per producer (throughput) or timed round trips (latency)
+  unsigned work = 0;  // consumer work per item (dependent multiply-adds): > 0 makes the consumer the slower side
+  std::uint64_t items = 0;  // per producer (throughput), timed round trips (latency) or idle milliseconds (idle)
   std::size_t capacity = 4096;
   int core_a = 0;  // producers / the pinging thread
   int core_b = 1;  // consumers / the echo thread

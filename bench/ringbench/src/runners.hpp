@@ -12,6 +12,11 @@
 #include <thread>
 #include <vector>
 
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdint>
+
 #include "platform.hpp"
 #include "ringbench/contender.hpp"
 #include "ringbench/item.hpp"
@@ -75,13 +80,25 @@ void produce(H& h, std::uint64_t producer, std::uint64_t per, unsigned batch) {
   }
 }
 
-// Pops exactly `count` items into `check`.
+// The slow consumer's per-item work: `n` dependent multiply-adds on the item's tag (a chain the CPU
+// cannot overlap, ~3-4 cycles each), kept alive through an empty asm so the compiler cannot drop it.
+inline void burn(std::uint64_t seed, unsigned n) noexcept {
+  std::uint64_t x = seed;
+  for (unsigned i = 0; i < n; ++i) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    asm volatile("" : "+r"(x));
+  }
+}
+
+// Pops exactly `count` items into `check`; with work > 0, burns `work` multiply-adds per item.
 template <std::size_t N, class H>
-void consume(H& h, std::uint64_t count, unsigned batch, std::vector<Item<N>>& buf, SequenceChecker& check, bool& torn) {
+void consume(H& h, std::uint64_t count, unsigned batch, std::vector<Item<N>>& buf, SequenceChecker& check, bool& torn,
+             unsigned work = 0) {
   using T = Item<N>;
   const auto take = [&](const T& x) {
     if (!item_intact(x)) torn = true;
     (void)check.observe(producer_of(x.tag), index_of(x.tag));
+    if (work) burn(x.tag, work);
   };
   if (batch <= 1) {
     T x{};
@@ -160,13 +177,13 @@ RunOutcome run_throughput(const RunSpec& s) {
           ready.fetch_add(1);
           detail::wait_for(go);
           if (C == 1) {
-            detail::consume<N>(h, total, s.batch, buf, checkers[c], is_torn);
+            detail::consume<N>(h, total, s.batch, buf, checkers[c], is_torn, s.work);
           } else {
             // Claim items in chunks, so each consumer pops exactly as many items as exist for it.
             for (;;) {
               const std::uint64_t base = claimed.fetch_add(kClaim, std::memory_order_relaxed);  // relaxed: a ticket counter
               if (base >= total) break;
-              detail::consume<N>(h, std::min(kClaim, total - base), s.batch, buf, checkers[c], is_torn);
+              detail::consume<N>(h, std::min(kClaim, total - base), s.batch, buf, checkers[c], is_torn, s.work);
             }
           }
         });
@@ -275,6 +292,66 @@ RunOutcome run_latency(const RunSpec& s) {
     return out;
   }
   add_latency_metrics(out, rec);
+  return out;
+}
+
+// CPU use of an idle queue: one consumer pinned to core B waits in pop() on an empty queue; after a
+// 100 ms settle (a spin-then-park strategy has parked by then) the process's CPU time (getrusage:
+// user + system, every thread) is read over s.items milliseconds of wall time. The main thread sleeps
+// meanwhile, so what is counted is the waiting consumer. Then one item is pushed and must come out
+// (self-check: the parked consumer wakes and receives exactly that item).
+template <template <class> class A>
+RunOutcome run_idle(const RunSpec& s) {
+  using T = Item<8>;
+  using Q = A<T>;
+  RunOutcome out;
+  auto q = std::make_unique<Q>(s.capacity, 1, 1);
+  std::atomic<bool> waiting{false};
+  T got{};
+  got.tag = ~std::uint64_t{0};
+  detail::FirstError error;
+  pin_this_thread(s.core_a);
+  std::thread consumer([&] {
+    try {
+      pin_this_thread(s.core_b);
+      with_consumer(*q, [&](auto& h) {
+        waiting.store(true, std::memory_order_release);  // release: pairs with the acquire in wait_for() below
+        h.pop(got);
+      });
+    } catch (const std::exception& e) {
+      error.capture(e);
+    }
+  });
+  detail::wait_for(waiting);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const auto cpu_ns = [] {
+    rusage u{};
+    ::getrusage(RUSAGE_SELF, &u);
+    const auto tv = [](const timeval& t) { return static_cast<std::int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_usec * 1000; };
+    return tv(u.ru_utime) + tv(u.ru_stime);
+  };
+  const std::int64_t c0 = cpu_ns(), t0 = now_ns();
+  std::this_thread::sleep_for(std::chrono::milliseconds(s.items));
+  const std::int64_t c1 = cpu_ns(), t1 = now_ns();
+  constexpr std::uint64_t kTag = 42;
+  try {
+    with_producer(*q, [&](auto& p) { p.push(make_item<8>(0, kTag)); });
+  } catch (const std::exception& e) {
+    error.capture(e);
+  }
+  consumer.join();
+  if (auto e = error.message(); !e.empty()) {
+    out.status = "ERROR";
+    out.error = e;
+    return out;
+  }
+  out.seconds = static_cast<double>(t1 - t0) / 1e9;
+  if (got.tag != kTag) {
+    out.status = "FAILED";
+    out.error = "the parked consumer did not receive the one item pushed after the idle window";
+    return out;
+  }
+  out.metrics.emplace_back("idle_cpu_pct", 100.0 * static_cast<double>(c1 - c0) / static_cast<double>(t1 - t0));
   return out;
 }
 
