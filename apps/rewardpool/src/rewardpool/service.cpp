@@ -197,9 +197,12 @@ std::size_t Service::Client::poll(std::span<Completion> out) {
 std::size_t Service::Client::wait(std::span<Completion> out) {
   for (;;) {
     if (!queued_.empty()) {
-      // We are about to block anyway: wait for mailbox space.
-      if (!service_->push(queued_)) {
-        // Closed under us: these requests will never be answered by the actor.
+      // We are about to block anyway: wait for mailbox space. What went in is answered by the actor
+      // (also if the service closed meanwhile); only what did not go in is answered here.
+      const std::size_t pushed = service_->push(queued_);
+      queued_.erase(queued_.begin(), queued_.begin() + static_cast<std::ptrdiff_t>(pushed));  // keeps the capacity
+      if (!queued_.empty()) {
+        // Closed under us: these requests never reached the actor and never will.
         std::size_t n = 0;
         while (!queued_.empty() && n < out.size()) {
           Request& r = queued_.front();
@@ -214,7 +217,6 @@ std::size_t Service::Client::wait(std::span<Completion> out) {
         }
         return n;
       }
-      queued_.clear();
     }
     if (const std::size_t n = poll(out)) return n;
     if (in_flight_ == 0 || out.empty()) return 0;
@@ -463,7 +465,7 @@ class Actor final : public Service {
 
  protected:
   std::size_t try_push(std::span<const Request> r) override { return mailbox_.try_push_batch(r); }
-  bool push(std::span<const Request> r) override { return mailbox_.push_batch(r); }
+  std::size_t push(std::span<const Request> r) override { return mailbox_.push_batch(r); }
 
  private:
   std::uint64_t next_request_id() {

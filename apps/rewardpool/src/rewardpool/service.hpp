@@ -191,7 +191,8 @@ class Service {
  protected:
   Service(const ServiceOptions& o, const Catalog& c);
   virtual std::size_t try_push(std::span<const Request> r) = 0;
-  virtual bool push(std::span<const Request> r) = 0;
+  // Blocks while the mailbox is full; how many went in (fewer only once it closed).
+  virtual std::size_t push(std::span<const Request> r) = 0;
   // Wakes the slots waiting for `level` at or below `lsn` (the I/O thread, after publishing).
   void wake_waiters(Ack level, std::uint64_t lsn);
   void wake_all_waiters();
