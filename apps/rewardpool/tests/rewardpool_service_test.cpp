@@ -572,3 +572,95 @@ TEST(ServiceSnapshotTest, ASnapshotIsNeverAheadOfTheDurableLog) {
     EXPECT_TRUE(svc->stats().snapshot_error.empty()) << svc->stats().snapshot_error;
   }
 }
+
+// ---- what each ack level promises, checked against the file layer (bug 9) --------------------------
+namespace {
+// Watches the WAL at the system-call level: the highest LSN that write() has handed to the kernel (decoded
+// from the bytes written) and the highest LSN covered by a completed fdatasync of the segment. Ground
+// truth independent of the service's own published LSNs.
+class AckLevelIo final : public wal::FileIo {
+ public:
+  int open(const char* path, int flags, unsigned mode) override {
+    const int fd = FileIo::open(path, flags, mode);
+    const std::string p = path;
+    if (fd >= 0 && p.size() > 4 && p.substr(p.size() - 4) == ".log") segment_fd = fd;
+    return fd;
+  }
+  long write(int fd, const void* data, std::size_t n) override {
+    const auto* p = static_cast<const std::byte*>(data);
+    for (std::size_t done = 0; done < n;) {  // whole buffers only, so the records can be decoded below
+      const long w = FileIo::write(fd, p + done, n - done);
+      if (w < 0) return w;
+      done += static_cast<std::size_t>(w);
+    }
+    if (fd == segment_fd.load() && !(n >= 8 && std::memcmp(p, wal::kSegmentMagic.data(), 8) == 0)) {
+      std::uint64_t last = 0;
+      for (std::size_t off = 0; off + wal::kRecordHeaderSize <= n; off += wal::kRecordHeaderSize + wal::get_u32(p + off + 4)) {
+        last = wal::get_u64(p + off + 12);
+      }
+      written_lsn.store(std::max(written_lsn.load(), last));
+    }
+    return static_cast<long>(n);
+  }
+  int fdatasync(int fd) override {
+    const std::uint64_t covered = written_lsn.load();  // everything written before the call
+    const int rc = FileIo::fdatasync(fd);
+    if (rc == 0 && fd == segment_fd.load()) {
+      if (covered > synced_lsn.load()) ++data_syncs;
+      synced_lsn.store(std::max(synced_lsn.load(), covered));
+    }
+    return rc;
+  }
+  std::atomic<int> segment_fd{-2};
+  std::atomic<std::uint64_t> written_lsn{0};
+  std::atomic<std::uint64_t> synced_lsn{0};
+  std::atomic<long> data_syncs{0};  // fdatasyncs that made records durable
+};
+}  // namespace
+
+// `written` is delivered once the record went through write() and never waits for a sync; `durable` only
+// once an fdatasync that covers the record returned. (A SIGKILL test cannot tell the two apart: the page
+// cache survives it. A mutant that delivers `durable` at the written LSN fails here.)
+TEST(ServiceAckLevelTest, WrittenWaitsForTheWriteAndDurableForTheFdatasyncOfTheFileLayer) {
+  for (MailboxKind mk : {MailboxKind::Channel, MailboxKind::Ring}) {
+    for (Ack ack : {Ack::Written, Ack::Durable}) {
+      TempDir dir;
+      AckLevelIo io;
+      ServiceOptions o = options(dir.str(), wal::Backend::File, ack);
+      o.wal.io = &io;
+      o.wal.sync = wal::SyncPolicy{wal::SyncPolicy::Kind::None, {}};  // only durable acks sync
+      o.wal.segment_bytes = 64 << 20;                                  // no rotation (it syncs)
+      auto svc = make_service(mk, BufferKind::Ring, fresh(dir, catalog(100000), wal::Backend::File), o);
+      auto client = svc->client(64);
+      std::array<Completion, 64> buf;
+      int submitted = 0, delivered = 0, beyond_synced = 0;
+      while (submitted < 3000 || client.in_flight() > 0) {
+        if (submitted < 3000 && client.submit_draw() == Submit::Accepted) {
+          ++submitted;
+          continue;
+        }
+        const std::size_t k = client.wait(buf);
+        // Read after the delivery: the file layer's state when the completions were delivered, or later.
+        const std::uint64_t written = io.written_lsn.load(), synced = io.synced_lsn.load();
+        for (std::size_t i = 0; i < k; ++i) {
+          ASSERT_EQ(buf[i].status, Status::Ok);
+          ASSERT_LE(buf[i].lsn, written) << to_string(ack) << ": delivered before write() took its record";
+          if (ack == Ack::Durable) {
+            ASSERT_LE(buf[i].lsn, synced) << "durable: delivered before an fdatasync covering it returned";
+          }
+          beyond_synced += buf[i].lsn > synced;
+          ++delivered;
+        }
+      }
+      ASSERT_EQ(delivered, 3000);
+      if (ack == Ack::Written) {
+        EXPECT_EQ(io.data_syncs.load(), 0) << "written never asks for a sync (policy none)";
+        EXPECT_EQ(beyond_synced, 3000) << "so every written completion came before any sync";
+      } else {
+        EXPECT_GT(io.data_syncs.load(), 0);
+        EXPECT_EQ(beyond_synced, 0);
+      }
+      svc->stop();
+    }
+  }
+}
