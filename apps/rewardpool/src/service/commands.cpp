@@ -14,6 +14,7 @@
 
 #include "rewardpool/service.hpp"
 #include "rewardpool/wal.hpp"
+#include "service/load.hpp"
 #include "service/server.hpp"
 
 namespace rewardpool::service {
@@ -138,9 +139,41 @@ int cmd_serve(const ServeArgs& a) {
   return 0;
 }
 
+struct LoadArgs {
+  std::string target;
+  unsigned connections = 1, in_flight = 64;
+  double duration_s = 5;
+  int count = 1;
+  std::optional<std::string> json;
+};
+
+int cmd_load(const LoadArgs& a) {
+  net::LoadOptions o;
+  o.target = a.target;
+  o.connections = a.connections;
+  o.in_flight = a.in_flight;
+  o.duration = std::chrono::milliseconds(static_cast<long long>(a.duration_s * 1000));
+  o.count = a.count;
+  const net::LoadResult r = net::run_load(o);
+  std::printf("%u connections x %u in flight, count %d, %.2f s: %llu draws (%llu empty, %llu errors), %.0f draws/s\n",
+              o.connections, o.in_flight, o.count, r.seconds, static_cast<unsigned long long>(r.draws),
+              static_cast<unsigned long long>(r.empty), static_cast<unsigned long long>(r.errors), r.draws_per_s());
+  std::printf("latency per request us: p50 %.1f  p99 %.1f  p99.9 %.1f  max %.1f (%llu requests)\n", r.p50_us, r.p99_us,
+              r.p999_us, r.max_us, static_cast<unsigned long long>(r.requests));
+  if (!r.stream_error.empty()) std::fprintf(stderr, "rewardpool load: a stream ended with: %s\n", r.stream_error.c_str());
+  if (a.json) {
+    std::FILE* f = std::fopen(a.json->c_str(), "w");
+    if (!f) throw std::runtime_error("cannot write " + *a.json);
+    const std::string text = net::to_json(o, r) + "\n";
+    std::fwrite(text.data(), 1, text.size(), f);
+    std::fclose(f);
+  }
+  return r.errors == 0 && r.stream_error.empty() ? 0 : 1;
+}
+
 }  // namespace
 
-bool is_service_command(std::string_view name) noexcept { return name == "serve"; }
+bool is_service_command(std::string_view name) noexcept { return name == "serve" || name == "load"; }
 
 int main(int argc, char** argv) {
   CLI::App app{"rewardpool service commands"};
@@ -167,6 +200,15 @@ int main(int argc, char** argv) {
   s->add_option("--drain-timeout", serve.drain_timeout_s, "seconds SIGTERM waits for clients to read their last responses")->capture_default_str();
   s->add_flag("--repair", serve.repair, "cut the log at a corruption (moving what is cut to DIR/quarantine/) instead of refusing to start");
 
+  LoadArgs load;
+  CLI::App* l = app.add_subcommand("load", "load generator: Draw streams over gRPC; prints draws/s and latency p50/p99/p99.9");
+  l->add_option("--target", load.target, "HOST:PORT of a rewardpool serve (or the Go original)")->required();
+  l->add_option("--connections", load.connections, "TCP connections, one Draw stream each")->check(CLI::Range(1u, 1024u))->capture_default_str();
+  l->add_option("--in-flight", load.in_flight, "requests in flight per connection")->check(CLI::Range(1u, 1u << 20))->capture_default_str();
+  l->add_option("--duration", load.duration_s, "seconds to send requests")->check(CLI::Range(0.1, 86400.0))->capture_default_str();
+  l->add_option("--count", load.count, "DrawRequest.count (draws per request)")->capture_default_str();
+  l->add_option("--json", load.json, "write the result as JSON here");
+
   // argv[0] stays; CLI11 sees the subcommand as argv[1].
   try {
     app.parse(argc, argv);
@@ -176,6 +218,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (s->parsed()) return cmd_serve(serve);
+    if (l->parsed()) return cmd_load(load);
     return 2;
   } catch (const UsageError& e) {
     std::fprintf(stderr, "rewardpool: %s\nRun with --help for more information.\n", e.what());
