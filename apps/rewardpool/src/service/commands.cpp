@@ -14,6 +14,7 @@
 
 #include "rewardpool/service.hpp"
 #include "rewardpool/wal.hpp"
+#include "service/config.hpp"
 #include "service/load.hpp"
 #include "service/server.hpp"
 
@@ -27,11 +28,13 @@ class UsageError : public std::runtime_error {
 };
 
 struct ServeArgs {
+  std::optional<std::string> config;  // the Go original's YAML; the flags below override it
   std::optional<std::string> catalog, data_dir;
-  std::string listen = "127.0.0.1:50051";
+  std::optional<std::string> listen;  // default: the config's grpc.listen_address, else 127.0.0.1:50051
   std::optional<std::string> ack;  // default durable (applied with --wal none)
-  std::string wal = "file", sync = "none", mailbox = "ring", log_buffer = "ring";
-  std::uint64_t segment_bytes = 64ull << 20;
+  std::string wal = "file", mailbox = "ring", log_buffer = "ring";
+  std::optional<std::string> sync;  // default: none (always if the config's wal.flush_after_n_draw > 0)
+  std::optional<std::uint64_t> segment_bytes;  // default: the config's, else 64 MiB
   std::uint64_t snapshot_every = 1'000'000;
   std::uint32_t max_count = 10'000, stream_buffer = 16'384, workers = 1;
   std::uint64_t window = 65'536;
@@ -49,11 +52,28 @@ sigset_t block_stop_signals() {
   return set;
 }
 
-int cmd_serve(const ServeArgs& a) {
+int cmd_serve(ServeArgs a) {
+  // The config file fills in what the flags did not give.
+  FileConfig fc;
+  if (a.config) fc = load_config(*a.config);
+  if (!a.data_dir) a.data_dir = fc.working_dir;
+  if (!a.listen) {
+    if (fc.grpc_enabled == false) {
+      throw UsageError(*a.config + " says grpc.enabled: false; serve has nothing to do (give --listen to serve anyway)");
+    }
+    a.listen = fc.listen_address.value_or("127.0.0.1:50051");
+  }
+  if (!a.sync) a.sync = fc.flush_after_n_draw.value_or(0) > 0 ? "always" : "none";
+  if (!a.segment_bytes) a.segment_bytes = fc.segment_bytes.value_or(64ull << 20);
+  if (fc.formatter && *fc.formatter != "binary") {
+    std::fprintf(stderr, "note: %s: wal.formatter '%s' is ignored (the log has one format: docs/wal-format.md)\n",
+                 a.config->c_str(), fc.formatter->c_str());
+  }
+
   const auto backend = wal::parse_backend(a.wal);
-  const auto sync = wal::parse_sync_policy(a.sync);
+  const auto sync = wal::parse_sync_policy(*a.sync);
   if (!backend) throw UsageError("--wal must be file, mmap or none, got " + a.wal);
-  if (!sync) throw UsageError("--sync must be always, interval:MS (MS > 0) or none, got " + a.sync);
+  if (!sync) throw UsageError("--sync must be always, interval:MS (MS > 0) or none, got " + *a.sync);
   const std::string ack_name = a.ack.value_or(*backend == wal::Backend::Null ? "applied" : "durable");
   const auto ack = parse_ack(ack_name);
   if (!ack) throw UsageError("--ack must be applied, written or durable, got " + ack_name);
@@ -64,15 +84,15 @@ int cmd_serve(const ServeArgs& a) {
   if (*backend == wal::Backend::Null && *ack != Ack::Applied) {
     throw UsageError("--wal none has nothing to write or sync: only --ack applied makes sense");
   }
-  if (!a.data_dir && !a.catalog) throw UsageError("serve needs --catalog");
+  if (!a.data_dir && !a.catalog && !fc.catalog) throw UsageError("serve needs --catalog (or a config with pool.catalog)");
   if (a.max_count > a.stream_buffer || a.max_count > a.window) {
     throw UsageError("--max-count must not exceed --stream-buffer or --window");
   }
 
   const sigset_t stop_signals = block_stop_signals();  // before any thread starts
 
-  std::optional<Catalog> catalog;
-  if (a.catalog) catalog = load_catalog(*a.catalog);
+  std::optional<Catalog> catalog = fc.catalog;
+  if (a.catalog) catalog = load_catalog(*a.catalog);  // the flag overrides the config's pool.catalog
   ServiceState state;
   std::vector<std::string> warnings;
   if (*backend == wal::Backend::Null) {
@@ -89,7 +109,8 @@ int cmd_serve(const ServeArgs& a) {
   o.wal.backend = *backend;
   o.wal.sync = *sync;
   o.wal.dir = a.data_dir.value_or("");
-  o.wal.segment_bytes = a.segment_bytes;
+  o.wal.segment_bytes = *a.segment_bytes;
+  if (fc.mailbox_capacity) o.mailbox_capacity = *fc.mailbox_capacity;
   o.default_ack = *ack;
   o.seed = static_cast<std::uint64_t>(::getpid());
   o.snapshot_every = a.snapshot_every;
@@ -99,7 +120,7 @@ int cmd_serve(const ServeArgs& a) {
                           a.log_buffer == "ring" ? BufferKind::Ring : BufferKind::Vector, std::move(state), o);
 
   net::ServerOptions so;
-  so.listen = a.listen;
+  so.listen = *a.listen;
   so.ack = *ack;
   so.max_count = a.max_count;
   so.stream_buffer = a.stream_buffer;
@@ -182,16 +203,17 @@ int main(int argc, char** argv) {
 
   ServeArgs serve;
   CLI::App* s = app.add_subcommand("serve", "serve the pool over gRPC (RewardPoolService, the Go original's API); SIGTERM drains and stops");
+  s->add_option("--config", serve.config, "the Go original's YAML config (working_dir, pool.catalog, wal.*, grpc.*); flags override it");
   s->add_option("--catalog", serve.catalog, "catalog JSON; used only when DIR holds no log yet");
   s->add_option("--data-dir", serve.data_dir, "data directory (snapshots, WAL segments, MANIFEST)");
-  s->add_option("--listen", serve.listen, "HOST:PORT to listen on (port 0: pick a free one)")->capture_default_str();
+  s->add_option("--listen", serve.listen, "HOST:PORT to listen on (port 0: pick a free one); default: the config's grpc.listen_address, else 127.0.0.1:50051");
   s->add_option("--ack", serve.ack, "answer a draw once applied, written or durable (default durable; applied with --wal none)")
       ->check(one_of({"applied", "written", "durable"}));
   s->add_option("--wal", serve.wal, "WAL backend")->check(one_of({"file", "mmap", "none"}))->capture_default_str();
-  s->add_option("--sync", serve.sync, "background sync besides what --ack durable asks: always | interval:MS | none")->capture_default_str();
+  s->add_option("--sync", serve.sync, "background sync besides what --ack durable asks: always | interval:MS | none (default none)");
   s->add_option("--mailbox", serve.mailbox, "actor mailbox")->check(one_of({"channel", "ring"}))->capture_default_str();
   s->add_option("--log-buffer", serve.log_buffer, "WAL log buffer")->check(one_of({"vector", "ring"}))->capture_default_str();
-  s->add_option("--segment-bytes", serve.segment_bytes, "WAL segment size")->check(CLI::Range(std::uint64_t{4096}, std::uint64_t{1} << 40))->capture_default_str();
+  s->add_option("--segment-bytes", serve.segment_bytes, "WAL segment size (default 64 MiB)")->check(CLI::Range(std::uint64_t{4096}, std::uint64_t{1} << 40));
   s->add_option("--snapshot-every", serve.snapshot_every, "records between snapshots (0: never)")->capture_default_str();
   s->add_option("--max-count", serve.max_count, "largest count one DrawRequest may ask for")->check(CLI::Range(1u, 1'000'000u))->capture_default_str();
   s->add_option("--stream-buffer", serve.stream_buffer, "per stream: draws submitted + responses not yet written, at most")->check(CLI::Range(1u, 1u << 24))->capture_default_str();
@@ -219,6 +241,9 @@ int main(int argc, char** argv) {
   try {
     if (s->parsed()) return cmd_serve(serve);
     if (l->parsed()) return cmd_load(load);
+    return 2;
+  } catch (const ConfigError& e) {
+    std::fprintf(stderr, "rewardpool: config: %s\n", e.what());
     return 2;
   } catch (const UsageError& e) {
     std::fprintf(stderr, "rewardpool: %s\nRun with --help for more information.\n", e.what());
