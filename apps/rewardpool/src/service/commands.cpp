@@ -17,6 +17,7 @@
 #include "service/config.hpp"
 #include "service/load.hpp"
 #include "service/server.hpp"
+#include "service/top.hpp"
 
 namespace rewardpool::service {
 
@@ -194,7 +195,7 @@ int cmd_load(const LoadArgs& a) {
 
 }  // namespace
 
-bool is_service_command(std::string_view name) noexcept { return name == "serve" || name == "load"; }
+bool is_service_command(std::string_view name) noexcept { return name == "serve" || name == "load" || name == "top"; }
 
 int main(int argc, char** argv) {
   CLI::App app{"rewardpool service commands"};
@@ -231,6 +232,12 @@ int main(int argc, char** argv) {
   l->add_option("--count", load.count, "DrawRequest.count (draws per request)")->capture_default_str();
   l->add_option("--json", load.json, "write the result as JSON here");
 
+  std::string top_target;
+  double top_period_s = 1;
+  CLI::App* t = app.add_subcommand("top", "live terminal view of a serving pool: remaining per item, draws/s, in flight, replication lag");
+  t->add_option("--target", top_target, "HOST:PORT of a rewardpool serve")->required();
+  t->add_option("--period", top_period_s, "seconds between refreshes")->check(CLI::Range(0.1, 60.0))->capture_default_str();
+
   // argv[0] stays; CLI11 sees the subcommand as argv[1].
   try {
     app.parse(argc, argv);
@@ -241,6 +248,7 @@ int main(int argc, char** argv) {
   try {
     if (s->parsed()) return cmd_serve(serve);
     if (l->parsed()) return cmd_load(load);
+    if (t->parsed()) return net::run_top(top_target, std::chrono::milliseconds(static_cast<long long>(top_period_s * 1000)));
     return 2;
   } catch (const ConfigError& e) {
     std::fprintf(stderr, "rewardpool: config: %s\n", e.what());

@@ -44,6 +44,7 @@ add_library(rewardpool_service STATIC
   src/service/server.cpp
   src/service/load.cpp
   src/service/config.cpp
+  src/service/top.cpp
   src/service/commands.cpp)
 target_include_directories(rewardpool_service PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/src)
 target_include_directories(rewardpool_service PRIVATE ${CURSES_INCLUDE_DIRS})
