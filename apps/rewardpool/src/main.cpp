@@ -19,6 +19,9 @@
 #pragma GCC diagnostic pop
 #include "rewardpool/service.hpp"
 #include "workload.hpp"
+#ifdef REWARDPOOL_WITH_SERVICE
+#include "service/commands.hpp"  // serve, load, top (the gRPC service; not built under TSan)
+#endif
 
 namespace rewardpool::cli {
 
@@ -164,6 +167,9 @@ int cmd_inspect(const InspectArgs& a) {
 int main(int argc, char** argv) {
   using namespace rewardpool;
   using namespace rewardpool::cli;
+#ifdef REWARDPOOL_WITH_SERVICE
+  if (argc > 1 && service::is_service_command(argv[1])) return service::main(argc, argv);
+#endif
   set_alloc_probe([](long& count, long& bytes) {
     count = ringkit::test::g_allocations.load();
     bytes = ringkit::test::g_allocated_bytes.load();
