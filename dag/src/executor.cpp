@@ -53,6 +53,8 @@ constexpr std::uint8_t kBodyFailed = 8;  // task with spawned subgraphs: the bod
 
 constexpr std::uint32_t kNodeTask = 0;
 constexpr std::uint32_t kItemTask = 1;
+constexpr std::uint32_t kKindMask = 0xFF;
+constexpr unsigned kFlagsShift = 8;  // Task::kind carries a single-predecessor node's flag bits above the kind
 
 constexpr std::size_t kLocal = 256;  // per-worker local batch (a power of two)
 
@@ -439,7 +441,7 @@ class Pool final : public PoolBase {
 
   void execute(Worker& w, const Task& t) {
     RunState& run = *t.run;
-    if (t.kind == kItemTask) {
+    if ((t.kind & kKindMask) == kItemTask) {
       run_item(w, run, t.node, t.item);
       return;
     }
@@ -447,7 +449,9 @@ class Pool final : public PoolBase {
     const Topology& g = *run.topo;
     // relaxed: the task reached us from the thread whose acq_rel decrement of pending[n] made it ready
     // (this thread, or through the ring's release push / acquire pop), which ordered every flag write.
-    const std::uint8_t f = run.node[n].flags.load(std::memory_order_relaxed);
+    // A single-predecessor node's bits come in the task itself (finish() skips its counter).
+    const std::uint8_t f = static_cast<std::uint8_t>(run.node[n].flags.load(std::memory_order_relaxed) |
+                                                     (t.kind >> kFlagsShift));
     // relaxed: cancellation is a hint; a late observation runs at most the tasks already taken.
     if (run.root->cancel.load(std::memory_order_relaxed)) return finish(w, run, n, Outcome::Cancelled, 0);
     if ((f & kPoison) != 0) return finish(w, run, n, Outcome::SkippedFailed, 0);
@@ -534,6 +538,12 @@ class Pool final : public PoolBase {
     for (std::uint32_t k = g.succ_begin[n + 1]; k-- != b;) {
       const std::uint32_t s = g.succs[k];
       const std::uint8_t bits = poison ? kPoison : (ran && (!condition || k - b == chosen)) ? kActive : 0;
+      if (g.pred_count[s] == 1 && g.kinds[s] != NodeKind::ForEach) {
+        // n is s's only predecessor: s is ready now; no counter, no shared write (chains, trees). Its
+        // bits travel in the task; n's effects reach s in this thread or through the ring (release/acquire).
+        schedule(w, Task{&run, s, kNodeTask | (static_cast<std::uint32_t>(bits) << kFlagsShift), 0});
+        continue;
+      }
       // relaxed: published by the acq_rel decrement below.
       if (bits != 0) run.node[s].flags.fetch_or(bits, std::memory_order_relaxed);
       // acq_rel: the release publishes n's effects and the bits above; the last predecessor's decrement
