@@ -6,6 +6,7 @@
 // reported, never a reason to fail.
 //
 //   dagbench [--quick] [--csv FILE] [--trace FILE] [--repeats N] [--workers 1,2,4] [--shapes a,b]
+//            [--engines ringkit,ringkit_queued,channel,channel_queued,tbb] [--no-micro]
 //
 // Engines:
 //   ringkit          Executor over ringkit::MpmcQueue<Blocking>, per-worker local batches (the default)
@@ -274,6 +275,7 @@ double micro(Q& q, std::uint64_t n, std::size_t batch, bool& ok) {
 
 int main(int argc, char** argv) {
   bool quick = false;
+  bool no_micro = false;
   std::string csv_path, trace_path;
   int repeats = -1;
   std::vector<unsigned> worker_counts{1, 2, 4};
@@ -291,6 +293,8 @@ int main(int argc, char** argv) {
     };
     if (a == "--quick") {
       quick = true;
+    } else if (a == "--no-micro") {
+      no_micro = true;
     } else if (a == "--csv") {
       csv_path = value();
     } else if (a == "--trace") {
@@ -311,7 +315,7 @@ int main(int argc, char** argv) {
     } else if (a == "--help" || a == "-h") {
       std::printf(
           "dagbench [--quick] [--csv FILE] [--trace FILE] [--repeats N] [--workers 1,2,4] [--shapes a,b] "
-          "[--engines ringkit,ringkit_queued,channel,channel_queued,tbb]\n");
+          "[--engines ringkit,ringkit_queued,channel,channel_queued,tbb] [--no-micro]\n");
       return 0;
     } else {
       std::fprintf(stderr, "dagbench: unknown argument '%s' (try --help)\n", a.c_str());
@@ -444,7 +448,7 @@ int main(int argc, char** argv) {
   }
 
   // The seed's micro-figures: single push/pop vs batches of 128, one producer and one consumer thread.
-  {
+  if (!no_micro) {
     const std::uint64_t n = quick ? 2'000'000 : 8'000'000;
     std::printf("\n== ring micro (1 producer, 1 consumer, %llu items of 8 bytes; capacity 8192)\n",
                 static_cast<unsigned long long>(n));
