@@ -473,18 +473,24 @@ int main(int argc, char** argv) {
   }
 
   if (!trace_path.empty()) {
-    // A small run, traced: a 2047-task binary tree and a stream of 256 items, on 2 workers.
+    // A small run, traced: a 16,383-task binary tree and a stream of 256 items, on 2 workers.
     dag::Executor ex(dag::ExecutorOptions{.workers = 2});
-    const Shape t = binary_tree(11);
+    const Shape t = binary_tree(14);
     Verifier v(t);
     DagEngine e(ex, t, v);
     auto s = e.graph.stream("stream", [](dag::Context& ctx) {
       for (dag::Item i = 0; i < 256; ++i) ctx.emit(i);
     });
     e.graph.for_each("item", s, [](dag::Context&, dag::Item) {});
+    (void)ex.run(e.graph);  // warm-up: the workers have started and parked once
+    v.reset();
     const auto r = ex.run(e.graph, {.profile = true, .trace = true});
+    if (const std::string err = v.check(); !err.empty()) {
+      std::printf("FAILED: traced run: %s\n", err.c_str());
+      failed = true;
+    }
     try {
-      dag::write_chrome_trace_file(r, trace_path, "dagbench binary_tree(11) + stream, 2 workers");
+      dag::write_chrome_trace_file(r, trace_path, "dagbench binary_tree(14) + stream, 2 workers");
       std::printf("\ntrace: %zu events written to %s (open it in https://ui.perfetto.dev)\n", r.trace.size(),
                   trace_path.c_str());
     } catch (const std::exception& ex2) {

@@ -126,6 +126,7 @@ struct ExecutorStats {
   std::uint64_t shared = 0;      // tasks a worker moved from its local batch to the ring for idle workers
   std::uint64_t overflowed = 0;  // ready tasks that went to a worker's overflow list
   std::uint64_t inline_items = 0;  // stream items the emitting worker handled itself (ring full)
+  std::uint64_t stolen = 0;        // tasks an idle worker took from another worker's local batch
 };
 
 namespace detail {
