@@ -16,7 +16,8 @@
 //   tbb              oneTBB flow graph: one continue_node per task, make_edge per dependency
 // CSV rows: shape,engine,workers,metric,value; metrics tasks_per_s (median), tasks_per_s_min,
 // tasks_per_s_max, ns_per_task (median), queue_fraction (ringkit/channel engines: tasks taken from the
-// ring / tasks executed); ring micro rows use items_per_s and ns_per_item.
+// ring / tasks executed), steal_fraction (tasks taken from another worker's local batch / tasks
+// executed); ring micro rows use items_per_s and ns_per_item.
 #include <tbb/flow_graph.h>
 #include <tbb/global_control.h>
 #include <tbb/task_arena.h>
@@ -363,7 +364,7 @@ int main(int argc, char** argv) {
         std::unique_ptr<tbb::task_arena> arena;
         std::unique_ptr<Engine> e;
         std::vector<double> tps;
-        std::uint64_t from_queue = 0, executed = 0;
+        std::uint64_t from_queue = 0, executed = 0, stolen = 0;
       };
       std::vector<Slot> slots;
       for (const auto& engine : engine_names) {
@@ -403,6 +404,7 @@ int main(int argc, char** argv) {
           if (sl.ex) {
             const dag::ExecutorStats s1 = sl.ex->stats();
             sl.from_queue += s1.from_queue - s0.from_queue;
+            sl.stolen += s1.stolen - s0.stolen;
             sl.executed += s1.executed - s0.executed;
           }
         }
@@ -415,13 +417,20 @@ int main(int argc, char** argv) {
         if (sl.ex) qfrac[engine] = static_cast<double>(sl.from_queue) / static_cast<double>(std::max<std::uint64_t>(1, sl.executed));
         std::printf("  %u w  %-15s %8.2f [%6.2f-%6.2f] M tasks/s  %7.1f ns/task", w, engine.c_str(), st.median / 1e6,
                     st.min / 1e6, st.max / 1e6, 1e9 / st.median);
-        if (qfrac.count(engine)) std::printf("  ring pops/task: %6.2f%%", 100.0 * qfrac[engine]);
+        const double steal_frac =
+            static_cast<double>(sl.stolen) / static_cast<double>(std::max<std::uint64_t>(1, sl.executed));
+        if (qfrac.count(engine)) {
+          std::printf("  ring pops/task %6.2f%%  stolen %5.2f%%", 100.0 * qfrac[engine], 100.0 * steal_frac);
+        }
         std::printf("\n");
         rows.push_back({shape.name, engine, "tasks_per_s", w, st.median});
         rows.push_back({shape.name, engine, "tasks_per_s_min", w, st.min});
         rows.push_back({shape.name, engine, "tasks_per_s_max", w, st.max});
         rows.push_back({shape.name, engine, "ns_per_task", w, 1e9 / st.median});
-        if (qfrac.count(engine)) rows.push_back({shape.name, engine, "queue_fraction", w, qfrac[engine]});
+        if (qfrac.count(engine)) {
+          rows.push_back({shape.name, engine, "queue_fraction", w, qfrac[engine]});
+          rows.push_back({shape.name, engine, "steal_fraction", w, steal_frac});
+        }
       }
       auto ratio = [&](const char* a, const char* b) {
         if (!median.count(a) || !median.count(b)) return;
