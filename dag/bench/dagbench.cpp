@@ -6,7 +6,7 @@
 // reported, never a reason to fail.
 //
 //   dagbench [--quick] [--csv FILE] [--trace FILE] [--repeats N] [--workers 1,2,4] [--shapes a,b]
-//            [--engines ringkit,ringkit_queued,channel,channel_queued,tbb] [--no-micro]
+//            [--engines ringkit,ringkit_queued,channel,channel_queued,tbb] [--no-micro] [--gap-us N]
 //
 // Engines:
 //   ringkit          Executor over ringkit::MpmcQueue<Blocking>, per-worker local batches (the default)
@@ -277,6 +277,7 @@ double micro(Q& q, std::uint64_t n, std::size_t batch, bool& ok) {
 int main(int argc, char** argv) {
   bool quick = false;
   bool no_micro = false;
+  int gap_us = 2000;
   std::string csv_path, trace_path;
   int repeats = -1;
   std::vector<unsigned> worker_counts{1, 2, 4};
@@ -296,6 +297,8 @@ int main(int argc, char** argv) {
       quick = true;
     } else if (a == "--no-micro") {
       no_micro = true;
+    } else if (a == "--gap-us") {
+      gap_us = std::atoi(value().c_str());
     } else if (a == "--csv") {
       csv_path = value();
     } else if (a == "--trace") {
@@ -316,7 +319,7 @@ int main(int argc, char** argv) {
     } else if (a == "--help" || a == "-h") {
       std::printf(
           "dagbench [--quick] [--csv FILE] [--trace FILE] [--repeats N] [--workers 1,2,4] [--shapes a,b] "
-          "[--engines ringkit,ringkit_queued,channel,channel_queued,tbb] [--no-micro]\n");
+          "[--engines ringkit,ringkit_queued,channel,channel_queued,tbb] [--no-micro] [--gap-us N (2000)]\n");
       return 0;
     } else {
       std::fprintf(stderr, "dagbench: unknown argument '%s' (try --help)\n", a.c_str());
@@ -388,7 +391,11 @@ int main(int argc, char** argv) {
         slots.push_back(std::move(sl));
       }
       for (int r = 0; r <= repeats; ++r) {
-        for (auto& sl : slots) {
+        for (std::size_t k = 0; k < slots.size(); ++k) {
+          // Rotate the order every round, and pause between runs: an engine whose threads still spin
+          // after their run (TBB's do, for a while) must not tax whichever engine always runs next.
+          auto& sl = slots[(k + static_cast<std::size_t>(r)) % slots.size()];
+          if (gap_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(gap_us));
           v.reset();
           const dag::ExecutorStats s0 = sl.ex ? sl.ex->stats() : dag::ExecutorStats{};
           const auto t0 = Clock::now();
