@@ -722,6 +722,7 @@ class Pool final : public PoolBase {
     }
     RunReport& rep = r.report;
     auto sub = [&](Outcome o) {
+      // relaxed: every subgraph run's completion happens-before this one (the countdown chain).
       return static_cast<std::size_t>(r.sub_counts[static_cast<std::size_t>(o)].load(std::memory_order_relaxed));
     };
     auto total = [&](Outcome o) { return static_cast<std::size_t>(counts[static_cast<std::size_t>(o)]) + sub(o); };
