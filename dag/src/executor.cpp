@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ringkit/dag/channel_queue.hpp"
+#include "ringkit/detail/fence.hpp"
 #include "ringkit/mpmc_queue.hpp"
 #include "ringkit/mpsc_queue.hpp"
 #include "ringkit/wait_strategy.hpp"
@@ -44,6 +45,9 @@ const char* to_string(RunStatus s) noexcept {
 
 namespace detail {
 
+using ringkit::detail::heavy_store_load_fence;
+using ringkit::detail::light_store_load_fence;
+
 namespace {
 // Per-node flag bits.
 constexpr std::uint8_t kActive = 1;      // some incoming edge was taken
@@ -53,6 +57,8 @@ constexpr std::uint8_t kBodyFailed = 8;  // task with spawned subgraphs: the bod
 
 constexpr std::uint32_t kNodeTask = 0;
 constexpr std::uint32_t kItemTask = 1;
+constexpr std::uint32_t kKindMask = 0xFF;
+constexpr unsigned kFlagsShift = 8;  // Task::kind carries a single-predecessor node's flag bits above the kind
 
 constexpr std::size_t kLocal = 256;  // per-worker local batch (a power of two)
 
@@ -145,27 +151,102 @@ struct OwnCounter {
   [[nodiscard]] std::uint64_t get() const noexcept { return v.load(std::memory_order_relaxed); }
 };
 
+// The local batch: a bounded Chase-Lev work-stealing deque of kLocal tasks (Le, Pop, Cohen, Zappa
+// Nardelli, "Correct and efficient work-stealing for weak memory models", PPoPP 2013, with its two
+// seq_cst fences replaced by ringkit's asymmetric pair: the owner's frequent side is a compiler barrier,
+// the thief's rare side a membarrier). The owner pushes and pops the newest end (bottom_); thieves, and
+// the owner when it shares with the ring, take the oldest end (top_) with a CAS.
+// Slots are relaxed atomics: a slow thief may read a slot the owner is reusing; its CAS on top_ then
+// fails and it drops what it read (no data race, nothing torn is ever used).
+class StealDeque {
+ public:
+  // Owner. False when full.
+  bool push(const Task& t) noexcept {
+    const std::int64_t b = bottom_.load(std::memory_order_relaxed);  // relaxed: only the owner writes it
+    // acquire: pairs with the thieves' CAS on top_ (the slot we reuse was read before they moved on).
+    const std::int64_t tp = top_.load(std::memory_order_acquire);
+    if (b - tp >= static_cast<std::int64_t>(kLocal)) return false;
+    write(b, t);
+    bottom_.store(b + 1, std::memory_order_release);  // release: publishes the slot; pairs with steal()'s acquire
+    return true;
+  }
+  // Owner: the newest task.
+  bool pop(Task& out) noexcept {
+    const std::int64_t b = bottom_.load(std::memory_order_relaxed) - 1;  // relaxed: owner-written
+    bottom_.store(b, std::memory_order_release);  // release: as in push (a thief may read this value)
+    light_store_load_fence();  // StoreLoad bottom_ -> top_; pairs with the heavy fence in Pool::try_steal()
+    std::int64_t t = top_.load(std::memory_order_relaxed);  // relaxed: ordered by the fence pair
+    if (t > b) {  // empty
+      bottom_.store(b + 1, std::memory_order_release);  // release: as above
+      return false;
+    }
+    out = read(b);
+    if (t != b) return true;
+    // The last task: race the thieves for it on top_. seq_cst: pairs with their CAS.
+    const bool won = top_.compare_exchange_strong(t, t + 1, std::memory_order_seq_cst, std::memory_order_relaxed);
+    bottom_.store(b + 1, std::memory_order_release);  // release: as above
+    return won;
+  }
+  enum class Steal : std::uint8_t { Got, Empty, Lost };
+  // Thief: the oldest task, given top `t` loaded (top()) BEFORE a StoreLoad fence the caller made.
+  Steal steal_at(std::int64_t t, Task& out) noexcept {
+    // acquire: pairs with the owner's release stores of bottom_ (the slots below it are published).
+    const std::int64_t b = bottom_.load(std::memory_order_acquire);
+    if (t >= b) return Steal::Empty;
+    out = read(t);
+    // seq_cst: pairs with the owner's CAS in pop() and other thieves'; failure: someone else took it.
+    return top_.compare_exchange_strong(t, t + 1, std::memory_order_seq_cst, std::memory_order_relaxed) ? Steal::Got
+                                                                                                       : Steal::Lost;
+  }
+  [[nodiscard]] std::int64_t top() const noexcept {
+    return top_.load(std::memory_order_acquire);  // acquire: pairs with the CASes on top_
+  }
+  // Owner: the oldest task (for sharing it through the ring); no fence needed, bottom_ is ours.
+  bool take_oldest(Task& out) noexcept { return steal_at(top(), out) == Steal::Got; }
+  // Owner: tasks held (exact for the owner up to concurrent steals, which only lower it).
+  [[nodiscard]] std::size_t size() const noexcept {
+    // relaxed (both): a size estimate; steals only make it smaller.
+    const std::int64_t d = bottom_.load(std::memory_order_relaxed) - top_.load(std::memory_order_relaxed);
+    return d > 0 ? static_cast<std::size_t>(d) : 0;
+  }
+
+ private:
+  struct Slot {
+    std::atomic<RunState*> run{nullptr};
+    std::atomic<std::uint64_t> node_kind{0};
+    std::atomic<Item> item{0};
+  };
+  void write(std::int64_t i, const Task& t) noexcept {
+    Slot& s = slots_[static_cast<std::size_t>(i) & (kLocal - 1)];
+    // relaxed (all): published by the release store of bottom_ that follows.
+    s.run.store(t.run, std::memory_order_relaxed);
+    s.node_kind.store(static_cast<std::uint64_t>(t.node) << 32 | t.kind, std::memory_order_relaxed);
+    s.item.store(t.item, std::memory_order_relaxed);
+  }
+  Task read(std::int64_t i) const noexcept {
+    const Slot& s = slots_[static_cast<std::size_t>(i) & (kLocal - 1)];
+    // relaxed (all): ordered after the publishing bottom_ store by the caller's acquire; a stale read
+    // is discarded when the CAS on top_ fails.
+    const std::uint64_t nk = s.node_kind.load(std::memory_order_relaxed);
+    return Task{s.run.load(std::memory_order_relaxed), static_cast<std::uint32_t>(nk >> 32),
+                static_cast<std::uint32_t>(nk), s.item.load(std::memory_order_relaxed)};
+  }
+
+  alignas(64) std::atomic<std::int64_t> top_{0};     // oldest; thieves CAS it
+  alignas(64) std::atomic<std::int64_t> bottom_{0};  // newest + 1; written by the owner only
+  alignas(64) std::array<Slot, kLocal> slots_{};
+};
+
 struct alignas(64) Worker {
   unsigned id = 0;
-  // The local batch: a ring of kLocal tasks; the top (newest) runs next, the bottom (oldest) is shared.
-  std::array<Task, kLocal> local{};
-  std::size_t bottom = 0;
-  std::size_t count = 0;
-  std::vector<Task> overflow;  // ready tasks that fit neither the local batch nor the ring
+  StealDeque local;            // the local batch (stealable)
+  std::vector<Task> overflow;  // ready tasks that fit neither the local batch nor the ring (owner only)
   std::array<Task, kLocal> buf{};
   RunState* flush_run = nullptr;  // nodes resolved here but not yet subtracted from that run's count
   std::uint64_t unflushed = 0;
-  alignas(64) OwnCounter executed, from_queue, shared, overflowed, inline_items;
+  std::vector<std::int64_t> tops;  // try_steal()'s scratch: one top per worker (sized at start)
+  alignas(64) OwnCounter executed, from_queue, shared, overflowed, inline_items, stolen;
   std::thread thread;
-
-  void push_top(const Task& t) noexcept {
-    local[(bottom + count) & (kLocal - 1)] = t;
-    ++count;
-  }
-  Task pop_top() noexcept {
-    --count;
-    return local[(bottom + count) & (kLocal - 1)];
-  }
 };
 
 // The two task rings behind one interface.
@@ -191,6 +272,7 @@ class Pool final : public PoolBase {
       auto w = std::make_unique<Worker>();
       w->id = i;
       w->overflow.reserve(o.overflow_reserve);
+      w->tops.resize(n);
       workers_.push_back(std::move(w));
     }
     for (auto& w : workers_) {
@@ -219,6 +301,7 @@ class Pool final : public PoolBase {
       s.shared += w->shared.get();
       s.overflowed += w->overflowed.get();
       s.inline_items += w->inline_items.get();
+      s.stolen += w->stolen.get();
     }
     return s;
   }
@@ -351,27 +434,38 @@ class Pool final : public PoolBase {
     const std::size_t nworkers = workers_.size();
     for (;;) {
       Task t;
-      if (w.count != 0) {
-        t = w.pop_top();
+      if (w.local.pop(t)) {
+        // the newest task of the local batch
       } else if (!w.overflow.empty()) {
         t = w.overflow.back();
         w.overflow.pop_back();
       } else {
         flush(w);  // may complete a subgraph run, resolve its parent node and make tasks ready here
-        if (w.count != 0 || !w.overflow.empty()) continue;
+        if (w.local.size() != 0 || !w.overflow.empty()) continue;
         // Take a fair share of what waits (so one worker does not take everything while others idle),
         // at most pop_batch, in one batch pop.
         const std::size_t want = std::clamp<std::size_t>(ring_.size_approx() / nworkers, 1, pop_batch_);
         std::size_t n = ring_.pop_batch(std::span<Task>(w.buf.data(), want));
         if (n == 0) {
-          idle_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a hint for share() only
+          // Announce idleness BEFORE looking at the other workers' batches: an owner that pushes after
+          // our look reads idle_ != 0 (the fence pair in schedule()/try_steal() orders the two) and
+          // shares through the ring, whose push wakes us. seq_cst: part of that handshake.
+          idle_.fetch_add(1, std::memory_order_seq_cst);
+          if (local_batches_ && nworkers > 1 && try_steal(w, t)) {
+            idle_.fetch_sub(1, std::memory_order_relaxed);  // relaxed: a count share() reads as a hint
+            w.stolen.add(1);
+            w.executed.add(1);
+            execute(w, t);
+            continue;
+          }
           const bool ok = ring_.pop(t);                   // parks (no CPU) until a task or close()
           idle_.fetch_sub(1, std::memory_order_relaxed);  // relaxed: as above
           if (!ok) return;
           n = 1;
         } else {
           t = w.buf[0];
-          for (std::size_t i = n - 1; i >= 1; --i) w.push_top(w.buf[i]);  // w.buf[1] runs next
+          // w.buf[1] runs next; the local batch is empty here and n <= pop_batch <= its capacity.
+          for (std::size_t i = n - 1; i >= 1; --i) (void)w.local.push(w.buf[i]);
         }
         w.from_queue.add(n);
       }
@@ -380,36 +474,67 @@ class Pool final : public PoolBase {
     }
   }
 
-  // A ready task from a worker: into its local batch (sharing the older half with idle workers), or,
-  // without local batches, into the ring; what fits nowhere goes to the overflow list.
+  // Takes the oldest task of some other worker's local batch. One StoreLoad fence per scan: load every
+  // victim's top, fence, then read bottoms and CAS (the thief half of StealDeque's fence pair, and of
+  // the idle_ handshake). Retries while a CAS was lost (another thief or the owner took that task and
+  // there may be more); false once every other batch looked empty.
+  bool try_steal(Worker& w, Task& out) {
+    const std::size_t n = workers_.size();
+    for (;;) {
+      for (std::size_t i = 1; i < n; ++i) {
+        const std::size_t v = (w.id + i) % n;
+        w.tops[v] = workers_[v]->local.top();
+      }
+      heavy_store_load_fence();  // pairs with light_store_load_fence() in StealDeque::pop() and schedule()
+      bool lost = false;
+      for (std::size_t i = 1; i < n; ++i) {
+        const std::size_t v = (w.id + i) % n;
+        switch (workers_[v]->local.steal_at(w.tops[v], out)) {
+          case StealDeque::Steal::Got: return true;
+          case StealDeque::Steal::Lost: lost = true; break;
+          case StealDeque::Steal::Empty: break;
+        }
+      }
+      if (!lost) return false;
+    }
+  }
+
+  // A ready task from a worker: into its local batch (sharing the older half through the ring with
+  // idle workers), or, without local batches, into the ring; what fits nowhere goes to the overflow list.
   void schedule(Worker& w, const Task& t) {
     if (!local_batches_) {
       if (!ring_.try_push(t)) to_overflow(w, t);
       return;
     }
-    if (w.count == kLocal) {
-      spill_bottom(w, kLocal / 2);
-      if (w.count == kLocal) {
+    if (!w.local.push(t)) {
+      share(w, kLocal / 2);
+      if (!w.local.push(t)) {
         to_overflow(w, t);
         return;
       }
     }
-    w.push_top(t);
-    // relaxed: a hint; an idle worker missed here is seen at the next completion (and the owner runs
-    // everything in its batch anyway, so nothing waits forever). Share only while the ring holds fewer
-    // tasks than there are idle workers: a woken worker needs time to arrive, and sharing again before
-    // it does would drain this batch into the ring task by task.
-    if (w.count >= 2) {
+    // StoreLoad between the push above and the idle_ load below; pairs with the heavy fence in
+    // try_steal(): either a worker going idle sees this task in our batch, or we see it idle here.
+    light_store_load_fence();
+    // relaxed: ordered by the fence pair. Share only while the ring holds fewer tasks than there are
+    // idle workers: a woken worker needs time to arrive, and sharing again before it does would drain
+    // this batch into the ring task by task. (A parked worker is woken only by the ring.)
+    const std::size_t held = w.local.size();
+    if (held >= 2) {
       const std::uint32_t idle = idle_.load(std::memory_order_relaxed);
-      if (idle != 0 && ring_.size_approx() < idle) w.shared.add(spill_bottom(w, w.count / 2));
+      if (idle != 0 && ring_.size_approx() < idle) w.shared.add(share(w, held / 2));
     }
   }
 
-  std::size_t spill_bottom(Worker& w, std::size_t k) {
-    for (std::size_t i = 0; i < k; ++i) w.buf[i] = w.local[(w.bottom + i) & (kLocal - 1)];
-    const std::size_t n = ring_.push_batch(std::span<Task>(w.buf.data(), k));
-    w.bottom = (w.bottom + n) & (kLocal - 1);
-    w.count -= n;
+  // Moves up to k of the oldest tasks of w's local batch to the ring (one push_batch); what the ring
+  // does not take goes back. Returns how many the ring took.
+  std::size_t share(Worker& w, std::size_t k) {
+    std::size_t got = 0;
+    while (got < k && w.local.take_oldest(w.buf[got])) ++got;
+    const std::size_t n = ring_.push_batch(std::span<Task>(w.buf.data(), got));
+    for (std::size_t i = n; i < got; ++i) {
+      if (!w.local.push(w.buf[i])) to_overflow(w, w.buf[i]);
+    }
     return n;
   }
 
@@ -439,7 +564,7 @@ class Pool final : public PoolBase {
 
   void execute(Worker& w, const Task& t) {
     RunState& run = *t.run;
-    if (t.kind == kItemTask) {
+    if ((t.kind & kKindMask) == kItemTask) {
       run_item(w, run, t.node, t.item);
       return;
     }
@@ -447,7 +572,9 @@ class Pool final : public PoolBase {
     const Topology& g = *run.topo;
     // relaxed: the task reached us from the thread whose acq_rel decrement of pending[n] made it ready
     // (this thread, or through the ring's release push / acquire pop), which ordered every flag write.
-    const std::uint8_t f = run.node[n].flags.load(std::memory_order_relaxed);
+    // A single-predecessor node's bits come in the task itself (finish() skips its counter).
+    const std::uint8_t f = static_cast<std::uint8_t>(run.node[n].flags.load(std::memory_order_relaxed) |
+                                                     (t.kind >> kFlagsShift));
     // relaxed: cancellation is a hint; a late observation runs at most the tasks already taken.
     if (run.root->cancel.load(std::memory_order_relaxed)) return finish(w, run, n, Outcome::Cancelled, 0);
     if ((f & kPoison) != 0) return finish(w, run, n, Outcome::SkippedFailed, 0);
@@ -534,6 +661,12 @@ class Pool final : public PoolBase {
     for (std::uint32_t k = g.succ_begin[n + 1]; k-- != b;) {
       const std::uint32_t s = g.succs[k];
       const std::uint8_t bits = poison ? kPoison : (ran && (!condition || k - b == chosen)) ? kActive : 0;
+      if (g.pred_count[s] == 1 && g.kinds[s] != NodeKind::ForEach) {
+        // n is s's only predecessor: s is ready now; no counter, no shared write (chains, trees). Its
+        // bits travel in the task; n's effects reach s in this thread or through the ring (release/acquire).
+        schedule(w, Task{&run, s, kNodeTask | (static_cast<std::uint32_t>(bits) << kFlagsShift), 0});
+        continue;
+      }
       // relaxed: published by the acq_rel decrement below.
       if (bits != 0) run.node[s].flags.fetch_or(bits, std::memory_order_relaxed);
       // acq_rel: the release publishes n's effects and the bits above; the last predecessor's decrement
@@ -589,6 +722,7 @@ class Pool final : public PoolBase {
     }
     RunReport& rep = r.report;
     auto sub = [&](Outcome o) {
+      // relaxed: every subgraph run's completion happens-before this one (the countdown chain).
       return static_cast<std::size_t>(r.sub_counts[static_cast<std::size_t>(o)].load(std::memory_order_relaxed));
     };
     auto total = [&](Outcome o) { return static_cast<std::size_t>(counts[static_cast<std::size_t>(o)]) + sub(o); };

@@ -89,6 +89,7 @@ NodeKind Graph::kind(NodeId id) const {
 }
 
 std::shared_ptr<const detail::Topology> Graph::compile() const {
+  if (!cache_mutex_) throw GraphError("graph '" + name_ + "': used after being moved from");
   std::lock_guard lock(*cache_mutex_);
   if (cache_) return cache_;
   const std::size_t n = nodes_.size();

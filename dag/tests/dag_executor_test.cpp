@@ -411,3 +411,31 @@ TEST(DagExecutorIdle, IdleWorkersUseNoCpu) {
   const double cpu_ms = static_cast<double>(t1.tv_sec - t0.tv_sec) * 1e3 + static_cast<double>(t1.tv_nsec - t0.tv_nsec) / 1e6;
   EXPECT_LT(cpu_ms, 20.0) << "parked workers burned " << cpu_ms << " ms of CPU in 200 ms";
 }
+
+TEST(DagExecutorParallel, TwoReadyTasksRunOnTwoWorkersAtOnce) {
+  // Each task waits (up to 5 s) until the other has started: they meet only if two workers run them
+  // at the same time, i.e. the second ready task reached the parked worker.
+  for (dag::IdleWait wait : {dag::IdleWait::Blocking, dag::IdleWait::Parking}) {
+    for (bool local : {true, false}) {
+      dag::Executor ex(dag::ExecutorOptions{.workers = 2, .idle_wait = wait, .local_batches = local});
+      for (int round = 0; round < 3; ++round) {
+        dag::Graph g;
+        std::atomic<int> started{0};
+        std::atomic<int> met{0};
+        auto meet = [&] {
+          started.fetch_add(1);
+          const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+          while (started.load() < 2 && std::chrono::steady_clock::now() < until) std::this_thread::yield();
+          if (started.load() == 2) met.fetch_add(1);
+        };
+        auto root = g.task("root", [] {});
+        auto a = g.task("a", meet);
+        auto b = g.task("b", meet);
+        g.precede(root, {a, b});  // both become ready on one worker at once
+        ex.run(g);
+        EXPECT_EQ(met.load(), 2) << "round " << round << (local ? " local" : " queued") << " shared "
+                                 << ex.stats().shared << " from_queue " << ex.stats().from_queue;
+      }
+    }
+  }
+}

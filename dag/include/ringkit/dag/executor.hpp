@@ -14,8 +14,10 @@
 //     comparison baseline) in batches (pop_batch), into a fixed per-worker local batch.
 //   * A worker that finishes a task keeps the successors it made ready in its own local batch and runs
 //     them next (depth first), without touching the ring; it moves the older half of its local batch to
-//     the ring (push_batch) only when some worker is idle. local_batches = false sends every ready task
-//     through the ring instead (the seed's design).
+//     the ring (push_batch) only when some worker is idle. A worker that finds the ring empty steals
+//     the oldest task of another worker's local batch (a bounded Chase-Lev deque) before it parks, so a
+//     ready task never waits behind a long-running one while a worker idles. local_batches = false
+//     sends every ready task through the ring instead (the seed's design).
 //   * Idle workers park on a futex (Blocking: ~20 µs of spinning/yielding first; Parking: at once, the
 //     default when workers outnumber hardware threads): no CPU when idle.
 //   * Full rings push back: a thread outside the pool that submits a run's root tasks blocks in push()
@@ -126,6 +128,7 @@ struct ExecutorStats {
   std::uint64_t shared = 0;      // tasks a worker moved from its local batch to the ring for idle workers
   std::uint64_t overflowed = 0;  // ready tasks that went to a worker's overflow list
   std::uint64_t inline_items = 0;  // stream items the emitting worker handled itself (ring full)
+  std::uint64_t stolen = 0;        // tasks an idle worker took from another worker's local batch
 };
 
 namespace detail {
