@@ -41,19 +41,24 @@ std::size_t flight_mask(std::size_t records) {
 }  // namespace
 
 FlightRing::FlightRing(std::size_t records) : mask_(flight_mask(records)) {
-  if (records) slots_ = std::make_unique<Slot[]>(records);
+  if (records) {
+    records_ = std::make_unique<Words[]>(records);
+    seqs_ = std::make_unique<std::atomic<std::uint64_t>[]>(records);
+    for (std::size_t i = 0; i < records; ++i) seqs_[i].store(0, std::memory_order_relaxed);  // relaxed: before sharing
+  }
 }
 
 bool FlightRing::read(std::uint64_t i, Record& out) const noexcept {
   if (mask_ == SIZE_MAX) return false;
-  Slot& s = slots_[i & mask_];
-  const std::uint64_t s1 = s.seq.load(std::memory_order_acquire);  // acquire: pairs with the release in write()
+  const std::atomic<std::uint64_t>& seq = seqs_[i & mask_];
+  Words& words = records_[i & mask_];
+  const std::uint64_t s1 = seq.load(std::memory_order_acquire);  // acquire: pairs with the release in write()
   if (s1 != 2 * i + 2) return false;
   std::uint64_t w[8];
-  for (int k = 0; k < 8; ++k) w[k] = std::atomic_ref<std::uint64_t>(s.words[k]).load(std::memory_order_relaxed);
+  for (int k = 0; k < 8; ++k) w[k] = std::atomic_ref<std::uint64_t>(words.w[k]).load(std::memory_order_relaxed);
   // acquire fence: the data loads above happen before the re-check; pairs with write()'s release fence.
   std::atomic_thread_fence(std::memory_order_acquire);
-  if (s.seq.load(std::memory_order_relaxed) != s1) return false;  // relaxed: ordered by the fence above
+  if (seq.load(std::memory_order_relaxed) != s1) return false;  // relaxed: ordered by the fence above
   std::memcpy(&out, w, sizeof w);
   return true;
 }
