@@ -278,6 +278,7 @@ class Backend {
     const std::size_t n = lg_.queue_->pop_batch(std::span<Record>(staging_));
     if (n == 0) return 0;
     now_ns_ = realtime_ns();
+    calib_ = tsc_calibration();
     for (std::size_t i = 0; i < n; ++i) handle(staging_[i]);
     return n;
   }
@@ -289,6 +290,7 @@ class Backend {
     const std::size_t np = lg_.nproducers_.load(std::memory_order_acquire);  // acquire: pairs with register_thread()
     if (np == 0) return 0;
     now_ns_ = realtime_ns();
+    calib_ = tsc_calibration();
     std::uint64_t hw = lanes_high_water.load(std::memory_order_relaxed);  // relaxed: our own counter
     for (std::size_t i = 0; i < np; ++i) hw = std::max<std::uint64_t>(hw, lg_.producers_[i]->lane->size());
     lanes_high_water.store(hw, std::memory_order_relaxed);  // relaxed: single-writer statistic
@@ -396,7 +398,7 @@ class Backend {
       fields_[i] = Field{f.key, out_.field_value(f), f.numeric};
     }
     Event ev;
-    ev.ts_ns = ticks_to_ns(lg_.opts_.timestamps, h.ticks);
+    ev.ts_ns = lg_.tsc_ ? calib_.to_ns(h.ticks) : h.ticks;
     ev.level = m.level;
     ev.tid = p.tid.load(std::memory_order_relaxed);  // relaxed: set before this producer's first push (released by it)
     ev.file = m.file;
@@ -483,6 +485,7 @@ class Backend {
   DecodeOut out_;
   Field fields_[DecodeOut::kMaxFields];
   std::uint64_t now_ns_ = 0;
+  TscCalibration calib_ = tsc_calibration();  // refreshed per batch
   std::uint64_t busy_rounds_ = 0;
   std::uint64_t last_delivered_ = 0;
   std::chrono::steady_clock::time_point last_rate_time_, last_metrics_time_;
