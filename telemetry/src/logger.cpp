@@ -41,19 +41,24 @@ std::size_t flight_mask(std::size_t records) {
 }  // namespace
 
 FlightRing::FlightRing(std::size_t records) : mask_(flight_mask(records)) {
-  if (records) slots_ = std::make_unique<Slot[]>(records);
+  if (records) {
+    records_ = std::make_unique<Words[]>(records);
+    seqs_ = std::make_unique<std::atomic<std::uint64_t>[]>(records);
+    for (std::size_t i = 0; i < records; ++i) seqs_[i].store(0, std::memory_order_relaxed);  // relaxed: before sharing
+  }
 }
 
 bool FlightRing::read(std::uint64_t i, Record& out) const noexcept {
   if (mask_ == SIZE_MAX) return false;
-  Slot& s = slots_[i & mask_];
-  const std::uint64_t s1 = s.seq.load(std::memory_order_acquire);  // acquire: pairs with the release in write()
+  const std::atomic<std::uint64_t>& seq = seqs_[i & mask_];
+  Words& words = records_[i & mask_];
+  const std::uint64_t s1 = seq.load(std::memory_order_acquire);  // acquire: pairs with the release in write()
   if (s1 != 2 * i + 2) return false;
   std::uint64_t w[8];
-  for (int k = 0; k < 8; ++k) w[k] = std::atomic_ref<std::uint64_t>(s.words[k]).load(std::memory_order_relaxed);
+  for (int k = 0; k < 8; ++k) w[k] = std::atomic_ref<std::uint64_t>(words.w[k]).load(std::memory_order_relaxed);
   // acquire fence: the data loads above happen before the re-check; pairs with write()'s release fence.
   std::atomic_thread_fence(std::memory_order_acquire);
-  if (s.seq.load(std::memory_order_relaxed) != s1) return false;  // relaxed: ordered by the fence above
+  if (seq.load(std::memory_order_relaxed) != s1) return false;  // relaxed: ordered by the fence above
   std::memcpy(&out, w, sizeof w);
   return true;
 }
@@ -273,6 +278,7 @@ class Backend {
     const std::size_t n = lg_.queue_->pop_batch(std::span<Record>(staging_));
     if (n == 0) return 0;
     now_ns_ = realtime_ns();
+    calib_ = tsc_calibration();
     for (std::size_t i = 0; i < n; ++i) handle(staging_[i]);
     return n;
   }
@@ -284,6 +290,7 @@ class Backend {
     const std::size_t np = lg_.nproducers_.load(std::memory_order_acquire);  // acquire: pairs with register_thread()
     if (np == 0) return 0;
     now_ns_ = realtime_ns();
+    calib_ = tsc_calibration();
     std::uint64_t hw = lanes_high_water.load(std::memory_order_relaxed);  // relaxed: our own counter
     for (std::size_t i = 0; i < np; ++i) hw = std::max<std::uint64_t>(hw, lg_.producers_[i]->lane->size());
     lanes_high_water.store(hw, std::memory_order_relaxed);  // relaxed: single-writer statistic
@@ -391,7 +398,7 @@ class Backend {
       fields_[i] = Field{f.key, out_.field_value(f), f.numeric};
     }
     Event ev;
-    ev.ts_ns = ticks_to_ns(lg_.opts_.timestamps, h.ticks);
+    ev.ts_ns = lg_.tsc_ ? calib_.to_ns(h.ticks) : h.ticks;
     ev.level = m.level;
     ev.tid = p.tid.load(std::memory_order_relaxed);  // relaxed: set before this producer's first push (released by it)
     ev.file = m.file;
@@ -478,6 +485,7 @@ class Backend {
   DecodeOut out_;
   Field fields_[DecodeOut::kMaxFields];
   std::uint64_t now_ns_ = 0;
+  TscCalibration calib_ = tsc_calibration();  // refreshed per batch
   std::uint64_t busy_rounds_ = 0;
   std::uint64_t last_delivered_ = 0;
   std::chrono::steady_clock::time_point last_rate_time_, last_metrics_time_;

@@ -32,24 +32,47 @@ constexpr std::string_view kColor[] = {"\x1b[37m", "\x1b[36m", "\x1b[32m", "\x1b
 }  // namespace
 
 void append_timestamp(fmt::memory_buffer& b, std::uint64_t ts_ns) {
+  // The date and time to the second change rarely: cached per thread (the backend's), the nanoseconds
+  // written digit by digit.
+  struct Cache {
+    std::uint64_t secs = ~std::uint64_t{0};
+    char text[20];  // "2026-12-02T09:43:52"
+  };
+  thread_local Cache cache;
   const std::uint64_t secs = ts_ns / 1'000'000'000u;
-  const std::uint64_t ns = ts_ns % 1'000'000'000u;
-  int y;
-  unsigned mo, d;
-  civil_from_days(static_cast<std::int64_t>(secs / 86400), y, mo, d);
-  const std::uint64_t sod = secs % 86400;
-  fmt::format_to(std::back_inserter(b), "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z", y, mo, d, sod / 3600,
-                 (sod / 60) % 60, sod % 60, ns);
+  if (secs != cache.secs) {
+    int y;
+    unsigned mo, d;
+    civil_from_days(static_cast<std::int64_t>(secs / 86400), y, mo, d);
+    const std::uint64_t sod = secs % 86400;
+    fmt::format_to_n(cache.text, sizeof cache.text, "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", y, mo, d, sod / 3600,
+                     (sod / 60) % 60, sod % 60);
+    cache.secs = secs;
+  }
+  char tail[11];
+  tail[0] = '.';
+  std::uint64_t ns = ts_ns % 1'000'000'000u;
+  for (int i = 9; i >= 1; --i) {
+    tail[i] = static_cast<char>('0' + ns % 10);
+    ns /= 10;
+  }
+  tail[10] = 'Z';
+  b.append(cache.text, cache.text + 19);
+  b.append(tail, tail + 11);
 }
 
 void append_text(fmt::memory_buffer& b, const Event& e, bool color) {
+  static constexpr std::string_view kPadded[] = {"trace", "debug", "info ", "warn ", "error", "critical", "off  "};
   append_timestamp(b, e.ts_ns);
   b.push_back(' ');
   const auto li = static_cast<std::size_t>(e.level) < 7 ? static_cast<std::size_t>(e.level) : 6;
   if (color) b.append(kColor[li]);
-  fmt::format_to(std::back_inserter(b), "{:<5}", to_string(e.level));
+  b.append(kPadded[li]);
   if (color) b.append(std::string_view("\x1b[0m"));
-  fmt::format_to(std::back_inserter(b), " [{}] ", e.tid);
+  b.append(std::string_view(" ["));
+  const fmt::format_int tid(e.tid);
+  b.append(tid.data(), tid.data() + tid.size());
+  b.append(std::string_view("] "));
   b.append(e.message);
   for (const Field& f : e.fields) {
     b.push_back(' ');
@@ -60,7 +83,12 @@ void append_text(fmt::memory_buffer& b, const Event& e, bool color) {
   if (!e.file.empty()) {
     const auto slash = e.file.rfind('/');
     const std::string_view base = slash == std::string_view::npos ? e.file : e.file.substr(slash + 1);
-    fmt::format_to(std::back_inserter(b), " ({}:{})", base, e.line);
+    b.append(std::string_view(" ("));
+    b.append(base);
+    b.push_back(':');
+    const fmt::format_int line(e.line);
+    b.append(line.data(), line.data() + line.size());
+    b.push_back(')');
   }
   b.push_back('\n');
 }

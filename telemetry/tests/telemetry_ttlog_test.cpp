@@ -186,7 +186,7 @@ TEST(Ttlog, FollowPrintsEventsAppendedWhileItRuns) {
       log.flush();
     }
   });
-  const CatResult r = cat({file.string(), "-f", "--follow-idle-exit", "0.6"});
+  const CatResult r = cat({file.string(), "-f", "--follow-idle-exit", "1.5"});
   writer.join();
   EXPECT_EQ(r.rc, 0) << r.err;
   const auto lines = r.lines();

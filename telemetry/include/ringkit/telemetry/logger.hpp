@@ -104,15 +104,16 @@ class FlightRing {
   void write(const Record& r) noexcept {
     if (mask_ == SIZE_MAX) return;
     const std::uint64_t i = head_.load(std::memory_order_relaxed);  // relaxed: only this thread writes head_
-    Slot& s = slots_[i & mask_];
-    s.seq.store(2 * i + 1, std::memory_order_relaxed);  // relaxed: the fence below orders it before the data
+    std::atomic<std::uint64_t>& seq = seqs_[i & mask_];
+    Words& words = records_[i & mask_];
+    seq.store(2 * i + 1, std::memory_order_relaxed);  // relaxed: the fence below orders it before the data
     // release fence: the odd seq above is visible before any data word; pairs with the acquire fence in read().
     std::atomic_thread_fence(std::memory_order_release);
     std::uint64_t w[8];
     std::memcpy(w, &r, sizeof w);
-    for (int k = 0; k < 8; ++k) std::atomic_ref<std::uint64_t>(s.words[k]).store(w[k], std::memory_order_relaxed);
-    s.seq.store(2 * i + 2, std::memory_order_release);  // release: data before the even seq; pairs with read()'s acquire
-    head_.store(i + 1, std::memory_order_release);      // release: pairs with the acquire in head()
+    for (int k = 0; k < 8; ++k) std::atomic_ref<std::uint64_t>(words.w[k]).store(w[k], std::memory_order_relaxed);
+    seq.store(2 * i + 2, std::memory_order_release);  // release: data before the even seq; pairs with read()'s acquire
+    head_.store(i + 1, std::memory_order_release);    // release: pairs with the acquire in head()
   }
   // Records ever written (the next index).
   [[nodiscard]] std::uint64_t head() const noexcept { return head_.load(std::memory_order_acquire); }
@@ -121,11 +122,12 @@ class FlightRing {
   bool read(std::uint64_t i, Record& out) const noexcept;
 
  private:
-  struct Slot {
-    std::atomic<std::uint64_t> seq{0};
-    std::uint64_t words[8];
+  // A record per cache line, the seqlock words apart (8 to a line): a write touches one record line.
+  struct alignas(64) Words {
+    std::uint64_t w[8];
   };
-  std::unique_ptr<Slot[]> slots_;
+  std::unique_ptr<Words[]> records_;
+  std::unique_ptr<std::atomic<std::uint64_t>[]> seqs_;
   std::size_t mask_;
   std::atomic<std::uint64_t> head_{0};
 };
@@ -199,9 +201,11 @@ class Logger {
   [[nodiscard]] std::uint64_t now_ticks() const noexcept { return tsc_ ? read_tsc() : realtime_ns(); }
   void submit(detail::Producer& p, const Record* records, std::size_t n) noexcept {
     for (std::size_t i = 0; i < n; ++i) p.flight.write(records[i]);
-    if (n == 1 && mode_ == QueueMode::Lanes && p.lane->try_push(records[0])) [[likely]] {
-      p.bump(p.sent);
-      return;
+    if (n == 1) [[likely]] {
+      if (mode_ == QueueMode::Lanes ? p.lane->try_push(records[0]) : queue_->try_push(records[0])) [[likely]] {
+        p.bump(p.sent);
+        return;
+      }
     }
     submit_slow(p, records, n);
   }

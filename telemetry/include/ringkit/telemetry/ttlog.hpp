@@ -51,6 +51,7 @@ class BlockBuilder {
 
  private:
   bool put(const void* p, std::size_t n) noexcept {
+    if (n == 0) return ok_;  // p may be null (an empty string_view)
     if (n > cap_ - pos_) return ok_ = false;
     std::memcpy(buf_ + pos_, p, n);
     pos_ += n;
