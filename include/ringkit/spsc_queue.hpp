@@ -20,6 +20,7 @@
 //
 // Layout (each group on its own kFalseSharingRange-aligned block; see static_asserts below)
 //   producer: write_ (published), read_cache_ (producer's copy of read_), dropped_
+//   producer, read by the consumer only after close(): publishing_ (the close protocol's window)
 //   consumer: read_ (published), write_cache_ (consumer's copy of write_)
 //   shared read-mostly: slots_, mask_, closed_, start_
 //   not_empty_ (consumer waits, producer notifies), not_full_ (producer waits, consumer notifies)
@@ -587,9 +588,12 @@ class SpscQueue {
   std::uint64_t read_cache_ = 0;
   std::uint64_t claim_at_ = 0;   // write_ when try_claim() ran
   std::size_t claimed_ = 0;      // slots that claim handed out
-  std::atomic<std::uint32_t> publishing_{0};  // 1 while a producer call may publish (close protocol)
   std::atomic<std::uint64_t> dropped_{0};
   [[no_unique_address]] detail::RoleCheck producer_role_;
+
+  // ---- producer-written, read by the consumer only after close(): its own block, so the two stores
+  // per push never pull write_'s line back from a consumer that just read it ----
+  alignas(detail::kFalseSharingRange) std::atomic<std::uint32_t> publishing_{0};  // 1: a producer call may publish
 
   // ---- consumer-written ----
   alignas(detail::kFalseSharingRange) std::atomic<std::uint64_t> read_{0};

@@ -159,9 +159,11 @@ class SlotQueue {
   [[nodiscard]] bool empty() const noexcept { return size_approx() == 0; }   // racy snapshot
   [[nodiscard]] bool full() const noexcept { return size_approx() == capacity(); }  // racy snapshot
   [[nodiscard]] Overflow overflow() const noexcept { return overflow_; }
+  // Reads a flag on a read-mostly line (not the producers' tail line, which a polling consumer would
+  // otherwise keep stealing). Once it reads true, the closed bit is in tail_ too (close() sets the bit
+  // first).
   [[nodiscard]] bool closed() const noexcept {
-    // acquire: pairs with the fetch_or in close().
-    return (tail_.load(std::memory_order_acquire) & kClosedBit) != 0;
+    return closed_.load(std::memory_order_acquire);  // acquire: pairs with the release in close()
   }
 
   [[nodiscard]] QueueStats stats() const noexcept {
@@ -368,7 +370,7 @@ class SlotQueue {
     for (;;) {
       const std::size_t n = push_batch(items);
       if (n != 0) return n;
-      if (closed()) return 0;
+      if (tail_closed()) return 0;
       not_full_.wait([&] { return closed() || (!spill_blocks_ring() && slot_free_hint()); });
     }
   }
@@ -413,8 +415,12 @@ class SlotQueue {
   // thread calls it, once pop() has returned false every push that reported Pushed/Spilled has had its
   // item returned by a pop() (MpmcQueue: or claimed by another consumer's pop(), which returns it).
   void close() noexcept {
-    // release: pairs with the acquire in closed(); the RMW makes every later claiming CAS fail.
-    tail_.fetch_or(kClosedBit, std::memory_order_release);
+    // relaxed RMW: every later claiming CAS fails (its expected value lacks the bit); the flag below
+    // publishes it to consumers.
+    tail_.fetch_or(kClosedBit, std::memory_order_relaxed);
+    // release: pairs with the acquire in closed(); whoever sees the flag sees the bit in tail_ (the
+    // final tail) as well.
+    closed_.store(true, std::memory_order_release);
     not_empty_.notify_all();
     not_full_.notify_all();
   }
@@ -517,8 +523,8 @@ class SlotQueue {
     static_assert(std::is_standard_layout_v<SlotQueue>);
     static_assert(offsetof(SlotQueue, head_) - offsetof(SlotQueue, tail_) >= kFalseSharingRange);
     static_assert(offsetof(SlotQueue, slots_) - offsetof(SlotQueue, head_) >= kFalseSharingRange);
-    static_assert(offsetof(SlotQueue, spill_active_) - offsetof(SlotQueue, slots_) >= kFalseSharingRange);
-    static_assert(offsetof(SlotQueue, dropped_) - offsetof(SlotQueue, spill_active_) >= kFalseSharingRange);
+    static_assert(offsetof(SlotQueue, closed_) - offsetof(SlotQueue, slots_) >= kFalseSharingRange);
+    static_assert(offsetof(SlotQueue, dropped_) - offsetof(SlotQueue, closed_) >= kFalseSharingRange);
     static_assert(offsetof(SlotQueue, not_empty_) - offsetof(SlotQueue, blocked_) >= kFalseSharingRange);
     static_assert(offsetof(SlotQueue, not_full_) - offsetof(SlotQueue, not_empty_) >= kFalseSharingRange);
     static_assert(alignof(SlotQueue) >= kFalseSharingRange);
@@ -578,6 +584,12 @@ class SlotQueue {
   }
 
   // ---- producer side ----
+  // The closed bit as producers see it: their own hot line, exact for the claim they just tried.
+  bool tail_closed() const noexcept {
+    // relaxed: the claiming CAS is what excludes claims after close(); this only names the reason.
+    return (tail_.load(std::memory_order_relaxed) & kClosedBit) != 0;
+  }
+
   // SpillToDisk: while the spill holds items, new items must queue behind them (docs/mpmc-design.md).
   bool spill_blocks_ring() const noexcept {
     // acquire: pairs with the release in push_spill(); a stale value is covered by the argument there.
@@ -858,8 +870,8 @@ class SlotQueue {
         return PushResult::Pushed;
       }
       // Under the mutex: a consumer that saw closed() takes it before it trusts an inactive spill
-      // (pop_impl), so either it sees our record or we see closed here.
-      if (closed()) return PushResult::Closed;
+      // (pop_impl), so either it sees our record or we see the closed bit here.
+      if (tail_closed()) return PushResult::Closed;
       const std::error_code ec = spill_->channel->append(std::as_const(value));
       if (ec) {
         spill_->error = ec;
@@ -924,12 +936,12 @@ class SlotQueue {
     bool counted = false;
     for (;;) {
       if (overflow_ == Overflow::SpillToDisk) {
-        if (closed()) return PushResult::Closed;
+        if (tail_closed()) return PushResult::Closed;
         return push_spill(std::forward<V>(value));
       }
       if (overflow_ == Overflow::DropOldest) return push_evicting(std::forward<V>(value));
       if (emplace_ring(std::forward<V>(value))) return PushResult::Pushed;  // a failed try leaves value intact
-      if (closed()) return PushResult::Closed;  // the claim fails once closed (the bit in tail_)
+      if (tail_closed()) return PushResult::Closed;  // the claim failed because of the closed bit
       if (overflow_ == Overflow::DropNewest) {
         dropped_.add(1);
         return PushResult::Dropped;
@@ -980,8 +992,9 @@ class SlotQueue {
   const std::uint64_t start_;
   SpillState* spill_ = nullptr;
 
-  // ---- written rarely (spill mode changes, a new high-water mark) ----
-  alignas(kFalseSharingRange) std::atomic<bool> spill_active_{false};  // the spill holds records: route pushes there
+  // ---- written rarely (close, spill mode changes, a new high-water mark) ----
+  alignas(kFalseSharingRange) std::atomic<bool> closed_{false};  // set after the closed bit in tail_
+  std::atomic<bool> spill_active_{false};  // the spill holds records: route pushes there
   std::atomic<std::uint64_t> high_water_{0};
 
   // ---- statistics, one line per thread-shard (docs/mpmc-design.md, Metrics) ----
