@@ -70,14 +70,15 @@ fuzz: deps
 	  $(CTEST_ARGS) > build-clang/fuzz-log.txt 2>&1; rc=$$?; \
 	  grep -E "Test +#[0-9]+: fuzz_|Done [0-9]+ runs|ERROR|SUMMARY|tests passed" build-clang/fuzz-log.txt; exit $$rc
 
-# Tests labelled `soak` run only here; each reads SOAK_MINUTES from the environment.
+# Tests labelled `soak` run only here; each reads SOAK_MINUTES from the environment. -V: the soaks print
+# what they did (tests/soak: hand-offs and any loss, duplicate or reordering per cell, then a total).
 soak: deps
 	cmake --preset release
 	cmake --build --preset release -j $(JOBS)
-	SOAK_MINUTES=$(SOAK_MINUTES) ctest --test-dir build -L soak --output-on-failure
+	SOAK_MINUTES=$(SOAK_MINUTES) ctest --test-dir build -L soak -V
 	cmake --preset tsan
 	cmake --build --preset tsan -j $(JOBS)
-	SOAK_MINUTES=$(SOAK_MINUTES) RINGKIT_SANITIZER=tsan ctest --test-dir build-tsan -L soak --output-on-failure
+	SOAK_MINUTES=$(SOAK_MINUTES) RINGKIT_SANITIZER=tsan TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan -L soak -V
 
 clean:
 	rm -rf build build-debug build-asan build-tsan build-clang

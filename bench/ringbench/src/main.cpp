@@ -48,7 +48,7 @@ constexpr const char* kAllScenarios[] = {"spsc", "batch", "latency", "mpsc", "mp
 constexpr const char* kWaitContenders[] = {"ringkit::SpscQueue<BusySpin>", "ringkit::SpscQueue<Blocking>",
                                            "ringkit::MpscQueue<BusySpin>", "ringkit::MpscQueue<Blocking>",
                                            "ringkit::MpmcQueue<BusySpin>", "ringkit::MpmcQueue<Blocking>"};
-constexpr unsigned kSlowConsumerWork = 32;   // multiply-adds per item: the consumer is the slower side
+constexpr unsigned kSlowConsumerWork = 128;  // multiply-adds per item (~340 ns here): the consumer is the slower side
 constexpr std::uint64_t kIdleMs = 1000;      // the idle window per run
 
 struct Options {
