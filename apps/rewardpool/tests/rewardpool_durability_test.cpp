@@ -361,3 +361,53 @@ TEST(DurabilityTest, TruncatedNewestSegmentIsDetectedAndRepairKeepsItAndNeverReu
     EXPECT_NO_THROW(recover(dir.str()));
   }
 }
+
+// Bug 8 (the rest): the newest segment cut at a record boundary, or inside a record (which reads as a torn
+// write), lost durable records without a word: no high-water mark covered what had been synced. The
+// writer now keeps a durable mark (DIR/DURABLE, written after data syncs and on close).
+TEST(DurabilityTest, NewestSegmentCutBelowTheDurableMarkIsDetectedAndRepairNeverReusesItsLsns) {
+  for (const std::uint64_t cut : {kSegmentHeaderSize + 2 * 24, kSegmentHeaderSize + 2 * 24 + 10}) {
+    TempDir dir;
+    initialize_data_dir(dir.str(), small_catalog());
+    write_draws(dir.str(), 1, 1, 25);  // closed: durable up to 25, segment 3 holds 21..25
+    ASSERT_TRUE(fs::exists(dir.path() / kDurableMarkName));
+    fs::resize_file(dir.path() / segment_name(3), cut);  // keeps 21, 22 (and 10 bytes of 23)
+    try {
+      recover(dir.str());
+      FAIL() << "durable records 23..25 were lost without a word (cut at " << cut << ")";
+    } catch (const RecoveryError& e) {
+      EXPECT_NE(std::string(e.what()).find("durable up to lsn 25"), std::string::npos) << e.what();
+    }
+    const RecoveryResult r = recover(dir.str(), {.repair = true});
+    EXPECT_EQ(r.draws, 22u);
+    EXPECT_GE(r.lsn, 25u) << "LSNs up to the mark were written: never reused";
+    EXPECT_NO_THROW(recover(dir.str()));
+  }
+}
+
+// The durable mark is only ever a lower bound of what is in the log: records written after the last mark
+// (a crash before the next one) are no damage, and a torn mark is reported and ignored, never a refusal.
+TEST(DurabilityTest, DurableMarkBelowTheLogOrTornIsNoDamage) {
+  TempDir dir;
+  initialize_data_dir(dir.str(), small_catalog());
+  {
+    WalWriter w(WalOptions{dir.str(), Backend::File, SyncPolicy{}, 1 << 20, nullptr}, 1, 1);
+    for (std::uint64_t l = 1; l <= 5; ++l) ASSERT_TRUE(w.append(draw_rec(l, 0)));
+    ASSERT_TRUE(w.write() && w.sync());  // mark 5
+    for (std::uint64_t l = 6; l <= 9; ++l) ASSERT_TRUE(w.append(draw_rec(l, 0)));
+    ASSERT_TRUE(w.write());  // written, not synced: a crash here keeps them (page cache)
+    const fs::path copy = dir.path() / "crashed";
+    fs::copy_file(dir.path() / segment_name(1), copy);
+    fs::copy_file(dir.path() / kDurableMarkName, dir.path() / "crashed-mark");
+  }
+  fs::rename(dir.path() / "crashed", dir.path() / segment_name(1));
+  fs::rename(dir.path() / "crashed-mark", dir.path() / kDurableMarkName);
+  RecoveryResult r = recover(dir.str());
+  EXPECT_EQ(r.lsn, 9u);
+  EXPECT_TRUE(r.warnings.empty()) << r.warnings.front();
+  flip_byte(dir.path() / kDurableMarkName, 9);  // slot 0 (the only one) torn
+  r = recover(dir.str());
+  EXPECT_EQ(r.lsn, 9u);
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_NE(r.warnings[0].find("ignored"), std::string::npos) << r.warnings[0];
+}

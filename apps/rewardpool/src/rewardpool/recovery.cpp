@@ -147,6 +147,21 @@ RecoveryResult recover(const std::string& dir, const RecoveryOptions& options) {
       if (!options.read_only) quarantine_file(dir, kManifestName);
     }
   }
+  // The durable mark: records up to it were synced, so a log that ends below it lost durable records.
+  std::optional<std::uint64_t> durable_mark;
+  if (const std::string path = join(dir, kDurableMarkName); ::access(path.c_str(), F_OK) == 0) {
+    std::string error;
+    try {
+      durable_mark = decode_durable_mark(detail::read_file(path), error);
+    } catch (const WalError& e) {
+      throw RecoveryError(e.what());
+    }
+    if (!durable_mark && !error.empty()) {
+      // A crash while writing the first slot tears it; a damaged mark costs only the detection below (the
+      // writer rewrites both slots), so it is reported, not a reason to refuse.
+      out.warnings.push_back(path + ": " + error + "; ignored (a lost end of the log cannot be detected this time)");
+    }
+  }
   // Leftovers of a crash while writing a snapshot or the manifest: never renamed into place, so unused.
   for (const std::string& tmp : listing.temporaries) {
     if (!options.read_only && ::unlink(join(dir, tmp).c_str()) != 0) {
@@ -394,6 +409,24 @@ RecoveryResult recover(const std::string& dir, const RecoveryOptions& options) {
     }
     repaired = true;
     out.warnings.push_back("repair: " + what + "; continuing after lsn " + std::to_string(high_water));
+  }
+  // The log must reach the durable mark: below it, records that were synced are gone (a newest segment
+  // truncated at a record boundary, or inside a record, which reads as a torn write).
+  if (durable_mark) {
+    const std::uint64_t end = std::max(last_lsn.value_or(0), snap.lsn);
+    if (*durable_mark > end && !repaired) {
+      const std::string what = "the log ends at lsn " + std::to_string(end) + " but was durable up to lsn " +
+                               std::to_string(*durable_mark) + " (per " + join(dir, kDurableMarkName) +
+                               "): durable records at the end of the log are lost (a truncated segment?)";
+      out.damaged = true;
+      if (!options.repair) {
+        throw RecoveryError(what + " (run with --repair to continue after lsn " +
+                            std::to_string(std::max(high_water, *durable_mark)) + "; no LSN is reused)");
+      }
+      repaired = true;
+      out.warnings.push_back("repair: " + what + "; continuing after lsn " + std::to_string(std::max(high_water, *durable_mark)));
+    }
+    high_water = std::max(high_water, *durable_mark);
   }
   if (repaired) {
     if (out.dropped_records) {

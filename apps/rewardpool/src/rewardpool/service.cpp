@@ -467,7 +467,7 @@ class Actor final : public Service {
     const std::uint64_t io_start = logging_ ? state.lsn : ~std::uint64_t{0};
     published_[1].store(io_start, std::memory_order_relaxed);  // relaxed: as above
     published_[2].store(io_start, std::memory_order_relaxed);  // relaxed: as above
-    records_.reserve(kRecordBatch + 2);
+    records_.reserve(kRecordBatch + 32);  // a completion adds at most its record and kIdsAhead / kIdBlock + 1 reservations
     if (logging_ && options_.snapshot_every != 0) {
       snapshots_ = std::make_unique<SnapshotWorker>(initial_catalog(), options_.wal.dir, options_.wal.io, published_[2],
                                                     wal_failed_);
@@ -511,12 +511,13 @@ class Actor final : public Service {
  private:
   // The next request id; id_lsn_ becomes the LSN of the RequestIds record that reserves it (0: no log).
   // Recovery resumes at the highest ceiling logged, so an id may be seen by a client only once that record
-  // is written: every completion's gate is at or above id_lsn_ (an Applied one's is id_lsn_ itself). The
-  // next block is reserved when half of the current one is used, so that record is long written by the
-  // time its ids are handed out, and Applied completions are not held back in steady state.
+  // is written: every completion's gate is at or above id_lsn_ (an Applied one's is id_lsn_ itself). Blocks
+  // are reserved kIdsAhead ids ahead of use, more than the ring log buffer lets the actor run ahead of the
+  // writer, so that record is long written by the time its ids are handed out and Applied completions
+  // are not held back in steady state (a restart skips the ids reserved ahead: ids stay unique, not dense).
   std::uint64_t next_request_id() {
     if (!logging_) return next_request_id_++;
-    if (next_request_id_ + kIdBlock / 2 >= id_ceiling_) {
+    while (next_request_id_ + kIdsAhead >= id_ceiling_) {
       id_ceiling_ += kIdBlock;
       LogEntry r{};
       r.type = wal::RecordType::RequestIds;
@@ -524,10 +525,10 @@ class Actor final : public Service {
       r.snapshot_lsn = id_ceiling_;
       records_.push_back(r);
       ++since_snapshot_;
-      reservations_[(reservations_head_ + reservations_size_++) % 2] = {id_ceiling_, r.lsn};
+      reservations_[(reservations_head_ + reservations_size_++) % kReservations] = {id_ceiling_, r.lsn};
     }
     while (next_request_id_ >= reservations_[reservations_head_].ceiling) {  // block used up: the next one
-      reservations_head_ = (reservations_head_ + 1) % 2;
+      reservations_head_ = (reservations_head_ + 1) % kReservations;
       --reservations_size_;
     }
     id_lsn_ = reservations_[reservations_head_].lsn;
@@ -724,11 +725,13 @@ class Actor final : public Service {
   std::uint64_t draws_;
   std::uint64_t next_request_id_;
   std::uint64_t id_ceiling_;
-  // The RequestIds records not used up yet (at most two: the current block and the one reserved ahead).
+  // The RequestIds records not used up yet: the current block and those reserved ahead.
+  static constexpr std::uint64_t kIdsAhead = 16 * kIdBlock;  // ~1M ids: a restart skips at most this many
+  static constexpr std::size_t kReservations = 32;  // > kIdsAhead / kIdBlock + 2: never full
   struct Reservation {
     std::uint64_t ceiling, lsn;
   };
-  Reservation reservations_[2]{};
+  Reservation reservations_[kReservations]{};
   std::size_t reservations_head_ = 0, reservations_size_ = 0;
   std::uint64_t id_lsn_ = 0;  // the LSN reserving the id handed out last
   std::uint64_t since_snapshot_ = 0;

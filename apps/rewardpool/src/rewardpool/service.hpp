@@ -10,7 +10,7 @@
 //
 // A draw's completion is written into its client's ring by the actor right after the draw is applied;
 // it is *delivered* (poll/wait) once the draw's ack level is reached: Applied once the record reserving
-// its request id is written (ids are reserved half a block ahead, so in steady state at once; with no
+// its request id is written (ids are reserved 16 blocks, ~1M ids, ahead, so in steady state at once; with no
 // log, at once), Written once the I/O thread has published a written LSN >= the draw's LSN, Durable
 // likewise for the durable LSN. A
 // completion with no record (the pool was empty) waits for the LSN assigned before it, so a client sees
