@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
 #include <vector>
@@ -97,6 +98,29 @@ struct Nats {
     }
     return true;
   }
+  // The last LSN the stream holds (0 if empty), from its last message; nullopt if it cannot be read.
+  std::optional<std::uint64_t> last_lsn(const NatsTarget& t) {
+    natsMsg* m = nullptr;
+    jsErrCode ec = static_cast<jsErrCode>(0);
+    const natsStatus s = js_GetLastMsg(&m, js, t.stream.c_str(), subject_of(t).c_str(), nullptr, &ec);
+    if (s == NATS_NOT_FOUND || ec == JSNoMessageFoundErr) return 0;
+    if (s != NATS_OK) return std::nullopt;
+    const auto* p = reinterpret_cast<const std::byte*>(natsMsg_GetData(m));
+    const auto n = static_cast<std::size_t>(natsMsg_GetDataLength(m));
+    std::optional<std::uint64_t> out;
+    try {
+      if (n > 0 && p[0] == std::byte{'S'}) {
+        out = wal::decode_snapshot(std::span<const std::byte>(p + 1, n - 1), "last message").lsn;
+      } else if (n > 0 && p[0] == std::byte{'B'}) {
+        wal::SegmentReader r(std::vector<std::byte>(p + 1, p + n), "last message");
+        for (wal::ReadResult x = r.next(); x.kind == wal::ReadResult::Kind::Record; x = r.next()) out = x.record.lsn;
+      }
+    } catch (const std::exception&) {
+      out.reset();
+    }
+    natsMsg_Destroy(m);
+    return out;
+  }
   bool publish(const NatsTarget& t, const std::vector<std::byte>& data, const std::string& id, std::string& err) {
     jsPubOptions po;
     jsPubOptions_Init(&po);
@@ -120,6 +144,29 @@ class Tail {
   Tail(std::string dir, std::uint64_t seq, std::uint64_t next_lsn) : dir_(std::move(dir)), seq_(seq), next_lsn_(next_lsn) {}
   ~Tail() { close(); }
   [[nodiscard]] std::uint64_t next_lsn() const noexcept { return next_lsn_; }
+
+  // Repositions at the record after `lsn` if a segment still on disk holds it (backfill after a
+  // restart: records this pool wrote before but never shipped). False if none does (pruned).
+  bool seek_after(std::uint64_t lsn) {
+    const wal::detail::DirListing l = wal::detail::list_dir(dir_);
+    std::optional<std::pair<std::uint64_t, std::uint64_t>> from;  // (seq, base lsn)
+    for (const auto& [seq, name] : l.segments) {
+      const wal::SegmentReader r = wal::SegmentReader::open(wal::detail::join(dir_, name));
+      if (r.header_status().kind == wal::ReadResult::Kind::Damaged) continue;
+      if (r.base_lsn() <= lsn + 1) from = std::make_pair(seq, r.base_lsn());
+    }
+    if (!from) return false;
+    close();
+    seq_ = from->first;
+    offset_ = wal::kSegmentHeaderSize;
+    next_lsn_ = from->second;
+    std::vector<std::byte> discard;
+    while (next_lsn_ <= lsn) {
+      discard.clear();
+      if (read(lsn, kMaxBatchRecords, discard) == 0) return false;
+    }
+    return true;
+  }
 
   // Appends the framed records with LSN in [next_lsn, limit] (at most `max`) to `out`; returns how many.
   std::size_t read(std::uint64_t limit, std::size_t max, std::vector<std::byte>& out) {
@@ -191,7 +238,7 @@ struct Shipper::Impl {
   Impl(Service& s, const ServiceState& start, std::string dir, NatsTarget t)
       : svc(s), target(std::move(t)), tail(std::move(dir), start.next_segment_seq, start.lsn + 1) {
     snapshot = wal::Snapshot{start.catalog, start.lsn, start.draws, start.next_request_id};
-    replicated.store(start.lsn, std::memory_order_relaxed);  // relaxed: before the thread starts
+    replicated.store(0, std::memory_order_relaxed);  // relaxed: before the thread starts; set once the stream covers it
     epoch = std::random_device{}() ^ (static_cast<std::uint64_t>(std::random_device{}()) << 32);
     thread = std::thread([this] { loop(); });
   }
@@ -253,15 +300,60 @@ void Shipper::Impl::loop() {
     std::lock_guard l(mu);
     return stop_requested && Clock::now() >= stop_deadline;
   };
-  if (!publish_until_acked([&] {
-        std::vector<std::byte> m{std::byte{'S'}};
-        const std::vector<std::byte> s = wal::encode_snapshot(snapshot);
-        m.insert(m.end(), s.begin(), s.end());
-        return m;
-      }(),
-                           "snap-" + std::to_string(epoch) + "-" + std::to_string(snapshot.lsn), stopping)) {
+  // Where the stream stands: a primary restarted on its directory may have written records it never
+  // shipped (killed while NATS was down or behind): ship those first, from the segments still on disk,
+  // so the stream stays continuous. Otherwise (a new stream, or nothing missing) publish the snapshot
+  // of the state the pool starts from.
+  std::optional<std::uint64_t> last;
+  for (;;) {
+    std::string err;
+    if (!nats.nc && !(nats.connect(target.url, err) && nats.ensure_stream(target, err))) nats.reset();
+    if (nats.nc) last = nats.last_lsn(target);
+    if (last) break;
+    {
+      std::lock_guard l(mu);
+      stats.last_error = err.empty() ? "cannot read the stream's last message" : err;
+      ++stats.retries;
+    }
+    if (wait_or_stop(std::chrono::milliseconds(100)) && stopping()) return;
+  }
+  {
+    std::lock_guard l(mu);
+    stats.connected = true;
+  }
+  bool publish_snapshot = true;
+  if (*last > snapshot.lsn) {
+    std::lock_guard l(mu);
+    stats.last_error = "stream " + target.stream + " already holds lsn " + std::to_string(*last) + ", past this pool's " +
+                       std::to_string(snapshot.lsn) + " (another primary, or a log that lost its tail?): not shipping";
+    std::fprintf(stderr, "rewardpool serve: replication: %s\n", stats.last_error.c_str());
     return;
   }
+  if (*last > 0 && *last < snapshot.lsn) {
+    if (tail.seek_after(*last)) {
+      publish_snapshot = false;
+      std::fprintf(stderr, "rewardpool serve: replication: shipping lsn %llu..%llu written before the restart\n",
+                   static_cast<unsigned long long>(*last + 1), static_cast<unsigned long long>(snapshot.lsn));
+    } else {
+      std::fprintf(stderr, "rewardpool serve: replication: lsn %llu.. are no longer on disk; publishing a snapshot at %llu "
+                   "(replicas behind it must be rebuilt)\n", static_cast<unsigned long long>(*last + 1),
+                   static_cast<unsigned long long>(snapshot.lsn));
+    }
+  }
+  if (*last == snapshot.lsn && *last > 0) publish_snapshot = false;  // the stream is exactly where we start
+  if (!publish_snapshot && *last == snapshot.lsn) replicated.store(*last, std::memory_order_release);  // release: as below
+  if (publish_snapshot &&
+      !publish_until_acked(
+          [&] {
+            std::vector<std::byte> m{std::byte{'S'}};
+            const std::vector<std::byte> sn = wal::encode_snapshot(snapshot);
+            m.insert(m.end(), sn.begin(), sn.end());
+            return m;
+          }(),
+          "snap-" + std::to_string(epoch) + "-" + std::to_string(snapshot.lsn), stopping)) {
+    return;
+  }
+  if (publish_snapshot) replicated.store(snapshot.lsn, std::memory_order_release);  // release: as below
   std::vector<std::byte> records;
   for (;;) {
     // The written LSN (capped by the applied one: --wal none publishes "everything" as written).
@@ -279,10 +371,10 @@ void Shipper::Impl::loop() {
       (void)wait_or_stop(std::chrono::milliseconds(1));  // idle: poll the written LSN every ms
       continue;
     }
-    const std::uint64_t last = first + n - 1;
-    const std::string id = std::to_string(epoch) + "-" + std::to_string(first) + "-" + std::to_string(last);
+    const std::uint64_t batch_last = first + n - 1;
+    const std::string id = std::to_string(epoch) + "-" + std::to_string(first) + "-" + std::to_string(batch_last);
     if (!publish_until_acked(batch_message(first, records), id, stopping)) return;
-    replicated.store(last, std::memory_order_release);  // release: pairs with replicated_lsn()'s acquire
+    replicated.store(batch_last, std::memory_order_release);  // release: pairs with replicated_lsn()'s acquire
     std::lock_guard l(mu);
     ++stats.batches;
     stats.records += n;

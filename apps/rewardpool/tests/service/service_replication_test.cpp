@@ -316,3 +316,55 @@ TEST(ServiceReplication, AGapInTheStreamIsDetectedAndNeverApplied) {
   EXPECT_EQ(rep.draws, 2u);
   EXPECT_EQ(rep.catalog.items.at(0).quantity, 98);
 }
+
+TEST(ServiceReplication, APrimaryKilledWithAnUnshippedBacklogShipsItAfterItsRestart) {
+  ringkit::test::ScratchDir d;
+  NatsServer nats((d.path() / "js").string(), free_port());
+  const std::string primary_dir = (d.path() / "primary").string();
+  const std::vector<std::string> args{"serve", "--catalog", write_catalog(d, 1'000'000'000), "--data-dir", primary_dir,
+                                      "--listen", "127.0.0.1:0", "--ack", "written", "--replicate", nats.url(),
+                                      "--stream", "POOL"};
+  {
+    Process primary(args, (d.path() / "primary1.err").string());
+    const std::string address = primary.wait_line("listening on ");
+    auto admin1 = admin::RewardPoolAdmin::NewStub(connect(address));
+    Load load(address, 2);
+    load.wait_for(1000);
+    nats.kill(SIGKILL);  // from here on nothing is shipped
+    // Wait for a backlog the shipper could not have shipped (written, not replicated).
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    admin::StatsResponse st;
+    do {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      grpc::ClientContext ctx;
+      ASSERT_TRUE(admin1->Stats(&ctx, admin::StatsRequest{}, &st).ok());
+    } while (st.written_lsn() < st.replicated_lsn() + 2000 && std::chrono::steady_clock::now() < deadline);
+    ASSERT_GE(st.written_lsn(), st.replicated_lsn() + 2000);
+    ASSERT_EQ(::kill(primary.pid, SIGKILL), 0);  // killed with a backlog written but never shipped
+    primary.wait_exit();
+    load.join();
+  }
+  nats.start();
+  Process primary(args, (d.path() / "primary2.err").string());
+  auto admin = admin::RewardPoolAdmin::NewStub(connect(primary.wait_line("listening on ")));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  admin::StatsResponse st;
+  do {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(admin->Stats(&ctx, admin::StatsRequest{}, &st).ok());
+  } while (st.replicated_lsn() < st.applied_lsn() && std::chrono::steady_clock::now() < deadline);
+  EXPECT_EQ(st.replicated_lsn(), st.applied_lsn()) << read_file((d.path() / "primary2.err").string());
+  ::kill(primary.pid, SIGTERM);
+  EXPECT_EQ(primary.wait_exit(), 0);
+  EXPECT_NE(read_file((d.path() / "primary2.err").string()).find("written before the restart"), std::string::npos)
+      << read_file((d.path() / "primary2.err").string());
+  const std::string replica_dir = (d.path() / "replica").string();
+  Process replica({"replica", "--nats", nats.url(), "--stream", "POOL", "--data-dir", replica_dir, "--once"},
+                  (d.path() / "replica.err").string());
+  ASSERT_EQ(replica.wait_exit(), 0) << read_file(replica.stderr_path);
+  const auto rep = recover(replica_dir), pri = recover(primary_dir);
+  EXPECT_EQ(rep.lsn, pri.lsn);
+  EXPECT_EQ(rep.draws, pri.draws);
+  EXPECT_EQ(rep.catalog, pri.catalog);
+}
