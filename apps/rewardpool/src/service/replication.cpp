@@ -568,11 +568,20 @@ int run_replica(const ReplicaOptions& o) {
   }
   int rc = 0;
   std::uint64_t seq = 0;
+  std::uint64_t reported = ~std::uint64_t{0};
   for (;;) {
     if (stop_signal_pending()) break;
     natsMsg* m = nullptr;
     s = natsSubscription_NextMsg(&m, sub, 200);
-    if (s == NATS_TIMEOUT) continue;
+    if (s == NATS_TIMEOUT) {
+      // Idle: say where we stand, once per position (stdout, for operators and tests).
+      if (replica.lsn() != reported) {
+        reported = replica.lsn();
+        std::printf("caught up at lsn %llu\n", static_cast<unsigned long long>(reported));
+        std::fflush(stdout);
+      }
+      continue;
+    }
     if (s != NATS_OK) {
       std::fprintf(stderr, "replica: %s\n", nats_error(s).c_str());
       rc = 1;

@@ -368,3 +368,38 @@ TEST(ServiceReplication, APrimaryKilledWithAnUnshippedBacklogShipsItAfterItsRest
   EXPECT_EQ(rep.draws, pri.draws);
   EXPECT_EQ(rep.catalog, pri.catalog);
 }
+
+TEST(ServiceReplication, AFollowingReplicaKeepsUpWithALivePrimaryAndStopsCleanlyOnSigterm) {
+  ringkit::test::ScratchDir d;
+  NatsServer nats((d.path() / "js").string(), free_port());
+  const std::string primary_dir = (d.path() / "primary").string(), replica_dir = (d.path() / "replica").string();
+  Process primary({"serve", "--catalog", write_catalog(d, 1'000'000'000), "--data-dir", primary_dir, "--listen",
+                   "127.0.0.1:0", "--ack", "replicated", "--replicate", nats.url(), "--stream", "POOL"},
+                  (d.path() / "primary.err").string());
+  const std::string address = primary.wait_line("listening on ");
+  // The replica starts first and follows (no --once).
+  Process replica({"replica", "--nats", nats.url(), "--stream", "POOL", "--data-dir", replica_dir},
+                  (d.path() / "replica.err").string());
+  {
+    Load load(address, 2);
+    load.wait_for(3000);
+    load.join();
+  }
+  auto admin = admin::RewardPoolAdmin::NewStub(connect(address));
+  admin::StatsResponse st;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(admin->Stats(&ctx, admin::StatsRequest{}, &st).ok());
+  }
+  EXPECT_EQ(st.replicated_lsn(), st.applied_lsn());  // every answer waited for replication
+  // The replica reaches the primary's LSN while following, then stops on SIGTERM with exit 0.
+  replica.wait_line("caught up at lsn " + std::to_string(st.applied_lsn()));
+  ::kill(replica.pid, SIGTERM);
+  EXPECT_EQ(replica.wait_exit(), 0) << read_file(replica.stderr_path);
+  ::kill(primary.pid, SIGTERM);
+  EXPECT_EQ(primary.wait_exit(), 0) << read_file(primary.stderr_path);
+  const auto rep = recover(replica_dir), pri = recover(primary_dir);
+  EXPECT_EQ(rep.lsn, pri.lsn);
+  EXPECT_EQ(rep.draws, pri.draws);
+  EXPECT_EQ(rep.catalog, pri.catalog);
+}
