@@ -43,6 +43,7 @@ struct ServeArgs {
   double drain_timeout_s = 10;
   bool repair = false;
   std::optional<std::string> replicate, stream;  // NATS JetStream
+  std::uint64_t replicate_snapshot_every = 100'000;
 };
 
 // Blocks SIGTERM and SIGINT in this thread and every thread it starts later; serve sigwait()s for them.
@@ -137,7 +138,8 @@ int cmd_serve(ServeArgs a) {
   so.replication_wait = std::chrono::milliseconds(static_cast<long long>(a.drain_timeout_s * 1000));
   std::unique_ptr<repl::Shipper> shipper;
   if (a.replicate) {
-    shipper = std::make_unique<repl::Shipper>(*svc, start, *a.data_dir, repl::NatsTarget{*a.replicate, *a.stream});
+    shipper = std::make_unique<repl::Shipper>(*svc, start, *a.data_dir, repl::NatsTarget{*a.replicate, *a.stream},
+                                              a.replicate_snapshot_every);
     so.replication_stats = [s = shipper.get()] { return s->replicated_lsn(); };
     if (replicated) so.replicated_lsn = so.replication_stats;
   }
@@ -235,7 +237,8 @@ int main(int argc, char** argv) {
   s->add_option("--ack", serve.ack, "answer a draw once applied, written, durable or replicated (default durable; applied with --wal none)")
       ->check(one_of({"applied", "written", "durable", "replicated"}));
   s->add_option("--replicate", serve.replicate, "publish the WAL to NATS JetStream at nats://HOST:PORT (with --stream)");
-  s->add_option("--stream", serve.stream, "JetStream stream name (created if missing; subject NAME.wal)");
+  s->add_option("--stream", serve.stream, "JetStream stream name (created if missing; subjects NAME.wal, NAME.snap)");
+  s->add_option("--replicate-snapshot-every", serve.replicate_snapshot_every, "records between snapshots published to the stream (0: only at start)")->capture_default_str();
   s->add_option("--wal", serve.wal, "WAL backend")->check(one_of({"file", "mmap", "none"}))->capture_default_str();
   s->add_option("--sync", serve.sync, "background sync besides what --ack durable asks: always | interval:MS | none (default none)");
   s->add_option("--mailbox", serve.mailbox, "actor mailbox")->check(one_of({"channel", "ring"}))->capture_default_str();

@@ -25,7 +25,9 @@ using Clock = std::chrono::steady_clock;
 constexpr std::size_t kMaxBatchRecords = 4096;
 constexpr std::size_t kReadChunk = 1 << 20;
 
-std::string subject_of(const NatsTarget& t) { return t.stream + ".wal"; }
+std::string subject_of(const NatsTarget& t) { return t.stream + ".wal"; }        // record batches
+std::string snap_subject_of(const NatsTarget& t) { return t.stream + ".snap"; }  // snapshots
+std::string all_subjects_of(const NatsTarget& t) { return t.stream + ".*"; }
 
 std::string nats_error(natsStatus s) {
   const char* last = nats_GetLastError(nullptr);
@@ -83,13 +85,13 @@ struct Nats {
       err = "stream " + t.stream + ": " + nats_error(s);
       return false;
     }
-    const std::string subject = subject_of(t);
-    const char* subjects[1] = {subject.c_str()};
+    const std::string subject = subject_of(t), snap = snap_subject_of(t);
+    const char* subjects[2] = {subject.c_str(), snap.c_str()};
     jsStreamConfig cfg;
     jsStreamConfig_Init(&cfg);
     cfg.Name = t.stream.c_str();
     cfg.Subjects = subjects;
-    cfg.SubjectsLen = 1;
+    cfg.SubjectsLen = 2;
     cfg.Storage = js_FileStorage;
     s = js_AddStream(nullptr, js, &cfg, nullptr, &ec);
     if (s != NATS_OK) {
@@ -98,11 +100,17 @@ struct Nats {
     }
     return true;
   }
-  // The last LSN the stream holds (0 if empty), from its last message; nullopt if it cannot be read.
+  // The last LSN the stream holds (0 if empty): the larger of its last batch's and last snapshot's;
+  // nullopt if it cannot be read.
   std::optional<std::uint64_t> last_lsn(const NatsTarget& t) {
+    const auto a = last_lsn_on(t, subject_of(t)), b = last_lsn_on(t, snap_subject_of(t));
+    if (!a || !b) return std::nullopt;
+    return std::max(*a, *b);
+  }
+  std::optional<std::uint64_t> last_lsn_on(const NatsTarget& t, const std::string& subject) {
     natsMsg* m = nullptr;
     jsErrCode ec = static_cast<jsErrCode>(0);
-    const natsStatus s = js_GetLastMsg(&m, js, t.stream.c_str(), subject_of(t).c_str(), nullptr, &ec);
+    const natsStatus s = js_GetLastMsg(&m, js, t.stream.c_str(), subject.c_str(), nullptr, &ec);
     if (s == NATS_NOT_FOUND || ec == JSNoMessageFoundErr) return 0;
     if (s != NATS_OK) return std::nullopt;
     const auto* p = reinterpret_cast<const std::byte*>(natsMsg_GetData(m));
@@ -122,13 +130,16 @@ struct Nats {
     return out;
   }
   bool publish(const NatsTarget& t, const std::vector<std::byte>& data, const std::string& id, std::string& err) {
+    return publish_to(subject_of(t), data, id, err);
+  }
+  bool publish_to(const std::string& subject, const std::vector<std::byte>& data, const std::string& id, std::string& err) {
     jsPubOptions po;
     jsPubOptions_Init(&po);
     po.MsgId = id.c_str();
     po.MaxWait = 2000;
     jsPubAck* pa = nullptr;
     jsErrCode ec = static_cast<jsErrCode>(0);
-    const natsStatus s = js_Publish(&pa, js, subject_of(t).c_str(), data.data(), static_cast<int>(data.size()), &po, &ec);
+    const natsStatus s = js_Publish(&pa, js, subject.c_str(), data.data(), static_cast<int>(data.size()), &po, &ec);
     if (pa) jsPubAck_Destroy(pa);
     if (s != NATS_OK) {
       err = "publish " + id + ": " + nats_error(s);
@@ -235,8 +246,10 @@ std::vector<std::byte> batch_message(std::uint64_t first_lsn, const std::vector<
 
 // ---- the shipper ------------------------------------------------------------------------------------
 struct Shipper::Impl {
-  Impl(Service& s, const ServiceState& start, std::string dir, NatsTarget t)
-      : svc(s), target(std::move(t)), tail(std::move(dir), start.next_segment_seq, start.lsn + 1) {
+  Impl(Service& s, const ServiceState& start, std::string dir, NatsTarget t, std::uint64_t snap_every)
+      : svc(s), target(std::move(t)), tail(std::move(dir), start.next_segment_seq, start.lsn + 1),
+        snapshot_every(snap_every), shadow(start.catalog), shadow_lsn(start.lsn), shadow_draws(start.draws),
+        shadow_next_request_id(start.next_request_id), last_snapshot_lsn(start.lsn) {
     snapshot = wal::Snapshot{start.catalog, start.lsn, start.draws, start.next_request_id};
     replicated.store(0, std::memory_order_relaxed);  // relaxed: before the thread starts; set once the stream covers it
     epoch = std::random_device{}() ^ (static_cast<std::uint64_t>(std::random_device{}()) << 32);
@@ -246,7 +259,16 @@ struct Shipper::Impl {
   void loop();
   // Publishes until acknowledged, retrying (same bytes, same id) until `give_up` says so.
   template <class GiveUp>
-  bool publish_until_acked(const std::vector<std::byte>& data, const std::string& id, GiveUp give_up);
+  bool publish_until_acked(const std::string& subject, const std::vector<std::byte>& data, const std::string& id,
+                           GiveUp give_up);
+  // Applies a shipped batch to the shadow state (records at or below it are skipped: a backfill).
+  void apply_to_shadow(const std::vector<std::byte>& batch);
+  std::vector<std::byte> snapshot_message(const wal::Snapshot& s) const {
+    std::vector<std::byte> m{std::byte{'S'}};
+    const std::vector<std::byte> sn = wal::encode_snapshot(s);
+    m.insert(m.end(), sn.begin(), sn.end());
+    return m;
+  }
   bool wait_or_stop(std::chrono::milliseconds d) {
     std::unique_lock l(mu);
     return cv.wait_for(l, d, [&] { return stop_requested; });
@@ -255,7 +277,13 @@ struct Shipper::Impl {
   Service& svc;
   NatsTarget target;
   Tail tail;
-  wal::Snapshot snapshot;
+  wal::Snapshot snapshot;  // the state the pool started from
+  // The state as of the last record shipped (from the start snapshot plus the records shipped), so a
+  // snapshot can be published every `snapshot_every` records exactly at a batch boundary: a replica
+  // can then start from the latest snapshot message and the batches after it.
+  std::uint64_t snapshot_every;
+  Pool shadow;
+  std::uint64_t shadow_lsn, shadow_draws, shadow_next_request_id, last_snapshot_lsn;
   std::uint64_t epoch = 0;
   Nats nats;
   std::atomic<std::uint64_t> replicated{0};
@@ -268,7 +296,8 @@ struct Shipper::Impl {
 };
 
 template <class GiveUp>
-bool Shipper::Impl::publish_until_acked(const std::vector<std::byte>& data, const std::string& id, GiveUp give_up) {
+bool Shipper::Impl::publish_until_acked(const std::string& subject, const std::vector<std::byte>& data,
+                                        const std::string& id, GiveUp give_up) {
   for (;;) {
     std::string err;
     if (!nats.nc) {
@@ -279,7 +308,7 @@ bool Shipper::Impl::publish_until_acked(const std::vector<std::byte>& data, cons
         nats.reset();
       }
     }
-    if (nats.nc && nats.publish(target, data, id, err)) {
+    if (nats.nc && nats.publish_to(subject, data, id, err)) {
       std::lock_guard l(mu);
       stats.connected = true;
       return true;
@@ -342,15 +371,8 @@ void Shipper::Impl::loop() {
   }
   if (*last == snapshot.lsn && *last > 0) publish_snapshot = false;  // the stream is exactly where we start
   if (!publish_snapshot && *last == snapshot.lsn) replicated.store(*last, std::memory_order_release);  // release: as below
-  if (publish_snapshot &&
-      !publish_until_acked(
-          [&] {
-            std::vector<std::byte> m{std::byte{'S'}};
-            const std::vector<std::byte> sn = wal::encode_snapshot(snapshot);
-            m.insert(m.end(), sn.begin(), sn.end());
-            return m;
-          }(),
-          "snap-" + std::to_string(epoch) + "-" + std::to_string(snapshot.lsn), stopping)) {
+  if (publish_snapshot && !publish_until_acked(snap_subject_of(target), snapshot_message(snapshot),
+                                                "snap-" + std::to_string(epoch) + "-" + std::to_string(snapshot.lsn), stopping)) {
     return;
   }
   if (publish_snapshot) replicated.store(snapshot.lsn, std::memory_order_release);  // release: as below
@@ -373,16 +395,46 @@ void Shipper::Impl::loop() {
     }
     const std::uint64_t batch_last = first + n - 1;
     const std::string id = std::to_string(epoch) + "-" + std::to_string(first) + "-" + std::to_string(batch_last);
-    if (!publish_until_acked(batch_message(first, records), id, stopping)) return;
+    const std::vector<std::byte> batch = batch_message(first, records);
+    if (!publish_until_acked(subject_of(target), batch, id, stopping)) return;
     replicated.store(batch_last, std::memory_order_release);  // release: pairs with replicated_lsn()'s acquire
-    std::lock_guard l(mu);
-    ++stats.batches;
-    stats.records += n;
+    {
+      std::lock_guard l(mu);
+      ++stats.batches;
+      stats.records += n;
+    }
+    apply_to_shadow(batch);
+    if (snapshot_every != 0 && shadow_lsn >= last_snapshot_lsn + snapshot_every) {
+      const wal::Snapshot sn{shadow.catalog(), shadow_lsn, shadow_draws, shadow_next_request_id};
+      if (!publish_until_acked(snap_subject_of(target), snapshot_message(sn),
+                               "snap-" + std::to_string(epoch) + "-" + std::to_string(sn.lsn), stopping)) {
+        return;
+      }
+      last_snapshot_lsn = shadow_lsn;
+    }
   }
 }
 
-Shipper::Shipper(Service& svc, const ServiceState& start, std::string data_dir, NatsTarget target)
-    : impl_(std::make_unique<Impl>(svc, start, std::move(data_dir), std::move(target))) {}
+void Shipper::Impl::apply_to_shadow(const std::vector<std::byte>& batch) {
+  wal::SegmentReader r(std::vector<std::byte>(batch.begin() + 1, batch.end()), "shadow");
+  for (wal::ReadResult x = r.next(); x.kind == wal::ReadResult::Kind::Record; x = r.next()) {
+    const wal::Record& rec = x.record;
+    if (rec.lsn <= shadow_lsn) continue;  // backfill: already in the start state
+    if (rec.type == wal::RecordType::Draw) {
+      (void)shadow.apply_draw(rec.item);
+      ++shadow_draws;
+    } else if (rec.type == wal::RecordType::Update) {
+      (void)shadow.update(rec.item, rec.quantity, rec.weight);
+    } else if (rec.type == wal::RecordType::RequestIds) {
+      shadow_next_request_id = std::max(shadow_next_request_id, rec.snapshot_lsn);
+    }
+    shadow_lsn = rec.lsn;
+  }
+}
+
+Shipper::Shipper(Service& svc, const ServiceState& start, std::string data_dir, NatsTarget target,
+                 std::uint64_t snapshot_every)
+    : impl_(std::make_unique<Impl>(svc, start, std::move(data_dir), std::move(target), snapshot_every)) {}
 
 Shipper::~Shipper() { stop(std::chrono::milliseconds(0)); }
 
@@ -426,6 +478,7 @@ class Replica {
   ~Replica() { close(); }
   [[nodiscard]] std::uint64_t lsn() const noexcept { return lsn_; }
   [[nodiscard]] std::uint64_t draws() const noexcept { return draws_; }
+  [[nodiscard]] bool initialized() const noexcept { return writer_ != nullptr; }
 
   // Returns "" or the reason to stop.
   std::string on_message(const std::byte* data, std::size_t n, std::uint64_t seq) {
@@ -555,13 +608,46 @@ int run_replica(const ReplicaOptions& o) {
     std::fprintf(stderr, "replica: stream %s is empty\n", o.source.stream.c_str());
     return 0;
   }
+  // An empty directory starts from the latest snapshot message and reads on from the one after it.
+  std::uint64_t start_seq = 1;
+  if (!replica.initialized()) {
+    natsMsg* m = nullptr;
+    if (js_GetLastMsg(&m, nats.js, o.source.stream.c_str(), snap_subject_of(o.source).c_str(), nullptr, nullptr) == NATS_OK) {
+      const std::uint64_t q = natsMsg_GetSequence(m);
+      std::string problem;
+      try {
+        problem = replica.on_message(reinterpret_cast<const std::byte*>(natsMsg_GetData(m)),
+                                     static_cast<std::size_t>(natsMsg_GetDataLength(m)), q);
+      } catch (const std::exception& e) {
+        problem = e.what();
+      }
+      natsMsg_Destroy(m);
+      if (!problem.empty()) {
+        std::fprintf(stderr, "replica: stopped: %s\n", problem.c_str());
+        return 1;
+      }
+      start_seq = q + 1;
+      std::fprintf(stderr, "replica: starting from the snapshot at lsn %llu (stream message %llu)\n",
+                   static_cast<unsigned long long>(replica.lsn()), static_cast<unsigned long long>(q));
+    }
+  }
+  if (o.once && start_seq > last_at_start) {
+    replica.close();
+    std::printf("replica lsn %llu draws %llu\n", static_cast<unsigned long long>(replica.lsn()),
+                static_cast<unsigned long long>(replica.draws()));
+    return 0;
+  }
   jsSubOptions so;
   jsSubOptions_Init(&so);
   so.Stream = o.source.stream.c_str();
   so.Ordered = true;  // the library re-creates the consumer on a gap in delivery: stream order, no loss
+  if (start_seq > 1) {
+    so.Config.DeliverPolicy = js_DeliverByStartSequence;
+    so.Config.OptStartSeq = start_seq;
+  }
   natsSubscription* sub = nullptr;
   jsErrCode ec = static_cast<jsErrCode>(0);
-  natsStatus s = js_SubscribeSync(&sub, nats.js, subject_of(o.source).c_str(), nullptr, &so, &ec);
+  natsStatus s = js_SubscribeSync(&sub, nats.js, all_subjects_of(o.source).c_str(), nullptr, &so, &ec);
   if (s != NATS_OK) {
     std::fprintf(stderr, "replica: subscribe: %s\n", nats_error(s).c_str());
     return 1;

@@ -8,13 +8,16 @@
 // them, each with its CRC), so the replica decodes it with the log's own reader. Each message carries a
 // message id "<epoch>-<first>-<last>" (epoch: random per primary process), so JetStream de-duplicates a
 // retried publish. At start the shipper publishes 'S' + the encoded snapshot of the state the primary
-// started from (catalog, LSN, draws, next request id), so a replica can rebuild from the stream alone.
+// started from (catalog, LSN, draws, next request id) to subject NAME.snap, and again every N records
+// (the state at that batch boundary, kept by applying the shipped records to a shadow pool), so a
+// replica can rebuild from the stream alone, starting at the latest snapshot.
 // The local WAL stays the durability point: the pool never waits for the shipper; the shipper retries
 // (same bytes, same id) until JetStream acknowledges, and publishes the LSN acknowledged (the
 // `replicated` ack level waits for it, in the gRPC layer).
 //
 // The replica (`rewardpool replica --nats URL --stream NAME --data-dir DIR [--once]`) reads the stream
-// from its first message with an ordered consumer, writes every record into DIR with its own WalWriter
+// (NAME.*) with an ordered consumer, from the latest snapshot message when DIR is empty, else from the
+// first message, writes every record into DIR with its own WalWriter
 // (same LSNs; synced after each batch) and follows. A batch whose first LSN is past the next expected
 // one (a gap) or whose records are not consecutive is reported and never applied: the replica stops
 // with exit 1. A batch entirely at or below what it holds (a redelivery, or an older batch arriving
@@ -47,7 +50,10 @@ class Shipper {
   // `start` is the state the pool was created from (its snapshot is published first); `data_dir` is
   // the pool's WAL directory (file or mmap backend). Connects in the background: a NATS server that is
   // down only delays replication.
-  Shipper(Service& svc, const ServiceState& start, std::string data_dir, NatsTarget target);
+  // Every `snapshot_every` records shipped (0: never) a snapshot of the state at that batch boundary
+  // is published to <stream>.snap: a new replica starts from the latest one.
+  Shipper(Service& svc, const ServiceState& start, std::string data_dir, NatsTarget target,
+          std::uint64_t snapshot_every = 100'000);
   ~Shipper();
   Shipper(const Shipper&) = delete;
   Shipper& operator=(const Shipper&) = delete;

@@ -403,3 +403,32 @@ TEST(ServiceReplication, AFollowingReplicaKeepsUpWithALivePrimaryAndStopsCleanly
   EXPECT_EQ(rep.draws, pri.draws);
   EXPECT_EQ(rep.catalog, pri.catalog);
 }
+
+TEST(ServiceReplication, ANewReplicaStartsFromTheLatestSnapshotInTheStream) {
+  ringkit::test::ScratchDir d;
+  NatsServer nats((d.path() / "js").string(), free_port());
+  const std::string primary_dir = (d.path() / "primary").string(), replica_dir = (d.path() / "replica").string();
+  Process primary({"serve", "--catalog", write_catalog(d, 1'000'000'000), "--data-dir", primary_dir, "--listen",
+                   "127.0.0.1:0", "--ack", "replicated", "--replicate", nats.url(), "--stream", "POOL",
+                   "--replicate-snapshot-every", "1000"},
+                  (d.path() / "primary.err").string());
+  {
+    Load load(primary.wait_line("listening on "), 2);
+    load.wait_for(5000);
+    load.join();
+  }
+  ::kill(primary.pid, SIGTERM);
+  EXPECT_EQ(primary.wait_exit(), 0) << read_file(primary.stderr_path);
+  Process replica({"replica", "--nats", nats.url(), "--stream", "POOL", "--data-dir", replica_dir, "--once"},
+                  (d.path() / "replica.err").string());
+  ASSERT_EQ(replica.wait_exit(), 0) << read_file(replica.stderr_path);
+  const std::string err = read_file(replica.stderr_path);
+  const auto at = err.find("starting from the snapshot at lsn ");
+  ASSERT_NE(at, std::string::npos) << err;
+  EXPECT_GE(std::stoull(err.substr(at + std::string("starting from the snapshot at lsn ").size())), 1000u) << err;
+  const auto rep = recover(replica_dir), pri = recover(primary_dir);
+  EXPECT_EQ(rep.lsn, pri.lsn);
+  EXPECT_EQ(rep.draws, pri.draws);
+  EXPECT_EQ(rep.catalog, pri.catalog);
+  EXPECT_EQ(rep.next_request_id, pri.next_request_id);
+}
