@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Loopback figures for docs/service.md: `rewardpool serve` + `rewardpool load` at 1 and 4 connections,
-# count 1 and 100, REPEATS runs of DURATION s each, for each server configuration below.
+# count 1 and 100, REPEATS runs of DURATION s each, for each server configuration below (SERVERS; the
+# `replicated` one starts its own nats-server).
 # Usage: apps/rewardpool/scripts/service-load.sh [OUT_DIR]   (run under flock /tmp/ringkit-bench.lock)
 set -euo pipefail
 BIN=${BIN:-build/bin/rewardpool}
@@ -12,11 +13,17 @@ tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$tmp"' EXIT
 printf '{"catalog":[{"item_id":"gold","quantity":1000000000000,"probability":1},{"item_id":"mud","quantity":-1,"probability":9}]}' > "$tmp/catalog.json"
 
-for server in "none applied" "file written" "file durable"; do
-  set -- $server
-  wal=$1 ack=$2
+SERVERS=${SERVERS:-"none:applied file:written file:durable file:replicated"}
+for server in $SERVERS; do
+  wal=${server%%:*} ack=${server#*:}
   args=(serve --catalog "$tmp/catalog.json" --listen 127.0.0.1:0 --wal "$wal" --ack "$ack")
   [ "$wal" != none ] && args+=(--data-dir "$tmp/data-$ack")
+  if [ "$ack" = replicated ]; then
+    mkdir -p "$tmp/js"
+    nats-server -js -sd "$tmp/js" -p 14299 -a 127.0.0.1 > "$tmp/nats.log" 2>&1 &
+    sleep 0.5
+    args+=(--replicate nats://127.0.0.1:14299 --stream BENCH)
+  fi
   "$BIN" "${args[@]}" > "$tmp/serve.out" 2> "$tmp/serve.err" &
   pid=$!
   for _ in $(seq 100); do grep -q "listening on" "$tmp/serve.out" && break; sleep 0.1; done

@@ -20,7 +20,7 @@
 #include "rewardpool/service.hpp"
 #include "workload.hpp"
 #ifdef REWARDPOOL_WITH_SERVICE
-#include "service/commands.hpp"  // serve, load, top (the gRPC service; not built under TSan)
+#include "service/commands.hpp"  // serve, load, top, replica (the gRPC service; not built under TSan)
 #endif
 
 namespace rewardpool::cli {
@@ -176,6 +176,9 @@ int main(int argc, char** argv) {
   });
   CLI::App app{"rewardpool: a weighted-draw reward service on ringkit (actor + write-ahead log)"};
   app.require_subcommand(1);
+#ifdef REWARDPOOL_WITH_SERVICE
+  app.footer("Service commands (docs/service.md): serve, load, top, replica; e.g. rewardpool serve --help");
+#endif
   const auto one_of = [](std::initializer_list<std::string> v) { return CLI::IsMember(std::vector<std::string>(v)); };
 
   RunArgs run;

@@ -16,6 +16,7 @@
 #include "rewardpool/wal.hpp"
 #include "service/config.hpp"
 #include "service/load.hpp"
+#include "service/replication.hpp"
 #include "service/server.hpp"
 #include "service/top.hpp"
 
@@ -41,6 +42,8 @@ struct ServeArgs {
   std::uint64_t window = 65'536;
   double drain_timeout_s = 10;
   bool repair = false;
+  std::optional<std::string> replicate, stream;  // NATS JetStream
+  std::uint64_t replicate_snapshot_every = 100'000;
 };
 
 // Blocks SIGTERM and SIGINT in this thread and every thread it starts later; serve sigwait()s for them.
@@ -76,8 +79,12 @@ int cmd_serve(ServeArgs a) {
   if (!backend) throw UsageError("--wal must be file, mmap or none, got " + a.wal);
   if (!sync) throw UsageError("--sync must be always, interval:MS (MS > 0) or none, got " + *a.sync);
   const std::string ack_name = a.ack.value_or(*backend == wal::Backend::Null ? "applied" : "durable");
-  const auto ack = parse_ack(ack_name);
-  if (!ack) throw UsageError("--ack must be applied, written or durable, got " + ack_name);
+  const bool replicated = ack_name == "replicated";
+  const auto ack = replicated ? std::optional<Ack>(Ack::Written) : parse_ack(ack_name);
+  if (!ack) throw UsageError("--ack must be applied, written, durable or replicated, got " + ack_name);
+  if (a.replicate.has_value() != a.stream.has_value()) throw UsageError("--replicate and --stream go together");
+  if (replicated && !a.replicate) throw UsageError("--ack replicated needs --replicate nats://HOST:PORT --stream NAME");
+  if (a.replicate && *backend == wal::Backend::Null) throw UsageError("--replicate ships the WAL: it needs --wal file or mmap");
   if (*backend != wal::Backend::Null && !a.data_dir) throw UsageError("serve needs --data-dir (or --wal none)");
   if (*backend == wal::Backend::Null && a.data_dir) {
     throw UsageError("--wal none keeps nothing, so --data-dir " + *a.data_dir + " would be ignored: drop one of them");
@@ -117,6 +124,7 @@ int cmd_serve(ServeArgs a) {
   o.snapshot_every = a.snapshot_every;
   o.window = a.window;
   const std::uint64_t lsn = state.lsn, draws = state.draws;
+  const ServiceState start = state;  // what the shipper publishes as the stream's snapshot
   auto svc = make_service(a.mailbox == "ring" ? MailboxKind::Ring : MailboxKind::Channel,
                           a.log_buffer == "ring" ? BufferKind::Ring : BufferKind::Vector, std::move(state), o);
 
@@ -127,16 +135,26 @@ int cmd_serve(ServeArgs a) {
   so.stream_buffer = a.stream_buffer;
   so.workers = a.workers;
   so.window = a.window;
+  so.replication_wait = std::chrono::milliseconds(static_cast<long long>(a.drain_timeout_s * 1000));
+  std::unique_ptr<repl::Shipper> shipper;
+  if (a.replicate) {
+    shipper = std::make_unique<repl::Shipper>(*svc, start, *a.data_dir, repl::NatsTarget{*a.replicate, *a.stream},
+                                              a.replicate_snapshot_every);
+    so.replication_stats = [s = shipper.get()] { return s->replicated_lsn(); };
+    if (replicated) so.replicated_lsn = so.replication_stats;
+  }
   std::unique_ptr<net::DrawServer> server;
   try {
     server = std::make_unique<net::DrawServer>(*svc, so);
   } catch (...) {
     svc->stop();
+    if (shipper) shipper->stop(std::chrono::milliseconds(0));
     throw;
   }
+  if (shipper) std::fprintf(stderr, "rewardpool serve: replicating to %s, stream %s\n", a.replicate->c_str(), a.stream->c_str());
   std::fprintf(stderr, "rewardpool serve: %s, wal %s%s%s, ack %s, recovered lsn %llu (%llu draws so far)\n",
                std::string(svc->describe()).c_str(), std::string(wal::to_string(*backend)).c_str(),
-               a.data_dir ? " in " : "", a.data_dir.value_or("").c_str(), std::string(to_string(*ack)).c_str(),
+               a.data_dir ? " in " : "", a.data_dir.value_or("").c_str(), ack_name.c_str(),
                static_cast<unsigned long long>(lsn), static_cast<unsigned long long>(draws));
   // The line tests and scripts wait for (with --listen HOST:0 it names the port picked).
   std::printf("listening on %s\n", server->address().c_str());
@@ -150,6 +168,14 @@ int cmd_serve(ServeArgs a) {
   server.reset();
   svc->stop();
   const ServiceStats st = svc->stats();
+  if (shipper) {
+    // Ship what the pool wrote last (the drain's draws), then close.
+    shipper->stop(std::chrono::milliseconds(static_cast<long long>(a.drain_timeout_s * 1000)));
+    const repl::ShipperStats rs = shipper->stats();
+    std::fprintf(stderr, "rewardpool serve: replicated up to lsn %llu (%llu batches, %llu retries)%s%s\n",
+                 static_cast<unsigned long long>(rs.replicated_lsn), static_cast<unsigned long long>(rs.batches),
+                 static_cast<unsigned long long>(rs.retries), rs.last_error.empty() ? "" : "; last error: ", rs.last_error.c_str());
+  }
   std::fprintf(stderr, "rewardpool serve: stopped at lsn %llu; wal: %llu records, %llu syncs\n",
                static_cast<unsigned long long>(st.lsn), static_cast<unsigned long long>(st.wal.records),
                static_cast<unsigned long long>(st.wal.syncs));
@@ -195,7 +221,7 @@ int cmd_load(const LoadArgs& a) {
 
 }  // namespace
 
-bool is_service_command(std::string_view name) noexcept { return name == "serve" || name == "load" || name == "top"; }
+bool is_service_command(std::string_view name) noexcept { return name == "serve" || name == "load" || name == "top" || name == "replica"; }
 
 int main(int argc, char** argv) {
   CLI::App app{"rewardpool service commands"};
@@ -208,8 +234,11 @@ int main(int argc, char** argv) {
   s->add_option("--catalog", serve.catalog, "catalog JSON; used only when DIR holds no log yet");
   s->add_option("--data-dir", serve.data_dir, "data directory (snapshots, WAL segments, MANIFEST)");
   s->add_option("--listen", serve.listen, "HOST:PORT to listen on (port 0: pick a free one); default: the config's grpc.listen_address, else 127.0.0.1:50051");
-  s->add_option("--ack", serve.ack, "answer a draw once applied, written or durable (default durable; applied with --wal none)")
-      ->check(one_of({"applied", "written", "durable"}));
+  s->add_option("--ack", serve.ack, "answer a draw once applied, written, durable or replicated (default durable; applied with --wal none)")
+      ->check(one_of({"applied", "written", "durable", "replicated"}));
+  s->add_option("--replicate", serve.replicate, "publish the WAL to NATS JetStream at nats://HOST:PORT (with --stream)");
+  s->add_option("--stream", serve.stream, "JetStream stream name (created if missing; subjects NAME.wal, NAME.snap)");
+  s->add_option("--replicate-snapshot-every", serve.replicate_snapshot_every, "records between snapshots published to the stream (0: only at start)")->capture_default_str();
   s->add_option("--wal", serve.wal, "WAL backend")->check(one_of({"file", "mmap", "none"}))->capture_default_str();
   s->add_option("--sync", serve.sync, "background sync besides what --ack durable asks: always | interval:MS | none (default none)");
   s->add_option("--mailbox", serve.mailbox, "actor mailbox")->check(one_of({"channel", "ring"}))->capture_default_str();
@@ -238,6 +267,13 @@ int main(int argc, char** argv) {
   t->add_option("--target", top_target, "HOST:PORT of a rewardpool serve")->required();
   t->add_option("--period", top_period_s, "seconds between refreshes")->check(CLI::Range(0.1, 60.0))->capture_default_str();
 
+  repl::ReplicaOptions replica;
+  CLI::App* rp = app.add_subcommand("replica", "rebuild a pool's data directory from a JetStream stream and follow it (promote: serve --data-dir DIR)");
+  rp->add_option("--nats", replica.source.url, "nats://HOST:PORT")->required();
+  rp->add_option("--stream", replica.source.stream, "JetStream stream name")->required();
+  rp->add_option("--data-dir", replica.data_dir, "the replica's data directory")->required();
+  rp->add_flag("--once", replica.once, "stop once caught up with the stream's last message at start");
+
   // argv[0] stays; CLI11 sees the subcommand as argv[1].
   try {
     app.parse(argc, argv);
@@ -248,6 +284,7 @@ int main(int argc, char** argv) {
   try {
     if (s->parsed()) return cmd_serve(serve);
     if (l->parsed()) return cmd_load(load);
+    if (rp->parsed()) return repl::run_replica(replica);
     if (t->parsed()) return net::run_top(top_target, std::chrono::milliseconds(static_cast<long long>(top_period_s * 1000)));
     return 2;
   } catch (const ConfigError& e) {

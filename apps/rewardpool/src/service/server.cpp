@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <deque>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <unordered_map>
@@ -155,7 +156,7 @@ class Worker {
 
  private:
   void loop();
-  void answer(Job& head, const Completion& c, std::vector<pb::DrawResponse>& batch);
+  void answer(Job& head, const Completion& c, std::vector<pb::DrawResponse>& batch, bool not_replicated = false);
 
   DrawServer::Impl& s_;
   std::mutex mu_;
@@ -299,9 +300,15 @@ void DrawStream::OnDone() {
 }
 
 // ---- the worker loop --------------------------------------------------------------------------------
-void Worker::answer(Job& head, const Completion& c, std::vector<pb::DrawResponse>& batch) {
+void Worker::answer(Job& head, const Completion& c, std::vector<pb::DrawResponse>& batch, bool not_replicated) {
   pb::DrawResponse& r = batch.emplace_back();
   r.set_request_id(c.request_id);
+  if (not_replicated) {  // shutting down with replication behind: recorded here, never acknowledged
+    r.set_error("the draw was recorded but not replicated in time (replication down?): not acknowledged");
+    s_.counters.failed.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+    --head.count;
+    return;
+  }
   switch (c.status) {
     case Status::Ok:
       r.set_item_id(s_.ids.items[c.item].id);
@@ -326,19 +333,56 @@ void Worker::answer(Job& head, const Completion& c, std::vector<pb::DrawResponse
 
 void Worker::loop() {
   Service::Client client = s_.svc.client(s_.opt.window);
+  const bool gated = static_cast<bool>(s_.opt.replicated_lsn);  // ack level `replicated`
   std::vector<Job> incoming;
   std::deque<Job> pending;    // accepted from streams, not yet submitted (window full)
   std::deque<Job> submitted;  // in the pool, in submission order (= completion order)
+  struct Held {
+    Completion c;
+    std::uint64_t gate;  // answered once the replicated LSN reaches it
+  };
+  std::deque<Held> held;  // completed, waiting for replication (gated only), in order
   std::array<Completion, 512> done;
   std::vector<pb::DrawResponse> batch;
+  const auto route = [&](const Completion& c, bool not_replicated) {
+    Job& head = submitted.front();
+    answer(head, c, batch, not_replicated);
+    if (head.count == 0) {
+      head.stream->deliver(batch);
+      submitted.pop_front();
+    }
+  };
+  const auto release = [&](bool force) {
+    if (held.empty()) return false;
+    const std::uint64_t replicated = s_.opt.replicated_lsn();
+    bool any = false;
+    while (!held.empty() && (force || held.front().gate <= replicated)) {
+      route(held.front().c, force && held.front().gate > replicated);
+      held.pop_front();
+      any = true;
+    }
+    if (!batch.empty()) submitted.front().stream->deliver(batch);
+    return any;
+  };
+  std::optional<std::chrono::steady_clock::time_point> stop_deadline;
   for (;;) {
     {
       std::unique_lock l(mu_);
-      if (inbox_.empty() && pending.empty() && client.in_flight() == 0) {
+      const bool idle = inbox_.empty() && pending.empty() && client.in_flight() == 0;
+      if (idle && held.empty()) {
         if (stop_) break;
         sleeping_ = true;
         cv_.wait(l, [&] { return !inbox_.empty() || stop_; });
         sleeping_ = false;
+      } else if (idle) {
+        // Only replication to wait for: poll its LSN every millisecond (the shipper does not notify).
+        if (stop_ && !stop_deadline) stop_deadline = std::chrono::steady_clock::now() + s_.opt.replication_wait;
+        if (stop_deadline && std::chrono::steady_clock::now() >= *stop_deadline) {
+          l.unlock();
+          release(true);
+          continue;
+        }
+        cv_.wait_for(l, std::chrono::milliseconds(1), [&] { return !inbox_.empty(); });
       }
       incoming.swap(inbox_);
     }
@@ -346,7 +390,7 @@ void Worker::loop() {
     incoming.clear();
     while (!pending.empty()) {
       Job& j = pending.front();
-      const Submit st = client.submit_draw_n(j.count, 0, s_.opt.ack);
+      const Submit st = client.submit_draw_n(j.count, 0, gated ? Ack::Written : s_.opt.ack);
       if (st == Submit::Accepted) {
         s_.counters.in_flight.fetch_add(j.count, std::memory_order_relaxed);  // relaxed: a statistic
         submitted.push_back(std::move(j));
@@ -362,18 +406,31 @@ void Worker::loop() {
       pending.pop_front();
     }
     (void)client.flush();
-    if (client.in_flight() == 0) continue;
-    const std::size_t n = client.wait(done);
-    s_.counters.in_flight.fetch_sub(n, std::memory_order_relaxed);  // relaxed: a statistic
-    for (std::size_t i = 0; i < n; ++i) {
-      Job& head = submitted.front();
-      answer(head, done[i], batch);
-      if (head.count == 0) {
-        head.stream->deliver(batch);
-        submitted.pop_front();
-      }
+    if (client.in_flight() == 0) {
+      release(false);
+      continue;
     }
-    if (!batch.empty()) submitted.front().stream->deliver(batch);  // part of a job: send what we have
+    // Gated and holding completions: do not block in wait(), the replicated LSN must be polled too.
+    const std::size_t n = gated && !held.empty() ? client.poll(done) : client.wait(done);
+    s_.counters.in_flight.fetch_sub(n, std::memory_order_relaxed);  // relaxed: a statistic
+    if (!gated) {
+      for (std::size_t i = 0; i < n; ++i) route(done[i], false);
+      if (!batch.empty()) submitted.front().stream->deliver(batch);  // part of a job: send what we have
+      continue;
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      const Completion& c = done[i];
+      // A draw waits for its record; one without a record (pool empty, errors) for everything applied
+      // before it was answered, so a stream's responses stay in order.
+      const std::uint64_t gate = c.status != Status::Ok && c.status != Status::Empty ? 0
+                                 : c.lsn != 0                                       ? c.lsn
+                                                                                    : s_.svc.published_lsn(Ack::Applied);
+      held.push_back(Held{c, gate});
+    }
+    if (!release(false) && n == 0) {
+      std::unique_lock l(mu_);
+      cv_.wait_for(l, std::chrono::milliseconds(1), [&] { return !inbox_.empty() || stop_; });
+    }
   }
 }
 
@@ -430,7 +487,11 @@ class AdminApi final : public admin::RewardPoolAdmin::CallbackService {
     const auto level = [&](Ack a) { return std::min(s_.svc.published_lsn(a), s_.svc.published_lsn(Ack::Applied)); };
     out->set_written_lsn(level(Ack::Written));
     out->set_durable_lsn(level(Ack::Durable));
-    out->set_ack(std::string(to_string(s_.opt.ack)));
+    out->set_ack(s_.opt.replicated_lsn ? std::string("replicated") : std::string(to_string(s_.opt.ack)));
+    if (s_.opt.replication_stats) {
+      out->set_replicating(true);
+      out->set_replicated_lsn(s_.opt.replication_stats());
+    }
     out->set_draining(s_.draining.load(std::memory_order_acquire));  // acquire: pairs with drain()
     out->set_uptime_ms(static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - s_.started).count()));
@@ -496,10 +557,15 @@ void DrawServer::drain(std::chrono::milliseconds timeout) {
   }
   for (auto& s : live) s->drain();
   live.clear();
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  bool all_finished;
   {
     std::unique_lock l(impl_->streams_mu);
-    impl_->streams_cv.wait_for(l, timeout, [&] { return impl_->streams.empty(); });
+    all_finished = impl_->streams_cv.wait_until(l, deadline, [&] { return impl_->streams.empty(); });
   }
+  // Every stream has sent its status; let the clients read it (and stop writing) before the
+  // connections close: see ServerOptions::drain_grace.
+  if (all_finished && timeout.count() > 0) std::this_thread::sleep_for(impl_->opt.drain_grace);
   // Streams still open belong to clients that do not read: Shutdown cancels them now.
   server_->Shutdown(std::chrono::system_clock::now());
   server_->Wait();

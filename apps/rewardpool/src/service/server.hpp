@@ -21,6 +21,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -41,6 +42,17 @@ struct ServerOptions {
   std::uint32_t stream_buffer = 16'384;  // per stream: draws submitted + responses not yet written
   std::uint32_t workers = 1;           // dispatcher threads (each owns one pool client handle)
   std::size_t window = 65'536;         // each worker's in-flight window (draws)
+  // Drain: after the last stream finished, how long connections stay open before the server closes
+  // them. Closing at once can reset (RST) a connection whose client is still sending, and a reset
+  // discards the last responses the client had not read yet: they were drawn but never received.
+  std::chrono::milliseconds drain_grace{500};
+  // Ack level `replicated`: when set, draws are asked of the pool at `written` and each response waits
+  // until this returns an LSN at or past its record's (the shipper's acknowledged LSN).
+  std::function<std::uint64_t()> replicated_lsn;
+  // At shutdown, how long responses wait for replication before they are answered with an error.
+  std::chrono::milliseconds replication_wait{10'000};
+  // When replicating (at any ack level): the replicated LSN, for Stats and `top`.
+  std::function<std::uint64_t()> replication_stats;
 };
 
 // Counters shared by the server's parts (exported through RewardPoolAdmin.Stats).

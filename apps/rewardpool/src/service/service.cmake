@@ -18,6 +18,10 @@ find_package(Protobuf REQUIRED)
 find_package(gRPC CONFIG REQUIRED)
 find_package(yaml-cpp REQUIRED)
 find_package(Curses REQUIRED)
+# The NATS C client (Debian libnats-dev), for replication. Not through find_package(cnats): Debian's
+# cnats-config.cmake names a libnats_static.a the package does not ship, and fails.
+find_library(REWARDPOOL_NATS_LIBRARY nats REQUIRED)
+find_path(REWARDPOOL_NATS_INCLUDE nats/nats.h REQUIRED)
 find_program(REWARDPOOL_GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)
 
 set(_proto_dir ${CMAKE_CURRENT_SOURCE_DIR}/proto)
@@ -45,11 +49,12 @@ add_library(rewardpool_service STATIC
   src/service/load.cpp
   src/service/config.cpp
   src/service/top.cpp
+  src/service/replication.cpp
   src/service/commands.cpp)
 target_include_directories(rewardpool_service PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/src)
-target_include_directories(rewardpool_service PRIVATE ${CURSES_INCLUDE_DIRS})
+target_include_directories(rewardpool_service PRIVATE ${CURSES_INCLUDE_DIRS} ${REWARDPOOL_NATS_INCLUDE})
 target_link_libraries(rewardpool_service PUBLIC rewardpool_core rewardpool_proto yaml-cpp CLI11::CLI11
-                      PRIVATE ${CURSES_LIBRARIES} ringkit_warnings)
+                      PRIVATE ${CURSES_LIBRARIES} ${REWARDPOOL_NATS_LIBRARY} ringkit_warnings)
 
 target_link_libraries(rewardpool PRIVATE rewardpool_service)
 target_compile_definitions(rewardpool PRIVATE REWARDPOOL_WITH_SERVICE=1)

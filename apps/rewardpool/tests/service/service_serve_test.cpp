@@ -64,6 +64,7 @@ TEST_P(ServeSigterm, DrawsInFlightAreAnsweredAndTheLogHoldsExactlyTheDrawsAcknow
       }
       const grpc::Status st = stream->Finish();
       EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAVAILABLE) << st.error_message();
+      EXPECT_EQ(st.error_message(), rewardpool::net::kErrShuttingDown);  // the server's status, not a broken connection
       writer.join();
       std::lock_guard l(mu);
       for (auto& [k, v] : mine) acked[k] += v;
