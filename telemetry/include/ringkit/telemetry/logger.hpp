@@ -67,7 +67,7 @@ struct LoggerOptions {
   std::filesystem::path spill_directory;
   Level level = Level::info;  // run-time minimum level (set_level() changes it)
   TimestampSource timestamps = tsc_is_invariant() ? TimestampSource::Tsc : TimestampSource::Realtime;
-  std::size_t flight_records = 256;  // flight recorder: last records kept per thread (power of two; 0 = off)
+  std::size_t flight_records = 64;  // flight recorder: last records kept per thread (power of two; 0 = off)
   std::size_t max_threads = 1024;    // thread slots (reused after a thread exits and its records are out)
   std::chrono::microseconds backend_idle_sleep{200};
   std::chrono::milliseconds metrics_interval{0};  // > 0: the backend logs its metrics this often
