@@ -120,13 +120,15 @@ struct BoostAdapter : Adapter {
   }
 };
 
-// ringkit_* run with the default flight recorder (256 records per thread); *_noflight with it off.
+// ringkit_* run with the default flight recorder (LoggerOptions{}.flight_records per thread); *_noflight
+// with it off.
 const std::vector<std::string> kLibraries = {"ringkit_shared",          "ringkit_lanes",  "ringkit_shared_noflight",
                                              "ringkit_lanes_noflight",  "spdlog_async",   "boost_log_async"};
 
 std::unique_ptr<Adapter> make(const std::string& lib, const std::string& path) {
-  if (lib == "ringkit_shared") return std::make_unique<RingkitAdapter>(tel::QueueMode::Shared, path, 256);
-  if (lib == "ringkit_lanes") return std::make_unique<RingkitAdapter>(tel::QueueMode::Lanes, path, 256);
+  const std::size_t flight = tel::LoggerOptions{}.flight_records;
+  if (lib == "ringkit_shared") return std::make_unique<RingkitAdapter>(tel::QueueMode::Shared, path, flight);
+  if (lib == "ringkit_lanes") return std::make_unique<RingkitAdapter>(tel::QueueMode::Lanes, path, flight);
   if (lib == "ringkit_shared_noflight") return std::make_unique<RingkitAdapter>(tel::QueueMode::Shared, path, 0);
   if (lib == "ringkit_lanes_noflight") return std::make_unique<RingkitAdapter>(tel::QueueMode::Lanes, path, 0);
   if (lib == "spdlog_async") return std::make_unique<SpdlogAdapter>(path);
@@ -323,9 +325,10 @@ int main(int argc, char** argv) {
   const std::uint64_t msgs = quick ? 500'000 : 4'000'000;
   // Boost.Log formats on the caller's thread and runs at ~0.1M msgs/s here: capped so a run stays short.
   const std::uint64_t boost_msgs = std::min<std::uint64_t>(msgs, quick ? 200'000 : 1'000'000);
-  std::printf("logbench%s: %u CPUs; latency: %d x 20 calls per thread (2 ms apart); throughput: %llu messages\n",
+  std::printf("logbench%s: %u CPUs; latency: %d x 20 calls per thread (2 ms apart); throughput: %llu messages; "
+              "ringkit flight recorder: %zu records per thread\n",
               quick ? " --quick" : "", std::thread::hardware_concurrency(), iterations,
-              static_cast<unsigned long long>(msgs));
+              static_cast<unsigned long long>(msgs), tel::LoggerOptions{}.flight_records);
   if (std::thread::hardware_concurrency() < 5)
     std::printf("note: 4 producer threads + 1 backend oversubscribe these %u CPUs\n", std::thread::hardware_concurrency());
   clock_costs();

@@ -55,6 +55,7 @@ bool FlightRing::read(std::uint64_t i, Record& out) const noexcept {
   const std::uint64_t s1 = seq.load(std::memory_order_acquire);  // acquire: pairs with the release in write()
   if (s1 != 2 * i + 2) return false;
   std::uint64_t w[8];
+  // relaxed: the seqlock data words; ordered by the acquire fence below (pairs with write()'s release fence).
   for (int k = 0; k < 8; ++k) w[k] = std::atomic_ref<std::uint64_t>(words.w[k]).load(std::memory_order_relaxed);
   // acquire fence: the data loads above happen before the re-check; pairs with write()'s release fence.
   std::atomic_thread_fence(std::memory_order_acquire);
@@ -574,6 +575,7 @@ detail::Producer* Logger::register_thread() {
         // record of the old thread is decoded with the new thread's id). acquire: pairs with the
         // backend's release of accounted.
         if (!q->active.load(std::memory_order_acquire) &&
+            // relaxed (sent): the exited owner's last store, ordered by the acquire of active above.
             q->accounted.load(std::memory_order_acquire) == q->sent.load(std::memory_order_relaxed) &&
             (!q->lane || q->lane->empty())) {
           q->tid.store(tid, std::memory_order_relaxed);      // relaxed: published by the queue pushes that follow

@@ -67,7 +67,7 @@ struct LoggerOptions {
   std::filesystem::path spill_directory;
   Level level = Level::info;  // run-time minimum level (set_level() changes it)
   TimestampSource timestamps = tsc_is_invariant() ? TimestampSource::Tsc : TimestampSource::Realtime;
-  std::size_t flight_records = 256;  // flight recorder: last records kept per thread (power of two; 0 = off)
+  std::size_t flight_records = 64;  // flight recorder: last records kept per thread (power of two; 0 = off)
   std::size_t max_threads = 1024;    // thread slots (reused after a thread exits and its records are out)
   std::chrono::microseconds backend_idle_sleep{200};
   std::chrono::milliseconds metrics_interval{0};  // > 0: the backend logs its metrics this often
@@ -111,12 +111,15 @@ class FlightRing {
     std::atomic_thread_fence(std::memory_order_release);
     std::uint64_t w[8];
     std::memcpy(w, &r, sizeof w);
+    // relaxed: the seqlock data words, ordered by the fence above and the release store below.
     for (int k = 0; k < 8; ++k) std::atomic_ref<std::uint64_t>(words.w[k]).store(w[k], std::memory_order_relaxed);
     seq.store(2 * i + 2, std::memory_order_release);  // release: data before the even seq; pairs with read()'s acquire
     head_.store(i + 1, std::memory_order_release);    // release: pairs with the acquire in head()
   }
   // Records ever written (the next index).
-  [[nodiscard]] std::uint64_t head() const noexcept { return head_.load(std::memory_order_acquire); }
+  [[nodiscard]] std::uint64_t head() const noexcept {
+    return head_.load(std::memory_order_acquire);  // acquire: pairs with the release in write()
+  }
   [[nodiscard]] std::size_t capacity() const noexcept { return mask_ == SIZE_MAX ? 0 : mask_ + 1; }
   // Copies record `i` if it is still there and was not being rewritten; async-signal-safe.
   bool read(std::uint64_t i, Record& out) const noexcept;
@@ -256,6 +259,7 @@ template <class... A>
   Record recs[kMaxParts];
   for (std::size_t i = 0; i < nparts; ++i) {
     RecordHeader& h = recs[i].h;
+    // relaxed: sent is written only by this thread.
     h = RecordHeader{ticks, meta, p.index, static_cast<std::uint32_t>(p.sent.load(std::memory_order_relaxed)),
                      static_cast<std::uint16_t>(len), static_cast<std::uint8_t>(i),
                      static_cast<std::uint8_t>(nparts), flags, {}};
@@ -298,6 +302,7 @@ inline void log_at(Logger& lg, format_for<A...>, const A&... args) noexcept {
   }
   if (total <= kPartPayload) [[likely]] {
     Record r;
+    // relaxed: sent is written only by this thread.
     r.h = RecordHeader{ticks, meta, p->index, static_cast<std::uint32_t>(p->sent.load(std::memory_order_relaxed)),
                        static_cast<std::uint16_t>(total), 0, 1, flags, {}};
     [[maybe_unused]] std::byte* w = r.payload;
