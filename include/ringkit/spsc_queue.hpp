@@ -55,6 +55,7 @@
 // always seen by C4; a push that read closed_ == true publishes nothing. The cost on the producer's fast
 // path is two stores to its own line and a load of closed_ (on a read-mostly line it reads anyway); the
 // consumer pays a membarrier once, when it finds the closed queue empty.
+// tests/model/spsc_close.pml checks the protocol exhaustively (and catches its mutants).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
