@@ -1,6 +1,6 @@
 // MpscQueue / MpmcQueue micro-benchmarks (results and method: docs/mpmc-results.md).
 //   BM_Mpsc<Wait>/P        P producers x 1 consumer, capacity 1024, blocking push()/pop(), Overflow::Block
-//   BM_Mpmc<Wait>/P/C      P x C
+//   BM_Mpmc<Wait>/P/C      P x C (1 x 1: the same hand-off as BM_Mpsc/1, for the single-consumer path)
 //   BM_MpscBatch/P         push_batch(32) / pop_batch(32)
 //   BM_Full<Policy>        one thread pushing into a FULL ring: DropNewest (reject), DropOldest (evict)
 //   BM_BlockFull/P         Block under a full buffer: capacity 8, the consumer is the bottleneck
@@ -79,13 +79,14 @@ void BM_Mpmc(benchmark::State& state) {
 }
 #define RINGKIT_TOPOLOGIES(fn)                                                                               \
   BENCHMARK_TEMPLATE(BM_Mpsc, fn)->ArgName("producers")->Arg(1)->Arg(2)->Arg(4)->UseManualTime()->Unit(benchmark::kMillisecond)->MinTime(0.3); \
-  BENCHMARK_TEMPLATE(BM_Mpmc, fn)->ArgNames({"producers", "consumers"})->Args({2, 2})->UseManualTime()->Unit(benchmark::kMillisecond)->MinTime(0.3);
+  BENCHMARK_TEMPLATE(BM_Mpmc, fn)->ArgNames({"producers", "consumers"})->Args({1, 1})->Args({2, 2})->UseManualTime()->Unit(benchmark::kMillisecond)->MinTime(0.3);
 RINGKIT_TOPOLOGIES(Yielding)
 RINGKIT_TOPOLOGIES(Sleeping)
 RINGKIT_TOPOLOGIES(Blocking)
 // BusySpin: 1 producer only fits the 2 cores; 2 and 4 producers are run with one iteration so the suite
 // finishes (see docs/mpmc-results.md for what happens there).
 BENCHMARK_TEMPLATE(BM_Mpsc, BusySpin)->ArgName("producers")->Arg(1)->UseManualTime()->Unit(benchmark::kMillisecond)->MinTime(0.3);
+BENCHMARK_TEMPLATE(BM_Mpmc, BusySpin)->ArgNames({"producers", "consumers"})->Args({1, 1})->UseManualTime()->Unit(benchmark::kMillisecond)->MinTime(0.3);
 BENCHMARK_TEMPLATE(BM_Mpsc, BusySpin)->ArgName("producers")->Arg(2)->Arg(4)->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(1);
 BENCHMARK_TEMPLATE(BM_Mpmc, BusySpin)->ArgNames({"producers", "consumers"})->Args({2, 2})->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(1);
 

@@ -15,6 +15,13 @@ packages=(
   libxenium-dev libtbb-dev libspdlog-dev
 )
 
+if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
+  echo "install-deps: this machine has no apt (Debian/Ubuntu); install these packages' equivalents yourself:" >&2
+  printf '  %s\n' "${packages[@]}" >&2
+  echo "install-deps: the library alone needs only a C++20 compiler and CMake 3.25+ (see README: Using ringkit)" >&2
+  exit 1
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then

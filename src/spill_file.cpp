@@ -26,6 +26,7 @@ class SpillCategory final : public std::error_category {
       case spill_errc::checksum_mismatch: return "spill record checksum mismatch";
       case spill_errc::record_too_large: return "item is larger than the spill record limit";
       case spill_errc::codec_rejected: return "spill codec could not decode a record";
+      case spill_errc::codec_threw: return "spill codec threw while decoding a record";
     }
     return "unknown spill error";
   }

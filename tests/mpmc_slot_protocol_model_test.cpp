@@ -10,7 +10,8 @@
 // and every thread finished" is still reachable (no deadlock, no livelock).
 // The model mirrors the code, it is not the code: memory ordering is argued in docs/mpmc-design.md and
 // tested by TSan. To show the checker has teeth, the same model with Vyukov's original p / p+1 / p+C
-// turn encoding must FAIL at capacity 1 (a producer overwrites an unread item) and pass at capacity 2.
+// turn encoding must FAIL at capacity 1 (a producer overwrites an unread item) and pass at capacity 2,
+// and DropOldest's claim-first push_evicting() must FAIL when it evicts without winning the head CAS.
 #include <gtest/gtest.h>
 
 #include "test_scale.hpp"
@@ -34,14 +35,15 @@ struct Config {
   int producers = 2;
   int items_per_producer = 2;
   int consumers = 1;
-  bool drop_oldest = false;  // producers evict the oldest item when full
+  bool drop_oldest = false;  // push_evicting(): claim first, then evict the item whose slot we need
+  bool mutant_evict_without_head_cas = false;  // a planted bug: evict `old` without winning head
 };
 
 constexpr int kMaxThreads = 4;
 constexpr int kDone = 99;
 
 struct Thread {
-  std::uint8_t pc = 0, pos = 0, turn = 0, count = 0;
+  std::uint8_t pc = 0, pos = 0, turn = 0, count = 0, h = 0;
 };
 
 struct State {
@@ -106,7 +108,7 @@ struct Checker {
             t.pc = kDone;
           } else {
             t.pos = st.tail;
-            t.pc = 1;
+            t.pc = cfg.drop_oldest ? 20 : 1;
           }
           return true;
         case 1:
@@ -118,8 +120,6 @@ struct Checker {
           if (d == 0 && st.tail == t.pos) {  // CAS tail succeeds
             st.tail++;
             t.pc = 3;
-          } else if (d < 0 && st.tail == t.pos && cfg.drop_oldest) {
-            t.pc = 10;  // full: evict the oldest
           } else {
             t.pc = 0;  // CAS failed, stale, or full (Block: retry)
           }
@@ -144,34 +144,54 @@ struct Checker {
           t.count++;
           t.pc = 0;
           return true;
-        // evict_one(): claim_pop() as a consumer would, destroy, release.
-        case 10:
-          t.pos = st.head;
-          t.pc = 11;
-          return true;
-        case 11:
-          t.turn = st.turn[static_cast<std::size_t>(t.pos % cfg.capacity)];
-          t.pc = 12;
-          return true;
-        case 12: {
-          const int d = t.turn - full_turn(t.pos);
-          if (d == 0 && st.head == t.pos) {
-            st.head++;
-            t.pc = 13;
-          } else if (d > 0 || st.head != t.pos) {
-            t.pc = 10;  // stale head: reload
+        // push_evicting(): CAS tail first (no turn check), then make room in the claimed slot.
+        case 20:
+          if (st.tail == t.pos) {
+            st.tail++;
+            t.pc = 21;
           } else {
-            t.pc = 0;  // not published yet: evict_one() fails, retry the push
+            t.pc = 0;  // CAS failed: reload tail
+          }
+          return true;
+        case 21:
+          t.turn = st.turn[static_cast<std::size_t>(t.pos % cfg.capacity)];
+          t.pc = 22;
+          return true;
+        case 22: {
+          const int old = t.pos - cfg.capacity;
+          if (t.turn == empty_turn(t.pos)) {
+            t.pc = 3;  // free: write, publish
+          } else if (old >= 0 && t.turn == full_turn(old)) {
+            t.pc = 23;  // holds `old`: evict it if it is the oldest
+          } else {
+            t.pc = 21;  // being written or vacated: back off, look again
           }
           return true;
         }
-        case 13:
-          if (!take(st, t.pos, -1)) return false;
-          t.pc = 14;
+        case 23:
+          t.h = st.head;
+          t.pc = 24;
           return true;
-        case 14:
-          st.turn[static_cast<std::size_t>(t.pos % cfg.capacity)] = static_cast<std::uint8_t>(release_turn(t.pos));
-          t.pc = 0;
+        case 24: {
+          const int old = t.pos - cfg.capacity;
+          if (cfg.mutant_evict_without_head_cas) {
+            t.pc = 25;  // the bug: destroy `old` without owning it (a consumer may be reading it)
+          } else if (t.h == old && st.head == t.h) {  // CAS head old -> old+1
+            st.head++;
+            t.pc = 25;
+          } else {
+            t.pc = 21;  // a consumer has it, or head is not there yet
+          }
+          return true;
+        }
+        case 25:
+          if (!take(st, t.pos - cfg.capacity, -1)) return false;
+          t.pc = 26;
+          return true;
+        case 26:
+          st.turn[static_cast<std::size_t>(t.pos % cfg.capacity)] =
+              static_cast<std::uint8_t>(release_turn(t.pos - cfg.capacity));
+          t.pc = 3;  // the slot is ours: write, publish
           return true;
       }
       return true;
@@ -319,6 +339,14 @@ TEST(MpmcSlotProtocolModel, DropOldestEvictorsRaceTheConsumer) {
     EXPECT_GT(states, 0) << "capacity " << cap << ": " << err;
     std::printf("  DropOldest 2x1 capacity %d: %ld states\n", cap, states);
   }
+}
+
+TEST(MpmcSlotProtocolModel, DropOldestWithoutTheHeadCasIsCaught) {
+  Config cfg{Encoding::Doubled, 1, 2, 2, 1, true};
+  cfg.mutant_evict_without_head_cas = true;
+  std::string err;
+  EXPECT_LT(check(cfg, &err), 0) << "the checker missed an eviction that does not own its item";
+  std::printf("  DropOldest evicting without the head CAS: %s\n", err.c_str());
 }
 
 TEST(MpmcSlotProtocolModel, VyukovEncodingFailsAtCapacityOne) {

@@ -250,14 +250,17 @@ TYPED_TEST_P(SlotQueueTest, CloseWakesBlockedPopAndPush) {
     EXPECT_FALSE(q.pop(v));
     done++;
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  // Close only once the consumer is really waiting (a fixed sleep was not enough on a loaded machine).
+  while (q.stats().blocked_waits == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
   q.close();
   consumer.join();
   EXPECT_EQ(done.load(), 1);
   typename TypeParam::template queue<long> full(1);
   ASSERT_TRUE(full.try_push(1));
   std::thread producer([&] { EXPECT_EQ(full.push(2), PushResult::Closed); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  while (full.stats().blocked_waits == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
   full.close();
   producer.join();
   EXPECT_GE(full.stats().blocked_waits, 1u);

@@ -8,8 +8,8 @@
 //   q.push(e);  q.pop(out);  q.close();
 //
 // Thread roles: any number of threads may call the producer functions (try_push, try_emplace, push,
-// try_push_for, push_batch) concurrently; ONE thread at a time the consumer functions (try_pop, pop,
-// try_pop_for, pop_batch, take_batch). Observers, close(), stats() and last_error() from any thread.
+// try_push_for, push_batch, push_batch_wait) concurrently; ONE thread at a time the consumer functions
+// (try_pop, pop, try_pop_for, pop_batch, pop_batch_wait, wait_for_not_empty, take_batch). Observers, close(), stats() and last_error() from any thread.
 // The consumer claims head with a plain store (no CAS) — except under Overflow::DropOldest, where
 // evicting producers also take from head, so the consumer then uses the CAS path.
 //

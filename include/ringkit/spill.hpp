@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <exception>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -37,7 +38,11 @@ struct SpillOptions {
 };
 
 // encode() appends the bytes of `value` to `out`; decode() rebuilds an item from exactly those bytes, or
-// returns std::nullopt if it cannot (reported as spill_errc::codec_rejected, never delivered).
+// returns std::nullopt if it cannot (reported as spill_errc::codec_rejected, never delivered). If
+// decode() throws, that one record is discarded (counted in spill_discarded_records(), reported as
+// spill_errc::codec_threw with the exception's message) and the records after it are still delivered;
+// the exception does not reach the consumer. An exception from encode() leaves the queue unchanged and
+// propagates out of push().
 template <class C, class T>
 concept Codec = requires(const C& codec, const T& value, std::vector<std::byte>& out,
                          std::span<const std::byte> in) {
@@ -89,7 +94,9 @@ class SpillChannel {
   enum class Read { Item, Empty, Error };
   // Item: `out` holds the oldest spilled item; the file is removed as soon as its last record is read.
   // Empty: nothing spilled. Error: a corrupt/unreadable record; `ec` + detail() say what and where; the
-  // rest of that file is discarded (and the file removed) so the queue can go on.
+  // rest of that file is discarded (and the file removed) so the queue can go on; or (codec_threw) the
+  // codec threw on one record, which alone is discarded. Throws only if reading the file does
+  // (std::bad_alloc); then nothing was consumed: the record is still the next one.
   virtual Read read(std::optional<T>& out, std::error_code& ec) = 0;
   [[nodiscard]] virtual bool empty() const noexcept = 0;
   [[nodiscard]] virtual std::string detail() const = 0;
@@ -141,7 +148,21 @@ class SpillChannelImpl final : public SpillChannel<T> {
     switch (file_->read(scratch_, ec)) {
       case SpillFile::Read::Record:
         ++file_reads_;
-        out = codec_.decode(scratch_);
+        try {
+          out = codec_.decode(scratch_);
+        } catch (...) {
+          // The record was read whole (its checksum held), so the file is fine: discard this record
+          // alone, count it, report it, and let the next pop read the next one.
+          out.reset();
+          ec = make_error_code(spill_errc::codec_threw);
+          ++discarded_records_;
+          discarded_ += SpillFile::kFrameSize + scratch_.size();
+          detail_ = "spill: codec threw (" + current_exception_message() + ") decoding the record ending at offset " +
+                    std::to_string(file_->read_offset()) + " of " + file_->path().string() +
+                    "; that record is discarded";
+          if (file_->drained()) close_file();
+          return R::Error;
+        }
         if (!out) {
           ec = make_error_code(spill_errc::codec_rejected);
           detail_ = "spill: codec rejected the record ending at offset " + std::to_string(file_->read_offset()) +
@@ -178,6 +199,16 @@ class SpillChannelImpl final : public SpillChannel<T> {
     file_records_ = 0;
     file_reads_ = 0;
   }
+  static std::string current_exception_message() {
+    try {
+      throw;
+    } catch (const std::exception& e) {
+      return e.what();
+    } catch (...) {
+      return "an exception not derived from std::exception";
+    }
+  }
+
   // After a corrupt record: the rest of the file is dropped (its records counted, never delivered).
   // A record the codec rejected was read, so it counts as discarded too.
   void discard_rest(bool last_read_undelivered) {

@@ -38,6 +38,7 @@ enum class spill_errc {
   checksum_mismatch,    // a record's CRC32C does not match its bytes
   record_too_large,     // an encoded item is larger than SpillOptions::max_record_bytes
   codec_rejected,       // the codec could not decode a record whose checksum was fine
+  codec_threw,          // the codec's decode() threw on a record; that record alone is discarded
 };
 
 const std::error_category& spill_category() noexcept;

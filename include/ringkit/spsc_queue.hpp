@@ -13,12 +13,14 @@
 //     capacity()).
 //
 // Thread roles: exactly one thread at a time may call producer functions (try_push, try_emplace, push,
-// try_push_for, push_batch, try_claim, commit) and one the consumer functions (try_pop, pop, front,
-// try_pop_for, pop_batch, peek, pop_n, consume). Debug builds abort if two threads overlap in a role.
+// try_push_for, push_batch, push_batch_wait, try_claim, commit) and one the consumer functions (try_pop,
+// pop, front, try_pop_for, pop_batch, pop_batch_wait, wait_for_not_empty, peek, pop_n, consume). With
+// RINGKIT_CHECK_ROLES defined, a call aborts if two threads overlap in a role.
 // Observers, close() and stats() may be called from any thread.
 //
 // Layout (each group on its own kFalseSharingRange-aligned block; see static_asserts below)
 //   producer: write_ (published), read_cache_ (producer's copy of read_), dropped_
+//   producer, read by the consumer only after close(): publishing_ (the close protocol's window)
 //   consumer: read_ (published), write_cache_ (consumer's copy of write_)
 //   shared read-mostly: slots_, mask_, closed_, start_
 //   not_empty_ (consumer waits, producer notifies), not_full_ (producer waits, consumer notifies)
@@ -35,8 +37,24 @@
 // copyable) a throw leaves both the queue and the caller's items unchanged. pop_batch requires a
 // nothrow move-assignment (use try_pop for other types); consume() frees the items fn finished.
 //
-// close() is seen by the blocking calls (push, pop, *_for); try_* and batch calls ignore it and stay
-// wait-free. The queue is for threads of one process: its futex and membarrier are process-private.
+// close(): after it, every producer call fails (push/try_push_for return Closed, try_push/try_emplace
+// false, push_batch 0, try_claim nothing, commit 0), and pop() drains what was published, then returns
+// false. Whichever thread calls close(), once pop() has returned false every push that reported success
+// has had its item returned by a pop: nothing is stranded (the close protocol, below). The queue is for
+// threads of one process: its futex and membarrier are process-private.
+//
+// Close protocol (SPSC, no read-modify-write on either fast path). P = producer, C = consumer, X = closer:
+//   P1 publishing_ = 1             X1 closed_ = true (release)
+//   P2 light StoreLoad             C1 C sees closed_ (acquire) and an empty ring
+//   P3 if closed_: P4', fail       C2 heavy StoreLoad (membarrier)
+//   ... construct, write_ = w + 1  C3 wait while publishing_ != 0 (acquire)
+//   P4 publishing_ = 0 (release)   C4 re-read write_: still empty -> pop() returns false
+// P2 and C2 act as two seq_cst fences. If P3 read closed_ == false, that read is coherence-ordered
+// before X1, which happens-before C2, so P2 precedes C2 in their order, and C3 reads P1's store or a
+// later one: it waits for P4, whose release carries write_ = w + 1 to C4. So a push that passed P3 is
+// always seen by C4; a push that read closed_ == true publishes nothing. The cost on the producer's fast
+// path is two stores to its own line and a load of closed_ (on a read-mostly line it reads anyway); the
+// consumer pays a membarrier once, when it finds the closed queue empty.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -54,7 +72,9 @@
 
 #include "ringkit/detail/aligned_new.hpp"
 #include "ringkit/detail/cache_line.hpp"
+#include "ringkit/detail/cpu_relax.hpp"
 #include "ringkit/detail/deadline.hpp"
+#include "ringkit/detail/fence.hpp"
 #include "ringkit/detail/role_check.hpp"
 #include "ringkit/policy.hpp"
 #include "ringkit/slot_spans.hpp"
@@ -116,6 +136,9 @@ class SpscQueue {
     read_.store(start.value, std::memory_order_relaxed);   // relaxed: as above
     read_cache_ = start.value;
     write_cache_ = start.value;
+    // The close protocol's asymmetric fence pair decides (and registers membarrier) once per process;
+    // do it now, not inside the first push, where registration costs milliseconds.
+    (void)detail::asymmetric_fences_enabled();
     // The layout promise. The class is complete here; offsetof needs standard layout, which holds with
     // ringkit's wait strategies (a user-defined one may opt out of the check, not of the alignment).
     if constexpr (std::is_standard_layout_v<SpscQueue>) {
@@ -170,18 +193,11 @@ class SpscQueue {
   [[nodiscard]] bool try_push(const T& value) { return try_emplace(value); }
   [[nodiscard]] bool try_push(T&& value) { return try_emplace(std::move(value)); }
 
+  // Fails when the ring is full or the queue is closed.
   template <class... Args>
     requires std::is_constructible_v<T, Args&&...>
   [[nodiscard]] bool try_emplace(Args&&... args) {
-    typename detail::RoleCheck::Scope role(producer_role_, "producer");
-    // relaxed: write_ is written only by this thread.
-    const std::uint64_t w = write_.load(std::memory_order_relaxed);
-    if (w - read_cache_ == capacity() && !refresh_read_cache(w, 1)) return false;
-    ::new (static_cast<void*>(slot(w))) T(std::forward<Args>(args)...);  // a throw publishes nothing
-    // release: publishes the constructed slot; pairs with the acquire of write_ in refresh_write_cache().
-    write_.store(w + 1, std::memory_order_release);
-    not_empty_.notify();
-    return true;
+    return emplace_impl(std::forward<Args>(args)...) == Emplaced::Yes;
   }
 
   // Blocking push: applies the overflow policy. Returns Pushed, Dropped (DropNewest, value untouched)
@@ -199,9 +215,12 @@ class SpscQueue {
     return push_impl(value, detail::deadline_after(timeout));
   }
 
-  // Moves as many leading items of `items` in as fit; returns how many. One release store per batch.
+  // Moves as many leading items of `items` in as fit; returns how many (0 once closed). One release
+  // store per batch.
   std::size_t push_batch(std::span<T> items) {
     typename detail::RoleCheck::Scope role(producer_role_, "producer");
+    PublishWindow window(*this);
+    if (!window.open()) return 0;
     const std::uint64_t w = write_.load(std::memory_order_relaxed);  // relaxed: own index
     std::size_t n = std::min(items.size(), free_slots(w));
     if (n < items.size()) {
@@ -223,21 +242,28 @@ class SpscQueue {
 
   // Zero-copy write for trivially copyable T: up to `max` free slots as one or two contiguous spans (two
   // when the range wraps). Assign the items, then commit(k) publishes the first k of them. A new claim
-  // replaces the previous one; any other push between claim and commit invalidates the claim.
+  // replaces the previous one; any other push between claim and commit invalidates the claim. Nothing
+  // (empty spans) once closed.
   [[nodiscard]] SlotSpans<T> try_claim(std::size_t max)
     requires std::is_trivially_copyable_v<T>
   {
     typename detail::RoleCheck::Scope role(producer_role_, "producer");
     const std::uint64_t w = write_.load(std::memory_order_relaxed);  // relaxed: own index
+    if (closed()) {
+      claimed_ = 0;
+      claim_at_ = w;
+      return spans_at(w, 0);
+    }
     if (free_slots(w) < max) refresh_read_cache(w, max);
     claimed_ = std::min(max, free_slots(w));
     claim_at_ = w;
     return spans_at(w, claimed_);
   }
 
-  // Publishes the first `count` slots of the last try_claim(). std::logic_error if count exceeds the
-  // claim or the claim is stale (another push came in between).
-  void commit(std::size_t count)
+  // Publishes the first `count` slots of the last try_claim() and returns count; returns 0 (publishes
+  // nothing; the claimed slots are simply not used) if the queue was closed in between. std::logic_error
+  // if count exceeds the claim or the claim is stale (another push came in between).
+  std::size_t commit(std::size_t count)
     requires std::is_trivially_copyable_v<T>
   {
     typename detail::RoleCheck::Scope role(producer_role_, "producer");
@@ -247,9 +273,12 @@ class SpscQueue {
                              std::to_string(w == claim_at_ ? claimed_ : 0) + " slots");
     }
     claimed_ = 0;
-    if (count == 0) return;
+    if (count == 0) return 0;
+    PublishWindow window(*this);
+    if (!window.open()) return 0;
     write_.store(w + count, std::memory_order_release);  // release: publishes the claimed slots (as try_emplace)
     not_empty_.notify();
+    return count;
   }
 
   // ---- consumer ---------------------------------------------------------------------------------
@@ -352,10 +381,61 @@ class SpscQueue {
     return spans.size();
   }
 
+  // ---- blocking batch calls: the wait strategy's waits with the batch paths' speed ----------------
+  // Producer: moves as many leading items of `items` in as fit, waiting (by the wait strategy) until at
+  // least one fits; returns how many (>= 1), or 0 once closed (or when `items` is empty). As
+  // push_batch() otherwise.
+  std::size_t push_batch_wait(std::span<T> items) {
+    if (items.empty()) return 0;
+    for (;;) {
+      const std::size_t n = push_batch(items);
+      if (n != 0) return n;
+      if (closed()) return 0;
+      const std::uint64_t w = write_.load(std::memory_order_relaxed);  // relaxed: own index
+      not_full_.wait([&] { return closed() || refresh_read_cache(w, 1); });
+    }
+  }
+
+  // Consumer: moves up to out.size() items into `out`, waiting until at least one arrives; returns how
+  // many (>= 1), or 0 once the queue is closed and drained (where pop() would return false).
+  std::size_t pop_batch_wait(std::span<T> out)
+    requires std::is_nothrow_move_assignable_v<T>
+  {
+    if (out.empty()) return 0;
+    for (;;) {
+      const std::size_t n = pop_batch(out);
+      if (n != 0) return n;
+      if (closed()) {  // C1: closed and empty
+        wait_out_publishers();
+        return pop_batch(out);  // C4
+      }
+      const std::uint64_t r = read_.load(std::memory_order_relaxed);  // relaxed: own index
+      not_empty_.wait([&] { return closed() || refresh_write_cache(r, 1); });
+    }
+  }
+
+  // Consumer: waits until an item is available (true: try_pop()/front()/peek() will find it) or the
+  // queue is closed and drained (false), without popping anything.
+  [[nodiscard]] bool wait_for_not_empty() {
+    for (;;) {
+      {
+        typename detail::RoleCheck::Scope role(consumer_role_, "consumer");
+        const std::uint64_t r = read_.load(std::memory_order_relaxed);  // relaxed: own index
+        if (write_cache_ != r || refresh_write_cache(r, 1)) return true;
+        if (closed()) {  // C1
+          wait_out_publishers();
+          return refresh_write_cache(r, 1);  // C4
+        }
+      }
+      const std::uint64_t r = read_.load(std::memory_order_relaxed);  // relaxed: own index
+      not_empty_.wait([&] { return closed() || refresh_write_cache(r, 1); });
+    }
+  }
+
   // ---- shutdown (any thread) --------------------------------------------------------------------
-  // After close(): push() returns Closed; pop() drains what is left, then returns false. Wakes all
-  // waiters. A push racing with close() may still succeed; its item is then returned by pop()/try_pop()
-  // before pop() reports false, or destroyed with the queue.
+  // After close(): every producer call fails (push() returns Closed); pop() drains what is left, then
+  // returns false. Wakes all waiters. A push racing with close() either fails, or succeeds and its item
+  // is returned by pop() before pop() reports false (the close protocol in the header comment).
   void close() noexcept {
     closed_.store(true, std::memory_order_release);  // release: pairs with the acquire in closed()
     not_empty_.notify_all();
@@ -418,11 +498,53 @@ class SpscQueue {
     return {std::span<T>(slots_ + index, first), std::span<T>(slots_, count - first)};
   }
 
+  // The producer's publish window of the close protocol (P1..P4 in the header comment).
+  class PublishWindow {
+   public:
+    explicit PublishWindow(SpscQueue& q) noexcept : q_(q) {}
+    PublishWindow(const PublishWindow&) = delete;
+    PublishWindow& operator=(const PublishWindow&) = delete;
+    // P1-P3: true if the queue is open; then anything published before the window closes is seen by a
+    // consumer's final check.
+    bool open() noexcept {
+      // P1, relaxed: ordered before P3 by the StoreLoad barrier P2, and read by C3 after C2.
+      q_.publishing_.store(1, std::memory_order_relaxed);
+      detail::light_store_load_fence();  // P2: pairs with C2 (heavy) in drain_closed()
+      // P3, relaxed: a fence-ordered read (P2 before it); what it orders is argued in the header comment.
+      if (q_.closed_.load(std::memory_order_relaxed)) return false;
+      return true;
+    }
+    // P4, release: pairs with the acquire at C3; everything published in the window is visible there.
+    ~PublishWindow() { q_.publishing_.store(0, std::memory_order_release); }
+
+   private:
+    SpscQueue& q_;
+  };
+
+  enum class Emplaced { Yes, Full, Closed };
+
+  template <class... Args>
+  Emplaced emplace_impl(Args&&... args) {
+    typename detail::RoleCheck::Scope role(producer_role_, "producer");
+    PublishWindow window(*this);
+    if (!window.open()) return Emplaced::Closed;
+    // relaxed: write_ is written only by this thread.
+    const std::uint64_t w = write_.load(std::memory_order_relaxed);
+    if (w - read_cache_ == capacity() && !refresh_read_cache(w, 1)) return Emplaced::Full;
+    ::new (static_cast<void*>(slot(w))) T(std::forward<Args>(args)...);  // a throw publishes nothing
+    // release: publishes the constructed slot; pairs with the acquire of write_ in refresh_write_cache().
+    write_.store(w + 1, std::memory_order_release);
+    not_empty_.notify();
+    return Emplaced::Yes;
+  }
+
   template <class V>
   PushResult push_impl(V&& value, std::chrono::steady_clock::time_point deadline) {
     for (;;) {
-      if (closed()) return PushResult::Closed;
-      if (try_emplace(std::forward<V>(value))) return PushResult::Pushed;  // a failed try leaves value intact
+      // A failed try leaves value intact.
+      const Emplaced e = emplace_impl(std::forward<V>(value));
+      if (e == Emplaced::Yes) return PushResult::Pushed;
+      if (e == Emplaced::Closed) return PushResult::Closed;
       if (overflow_ == Overflow::DropNewest) {
         // relaxed: a counter written only by the producer; stats() reads a snapshot.
         dropped_.store(dropped_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
@@ -435,10 +557,25 @@ class SpscQueue {
     }
   }
 
+  // C2-C3 of the close protocol: after this, everything any successful producer call published is
+  // visible, and no producer call will publish again.
+  void wait_out_publishers() noexcept {
+    detail::heavy_store_load_fence();  // C2: pairs with P2 in PublishWindow::open()
+    // C3, acquire: pairs with the release at P4; a push inside its window has published when it ends.
+    for (unsigned spins = 0; publishing_.load(std::memory_order_acquire) != 0;) detail::short_backoff(spins);
+  }
+
+  // pop() after seeing closed(): the consumer's half of the close protocol (C1..C4).
+  bool drain_closed(T& out) {
+    if (try_pop(out)) return true;
+    wait_out_publishers();
+    return try_pop(out);  // C4
+  }
+
   bool pop_impl(T& out, std::chrono::steady_clock::time_point deadline) {
     for (;;) {
       if (try_pop(out)) return true;
-      if (closed()) return try_pop(out);  // drain: items published before close() are visible now
+      if (closed()) return drain_closed(out);  // C1: closed (acquire) and empty
       const std::uint64_t r = read_.load(std::memory_order_relaxed);  // relaxed: own index
       if (!not_empty_.wait_until([&] { return closed() || refresh_write_cache(r, 1); }, deadline)) {
         return try_pop(out);
@@ -453,6 +590,10 @@ class SpscQueue {
   std::size_t claimed_ = 0;      // slots that claim handed out
   std::atomic<std::uint64_t> dropped_{0};
   [[no_unique_address]] detail::RoleCheck producer_role_;
+
+  // ---- producer-written, read by the consumer only after close(): its own block, so the two stores
+  // per push never pull write_'s line back from a consumer that just read it ----
+  alignas(detail::kFalseSharingRange) std::atomic<std::uint32_t> publishing_{0};  // 1: a producer call may publish
 
   // ---- consumer-written ----
   alignas(detail::kFalseSharingRange) std::atomic<std::uint64_t> read_{0};

@@ -38,6 +38,24 @@ void* operator new(std::size_t n) { return ringkit::test::counted_alloc(n, 0); }
 void* operator new[](std::size_t n) { return ringkit::test::counted_alloc(n, 0); }
 void* operator new(std::size_t n, std::align_val_t a) { return ringkit::test::counted_alloc(n, static_cast<std::size_t>(a)); }
 void* operator new[](std::size_t n, std::align_val_t a) { return ringkit::test::counted_alloc(n, static_cast<std::size_t>(a)); }
+// The nothrow forms too: otherwise a library's `new (std::nothrow)` gets the runtime's (under ASan, its
+// own allocator) and is freed by the delete below: ASan reports alloc-dealloc-mismatch (gRPC does this).
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+  try { return ringkit::test::counted_alloc(n, 0); } catch (...) { return nullptr; }
+}
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
+  try { return ringkit::test::counted_alloc(n, 0); } catch (...) { return nullptr; }
+}
+void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
+  try { return ringkit::test::counted_alloc(n, static_cast<std::size_t>(a)); } catch (...) { return nullptr; }
+}
+void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
+  try { return ringkit::test::counted_alloc(n, static_cast<std::size_t>(a)); } catch (...) { return nullptr; }
+}
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete[](void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }

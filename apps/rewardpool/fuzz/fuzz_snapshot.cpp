@@ -1,4 +1,4 @@
-// libFuzzer: the snapshot and MANIFEST decoders on arbitrary bytes. Either a WalError naming the problem
+// libFuzzer: the snapshot, MANIFEST and durable-mark decoders on arbitrary bytes. Either a WalError naming the problem
 // or a valid catalog; a snapshot that decodes re-encodes to the same bytes (version 2). The first byte's
 // bit 0 says whether to fix up the trailing CRC (so the fuzzer reaches what lies behind it); the rest is
 // the file.
@@ -38,6 +38,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const Manifest m = decode_manifest(bytes, "fuzz");
     if (encode_manifest(m).size() != size) std::abort();
   } catch (const WalError&) {
+  }
+  // The durable mark never throws: a mark, or none with a reason; a mark is one of the slots, re-encoded.
+  std::string error;
+  if (const auto mark = decode_durable_mark(bytes, error)) {
+    std::byte slot[kDurableSlotSize];
+    encode_durable_slot(*mark, slot);
+    bool found = false;
+    for (std::size_t off = 0; off + kDurableSlotSize <= size && off < 2 * kDurableSlotSize; off += kDurableSlotSize) {
+      found |= std::equal(slot, slot + kDurableSlotSize, bytes.begin() + static_cast<std::ptrdiff_t>(off));
+    }
+    if (!found) std::abort();
+  } else if (size != 0 && error.empty()) {
+    std::abort();  // no mark in a non-empty file must say why
   }
   return 0;
 }

@@ -19,6 +19,9 @@
 #pragma GCC diagnostic pop
 #include "rewardpool/service.hpp"
 #include "workload.hpp"
+#ifdef REWARDPOOL_WITH_SERVICE
+#include "service/commands.hpp"  // serve, load, top, replica (the gRPC service; not built under TSan)
+#endif
 
 namespace rewardpool::cli {
 
@@ -164,12 +167,18 @@ int cmd_inspect(const InspectArgs& a) {
 int main(int argc, char** argv) {
   using namespace rewardpool;
   using namespace rewardpool::cli;
+#ifdef REWARDPOOL_WITH_SERVICE
+  if (argc > 1 && service::is_service_command(argv[1])) return service::main(argc, argv);
+#endif
   set_alloc_probe([](long& count, long& bytes) {
     count = ringkit::test::g_allocations.load();
     bytes = ringkit::test::g_allocated_bytes.load();
   });
   CLI::App app{"rewardpool: a weighted-draw reward service on ringkit (actor + write-ahead log)"};
   app.require_subcommand(1);
+#ifdef REWARDPOOL_WITH_SERVICE
+  app.footer("Service commands (docs/service.md): serve, load, top, replica; e.g. rewardpool serve --help");
+#endif
   const auto one_of = [](std::initializer_list<std::string> v) { return CLI::IsMember(std::vector<std::string>(v)); };
 
   RunArgs run;

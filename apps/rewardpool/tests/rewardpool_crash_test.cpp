@@ -160,7 +160,10 @@ int env_int(const char* name, int def) {
 // directory is recovered as the next start-up would. At `written` and `durable` no acknowledged draw is
 // lost (a process crash keeps the page cache); at `applied` the acknowledged draws that are not in the
 // log are counted and reported (the loss window). At every level nothing is oversold and the recovered
-// state is exactly the initial catalog minus the logged draws.
+// state is exactly the initial catalog minus the logged draws. A SIGKILL cannot tell `written` from
+// `durable` (both survive it; only a power loss separates them): that `durable` waits for an fdatasync
+// covering the record, and `written` for the write() only, is checked at the file layer by
+// ServiceAckLevelTest.WrittenWaitsForTheWriteAndDurableForTheFdatasyncOfTheFileLayer (service test).
 TEST(RewardpoolCrashTest, PerAckLevelSigkillAtRandomMomentsLosesNothingAcknowledged) {
   // make test: a few rounds per level; make soak: REWARDPOOL_CRASH_ROUNDS in total (1,000), at most
   // SOAK_MINUTES.

@@ -456,3 +456,211 @@ TEST(ServiceSnapshotTest, ASnapshotInProgressDoesNotHoldBackDurableAcknowledgeme
   svc->stop();
   EXPECT_GE(svc->stats().snapshots, 1u);
 }
+
+// ---- review findings (rpfix): each test failed on the code before its fix --------------------------
+namespace {
+// Holds every write() into a WAL segment until release().
+class HeldSegmentWriteIo final : public wal::FileIo {
+ public:
+  int open(const char* path, int flags, unsigned mode) override {
+    const int fd = FileIo::open(path, flags, mode);
+    const std::string p = path;
+    if (fd >= 0 && p.size() > 4 && p.substr(p.size() - 4) == ".log") segment_fd = fd;
+    return fd;
+  }
+  long write(int fd, const void* data, std::size_t n) override {
+    if (fd == segment_fd.load()) {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return released; });
+    }
+    return FileIo::write(fd, data, n);
+  }
+  void release() {
+    std::lock_guard lock(mu);
+    released = true;
+    cv.notify_all();
+  }
+  std::atomic<int> segment_fd{-2};
+  std::mutex mu;
+  std::condition_variable cv;
+  bool released = false;
+};
+
+// Records, each time a snapshot is renamed into place, its LSN and the service's durable LSN then.
+class SnapshotRenameIo final : public wal::FileIo {
+ public:
+  int rename(const char* from, const char* to) override {
+    const std::string t = to;
+    const auto at = t.rfind("snapshot-");
+    if (at != std::string::npos && t.size() > 5 && t.substr(t.size() - 5) == ".snap") {
+      std::lock_guard lock(mu);
+      renamed.emplace_back(std::stoull(t.substr(at + 9, 20)), service.load()->published_lsn(Ack::Durable));
+    }
+    return FileIo::rename(from, to);
+  }
+  std::atomic<Service*> service{nullptr};
+  std::mutex mu;
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> renamed;  // (snapshot lsn, durable lsn at the rename)
+};
+}  // namespace
+
+// Bug 5 (first half): an Applied completion handed its request id to the client before the RequestIds
+// record reserving that id was written; a crash then let recovery hand the same id out again.
+TEST(ServiceRequestIdTest, AnAppliedCompletionIsDeliveredOnlyOnceItsRequestIdReservationIsWritten) {
+  for (MailboxKind mk : {MailboxKind::Channel, MailboxKind::Ring}) {
+    TempDir dir;
+    HeldSegmentWriteIo io;
+    ServiceOptions o = options(dir.str(), wal::Backend::File, Ack::Applied);
+    o.wal.io = &io;
+    auto svc = make_service(mk, BufferKind::Ring, fresh(dir, catalog(1000), wal::Backend::File), o);
+    std::thread releaser([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      io.release();
+    });
+    auto client = svc->client();
+    ASSERT_EQ(client.submit_draw(), Submit::Accepted);
+    std::array<Completion, 1> one;
+    ASSERT_EQ(client.wait(one), 1u);
+    ASSERT_EQ(one[0].status, Status::Ok);
+    // What a crash right now would leave: recovery must not hand this id out again.
+    const wal::RecoveryResult r = wal::recover(dir.str(), {.read_only = true});
+    EXPECT_GT(r.next_request_id, one[0].request_id) << to_string(mk) << ": id " << one[0].request_id
+                                                    << " was delivered before its reservation was written";
+    releaser.join();
+    svc->stop();
+  }
+}
+
+// Bug 6: snapshots were written at the actor's applied LSN while the log was not yet durable (or even
+// written) that far: a snapshot ahead of the log. Now every snapshot is renamed into place only once the
+// log is durable up to its LSN.
+TEST(ServiceSnapshotTest, ASnapshotIsNeverAheadOfTheDurableLog) {
+  for (Ack ack : {Ack::Applied, Ack::Written}) {
+    TempDir dir;
+    SnapshotRenameIo io;
+    ServiceOptions o = options(dir.str(), wal::Backend::File, ack);
+    o.wal.io = &io;
+    o.wal.sync = wal::SyncPolicy{wal::SyncPolicy::Kind::None, {}};  // nothing else syncs
+    o.wal.segment_bytes = 64 << 20;                                  // no rotation (it syncs)
+    o.snapshot_every = 100;
+    auto svc = make_service(MailboxKind::Ring, BufferKind::Ring, fresh(dir, catalog(100000), wal::Backend::File), o);
+    io.service = svc.get();
+    auto client = svc->client(64);
+    std::array<Completion, 64> buf;
+    int submitted = 0;
+    while (submitted < 2000 || client.in_flight() > 0) {
+      if (submitted < 2000 && client.submit_draw() == Submit::Accepted) {
+        ++submitted;
+        continue;
+      }
+      for (std::size_t k = client.wait(buf), i = 0; i < k; ++i) ASSERT_EQ(buf[i].status, Status::Ok);
+    }
+    // Let at least one snapshot finish before stop() (stop makes everything durable anyway).
+    for (int i = 0; i < 2000; ++i) {
+      {
+        std::lock_guard lock(io.mu);
+        if (!io.renamed.empty()) break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    svc->stop();
+    std::lock_guard lock(io.mu);
+    ASSERT_FALSE(io.renamed.empty()) << "no snapshot was written";
+    for (const auto& [lsn, durable] : io.renamed) {
+      EXPECT_LE(lsn, durable) << to_string(ack) << ": snapshot at lsn " << lsn << " while the log was durable to " << durable;
+    }
+    EXPECT_TRUE(svc->stats().snapshot_error.empty()) << svc->stats().snapshot_error;
+  }
+}
+
+// ---- what each ack level promises, checked against the file layer (bug 9) --------------------------
+namespace {
+// Watches the WAL at the system-call level: the highest LSN that write() has handed to the kernel (decoded
+// from the bytes written) and the highest LSN covered by a completed fdatasync of the segment. Ground
+// truth independent of the service's own published LSNs.
+class AckLevelIo final : public wal::FileIo {
+ public:
+  int open(const char* path, int flags, unsigned mode) override {
+    const int fd = FileIo::open(path, flags, mode);
+    const std::string p = path;
+    if (fd >= 0 && p.size() > 4 && p.substr(p.size() - 4) == ".log") segment_fd = fd;
+    return fd;
+  }
+  long write(int fd, const void* data, std::size_t n) override {
+    const auto* p = static_cast<const std::byte*>(data);
+    for (std::size_t done = 0; done < n;) {  // whole buffers only, so the records can be decoded below
+      const long w = FileIo::write(fd, p + done, n - done);
+      if (w < 0) return w;
+      done += static_cast<std::size_t>(w);
+    }
+    if (fd == segment_fd.load() && !(n >= 8 && std::memcmp(p, wal::kSegmentMagic.data(), 8) == 0)) {
+      std::uint64_t last = 0;
+      for (std::size_t off = 0; off + wal::kRecordHeaderSize <= n; off += wal::kRecordHeaderSize + wal::get_u32(p + off + 4)) {
+        last = wal::get_u64(p + off + 12);
+      }
+      written_lsn.store(std::max(written_lsn.load(), last));
+    }
+    return static_cast<long>(n);
+  }
+  int fdatasync(int fd) override {
+    const std::uint64_t covered = written_lsn.load();  // everything written before the call
+    const int rc = FileIo::fdatasync(fd);
+    if (rc == 0 && fd == segment_fd.load()) {
+      if (covered > synced_lsn.load()) ++data_syncs;
+      synced_lsn.store(std::max(synced_lsn.load(), covered));
+    }
+    return rc;
+  }
+  std::atomic<int> segment_fd{-2};
+  std::atomic<std::uint64_t> written_lsn{0};
+  std::atomic<std::uint64_t> synced_lsn{0};
+  std::atomic<long> data_syncs{0};  // fdatasyncs that made records durable
+};
+}  // namespace
+
+// `written` is delivered once the record went through write() and never waits for a sync; `durable` only
+// once an fdatasync that covers the record returned. (A SIGKILL test cannot tell the two apart: the page
+// cache survives it. A mutant that delivers `durable` at the written LSN fails here.)
+TEST(ServiceAckLevelTest, WrittenWaitsForTheWriteAndDurableForTheFdatasyncOfTheFileLayer) {
+  for (MailboxKind mk : {MailboxKind::Channel, MailboxKind::Ring}) {
+    for (Ack ack : {Ack::Written, Ack::Durable}) {
+      TempDir dir;
+      AckLevelIo io;
+      ServiceOptions o = options(dir.str(), wal::Backend::File, ack);
+      o.wal.io = &io;
+      o.wal.sync = wal::SyncPolicy{wal::SyncPolicy::Kind::None, {}};  // only durable acks sync
+      o.wal.segment_bytes = 64 << 20;                                  // no rotation (it syncs)
+      auto svc = make_service(mk, BufferKind::Ring, fresh(dir, catalog(100000), wal::Backend::File), o);
+      auto client = svc->client(64);
+      std::array<Completion, 64> buf;
+      int submitted = 0, delivered = 0, beyond_synced = 0;
+      while (submitted < 3000 || client.in_flight() > 0) {
+        if (submitted < 3000 && client.submit_draw() == Submit::Accepted) {
+          ++submitted;
+          continue;
+        }
+        const std::size_t k = client.wait(buf);
+        // Read after the delivery: the file layer's state when the completions were delivered, or later.
+        const std::uint64_t written = io.written_lsn.load(), synced = io.synced_lsn.load();
+        for (std::size_t i = 0; i < k; ++i) {
+          ASSERT_EQ(buf[i].status, Status::Ok);
+          ASSERT_LE(buf[i].lsn, written) << to_string(ack) << ": delivered before write() took its record";
+          if (ack == Ack::Durable) {
+            ASSERT_LE(buf[i].lsn, synced) << "durable: delivered before an fdatasync covering it returned";
+          }
+          beyond_synced += buf[i].lsn > synced;
+          ++delivered;
+        }
+      }
+      ASSERT_EQ(delivered, 3000);
+      if (ack == Ack::Written) {
+        EXPECT_EQ(io.data_syncs.load(), 0) << "written never asks for a sync (policy none)";
+        EXPECT_EQ(beyond_synced, 3000) << "so every written completion came before any sync";
+      } else {
+        EXPECT_GT(io.data_syncs.load(), 0);
+        EXPECT_EQ(beyond_synced, 0);
+      }
+      svc->stop();
+    }
+  }
+}

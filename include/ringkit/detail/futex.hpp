@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <thread>
 
-#if defined(__linux__)
 #include <climits>
+#if defined(__linux__)
 #include <ctime>
 #include <linux/futex.h>
 #include <sys/syscall.h>
@@ -19,7 +19,10 @@ namespace ringkit::detail {
 static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t));
 
 // Blocks while `word == expected`, until woken, the timeout passes, or spuriously. Callers re-check.
-inline void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected,
+// Returns true if a futex_wake() woke us (the waker then knows it woke us: see futex_wake's count);
+// false if we did not sleep (the word differed), timed out or were interrupted. On other platforms
+// always false (nobody counts wakes there).
+inline bool futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected,
                        std::chrono::nanoseconds timeout = std::chrono::nanoseconds::max()) noexcept {
 #if defined(__linux__)
   timespec ts{};
@@ -32,22 +35,38 @@ inline void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected,
   }
   // The kernel compares the word with `expected` under its own lock, so a wake between our check and the
   // sleep is not lost. EINTR, EAGAIN and ETIMEDOUT all return to the caller's re-check loop.
-  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected, tsp, nullptr, 0);
+  // 0 only when a FUTEX_WAKE dequeued us (the word is private to its BlockingWait, so no unrelated
+  // wake can reach it).
+  return syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected, tsp, nullptr,
+                 0) == 0;
 #else
   if (timeout == std::chrono::nanoseconds::max()) {
+    // acquire: pairs with the release bump before futex_wake(); the caller re-checks anyway.
     word.wait(expected, std::memory_order_acquire);
   } else {
     std::this_thread::sleep_for(std::min<std::chrono::nanoseconds>(timeout, std::chrono::microseconds(50)));
   }
+  return false;
 #endif
 }
 
-inline void futex_wake_all(std::atomic<std::uint32_t>& word) noexcept {
+// Wakes up to `count` threads blocked in futex_wait() on `word`; returns how many it woke (0 where
+// unknown: other platforms).
+inline int futex_wake(std::atomic<std::uint32_t>& word, int count) noexcept {
 #if defined(__linux__)
-  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr, 0);
+  const long woken =
+      syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE_PRIVATE, count, nullptr, nullptr, 0);
+  return woken > 0 ? static_cast<int>(woken) : 0;
 #else
-  word.notify_all();
+  if (count == 1) {
+    word.notify_one();
+  } else {
+    word.notify_all();
+  }
+  return 0;
 #endif
 }
+
+inline int futex_wake_all(std::atomic<std::uint32_t>& word) noexcept { return futex_wake(word, INT_MAX); }
 
 }  // namespace ringkit::detail

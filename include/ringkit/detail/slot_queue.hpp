@@ -4,7 +4,8 @@
 // short form, which the code below follows line by line:
 //
 // Slot protocol (Vyukov's bounded MPMC queue, with rigtorp's turn encoding so capacity 1 works)
-//   Positions are 64-bit and never reset; position p lives in slot index(p) = remap(p & mask).
+//   Positions are 63-bit and never reset (they wrap modulo 2^63, all arithmetic is modular); position p
+//   lives in slot index(p) = remap(p & mask). The index words hold 2p: tail_ = 2t | closed, head_ = 2h.
 //   Each slot has one atomic word `turn`. For position p:
 //       turn == 2p      the slot is free for the producer of p        ("empty for p")
 //       turn == 2p + 1  the slot holds the item of p                  ("full for p")
@@ -20,6 +21,13 @@
 // Ownership: the winner of the CAS on tail (head) for p is the only thread that writes (reads) slot p's
 // item, and the only one that stores the next turn value; every other thread only reads the turn.
 // Nobody decides ownership by comparing indexes with each other.
+//
+// close() sets the closed bit in the tail word (one fetch_or). Every claim is a CAS on that word from a
+// value with the bit clear, so after close() no position can be claimed: try_push/push_batch fail and
+// push() returns Closed. A consumer that saw the bit knows every position that will ever be claimed
+// (those below tail), so pop() returns false only once all of them were consumed: a push that
+// returned Pushed claimed its position before the bit was set, and its item is returned by a pop()
+// (MpmcQueue: by the consumer that claimed it). No extra cost: the claiming CAS was there already.
 //
 // Memory contract
 //   * A push publishes with a release store of the turn; the pop that takes that item acquires it:
@@ -81,15 +89,6 @@ concept NothrowQueueElement = std::is_object_v<T> && !std::is_const_v<T> && !std
 
 namespace detail {
 
-// Back-off for the short waits that are not the wait strategy's business (a peer is mid-move).
-inline void short_backoff(unsigned& i) noexcept {
-  if (++i < 64) {
-    cpu_relax();
-  } else {
-    std::this_thread::yield();
-  }
-}
-
 // Stands in for RoleCheck::Scope where a role may be shared (MpmcQueue's consumers).
 struct SharedRoleScope {
   constexpr SharedRoleScope(RoleCheck&, const char*) noexcept {}
@@ -99,7 +98,7 @@ template <class T, WaitStrategy Wait, bool kMultiConsumer>
 class SlotQueue {
   static_assert(NothrowQueueElement<T>);
   static constexpr const char* kName = kMultiConsumer ? "MpmcQueue" : "MpscQueue";
-  // MpscQueue: debug builds abort if two threads are in consumer functions at once (RoleCheck).
+  // MpscQueue: builds with RINGKIT_CHECK_ROLES abort if two threads are in consumer functions at once (RoleCheck).
   using ConsumerScope = std::conditional_t<kMultiConsumer, SharedRoleScope, RoleCheck::Scope>;
 
  public:
@@ -133,8 +132,8 @@ class SlotQueue {
   // Destroys every item still inside (ring and spill file). Must not race with any other call.
   ~SlotQueue() {
     // relaxed (all): the destructor is already ordered after every other thread's last call.
-    const std::uint64_t t = tail_.load(std::memory_order_relaxed);
-    for (std::uint64_t p = head_.load(std::memory_order_relaxed); p != t; ++p) {
+    const std::uint64_t t = pos_of(tail_.load(std::memory_order_relaxed));
+    for (std::uint64_t p = pos_of(head_.load(std::memory_order_relaxed)); p != t; p = wrap(p + 1)) {
       Slot& s = slot(p);
       if (s.turn.load(std::memory_order_relaxed) == full_turn(p)) s.item()->~T();  // relaxed: as above
     }
@@ -151,15 +150,18 @@ class SlotQueue {
     // head_ is written with relaxed CASes, so nothing orders the two loads against each other: a
     // snapshot may see t < h (briefly, on a weakly ordered machine). Clamp the signed difference to
     // [0, capacity]. relaxed (both): a snapshot that orders nothing.
-    const std::uint64_t h = head_.load(std::memory_order_relaxed);
-    const std::uint64_t t = tail_.load(std::memory_order_relaxed);
-    const auto d = static_cast<std::int64_t>(t - h);
+    const std::uint64_t h = pos_of(head_.load(std::memory_order_relaxed));
+    const std::uint64_t t = pos_of(tail_.load(std::memory_order_relaxed));
+    const std::int64_t d = pdiff(t, h);
     return d <= 0 ? 0 : static_cast<std::size_t>(std::min<std::uint64_t>(static_cast<std::uint64_t>(d), capacity()));
   }
   [[nodiscard]] std::size_t size() const noexcept { return size_approx(); }  // the same racy snapshot
   [[nodiscard]] bool empty() const noexcept { return size_approx() == 0; }   // racy snapshot
   [[nodiscard]] bool full() const noexcept { return size_approx() == capacity(); }  // racy snapshot
   [[nodiscard]] Overflow overflow() const noexcept { return overflow_; }
+  // Reads a flag on a read-mostly line (not the producers' tail line, which a polling consumer would
+  // otherwise keep stealing). Once it reads true, the closed bit is in tail_ too (close() sets the bit
+  // first).
   [[nodiscard]] bool closed() const noexcept {
     return closed_.load(std::memory_order_acquire);  // acquire: pairs with the release in close()
   }
@@ -170,10 +172,10 @@ class SlotQueue {
     s.evicted = evicted_.load();
     s.dropped = dropped_.load();
     s.blocked_waits = blocked_.load();
-    const std::uint64_t h = head_.load(std::memory_order_relaxed);  // relaxed: a snapshot (see size_approx())
-    const std::uint64_t t = tail_.load(std::memory_order_relaxed);  // relaxed: as above
-    s.pushed = t - start_;
-    const std::uint64_t taken = h - start_;  // popped + evicted
+    const std::uint64_t h = pos_of(head_.load(std::memory_order_relaxed));  // relaxed: a snapshot (size_approx())
+    const std::uint64_t t = pos_of(tail_.load(std::memory_order_relaxed));  // relaxed: as above
+    s.pushed = wrap(t - start_);
+    const std::uint64_t taken = wrap(h - start_);  // popped + evicted
     s.popped = taken >= s.evicted ? taken - s.evicted : 0;
     if (spill_ != nullptr) {
       // relaxed: statistics written under the spill mutex; a snapshot.
@@ -190,7 +192,7 @@ class SlotQueue {
   [[nodiscard]] bool try_push(T&& value) noexcept { return try_emplace(std::move(value)); }
 
   // Never applies the overflow policy and never spills: fails when the ring is full (or spuriously, see
-  // the header comment), and under SpillToDisk also while the spill holds items (going around them would
+  // the header comment) or the queue is closed, and under SpillToDisk also while the spill holds items (going around them would
   // break per-producer FIFO). If constructing T from args may throw, T is built first, outside the ring,
   // so a throw leaves the queue untouched; the item is then moved in (nothrow).
   template <class... Args>
@@ -202,8 +204,9 @@ class SlotQueue {
 
   // Blocking push: applies the overflow policy. Returns Pushed, Dropped (DropNewest; value untouched),
   // Spilled (SpillToDisk; value untouched, a copy is in the spill file), Closed (value untouched) or
-  // Error (SpillToDisk I/O failure; value untouched; see last_error()). DropOldest always ends Pushed
-  // (or Closed), evicting as many of the oldest items as it takes.
+  // Error (SpillToDisk I/O failure; value untouched; see last_error()). DropOldest ends Pushed, evicting
+  // at most the one oldest item whose slot it needs (only after its own insert is certain), or Closed
+  // (evicting nothing).
   PushResult push(const T& value) { return push_impl(value, std::chrono::steady_clock::time_point::max()); }
   PushResult push(T&& value) { return push_impl(std::move(value), std::chrono::steady_clock::time_point::max()); }
 
@@ -225,7 +228,7 @@ class SlotQueue {
   }
 
   // Moves as many leading items of `items` in as there are free slots (at most capacity()); returns how
-  // many. The whole run is reserved with ONE CAS on tail: the scan first checks that each slot of the run
+  // many (0 once closed). The whole run is reserved with ONE CAS on tail: the scan first checks that each slot of the run
   // is free for its position, then the CAS claims them all (docs/mpmc-design.md, "Batches"). Never
   // spills or evicts. The moved-from items stay in `items`.
   std::size_t push_batch(std::span<T> items) noexcept {
@@ -240,7 +243,7 @@ class SlotQueue {
     }
     if (n != 0) {
       note_size(pos + n - 1);
-      not_empty_.notify();
+      notify_items(not_empty_, n);
     }
     return n;
   }
@@ -306,10 +309,16 @@ class SlotQueue {
       s.item()->~T();
       release_slot_quietly(s, pos + i);
     }
-    if (n != 0) not_full_.notify();  // once per run, after every slot of it is free
+    if (n != 0) notify_items(not_full_, n);  // once per run, after every slot of it is free
     if (n != 0 || spill_ == nullptr) return n;
     std::size_t k = 0;
-    while (k < out.size() && try_unspill([&](T&& v) noexcept { out[k] = std::move(v); })) ++k;
+    try {
+      while (k < out.size() && try_unspill([&](T&& v) noexcept { out[k] = std::move(v); })) ++k;
+    } catch (...) {
+      if (k == 0) throw;  // nothing moved: the caller loses nothing by the exception
+      // k items are in `out` already: return them. The record that threw is still next (try_unspill
+      // consumes nothing when it throws), so the next call meets the error again.
+    }
     return k;
   }
 
@@ -330,10 +339,14 @@ class SlotQueue {
       s.item()->~T();
       release_slot_quietly(s, pos + i);
     }
-    if (n != 0) not_full_.notify();  // once per run, after every slot of it is free
+    if (n != 0) notify_items(not_full_, n);  // once per run, after every slot of it is free
     if (n != 0 || spill_ == nullptr) return n;
     std::size_t k = 0;
-    while (k < max && try_unspill([&](T&& v) noexcept { fn(std::move(v)); })) ++k;
+    try {
+      while (k < max && try_unspill([&](T&& v) noexcept { fn(std::move(v)); })) ++k;
+    } catch (...) {
+      if (k == 0) throw;  // as in pop_batch(): fn already has k items; report them, not the exception
+    }
     return k;
   }
 
@@ -347,14 +360,67 @@ class SlotQueue {
     return items;
   }
 
+  // ---- blocking batch calls: the wait strategy's waits with the batch paths' speed ----------------
+  // Producer: moves as many leading items of `items` in as there are free slots, waiting (by the wait
+  // strategy) until at least one fits; returns how many (>= 1), or 0 once closed (or when `items` is
+  // empty). As push_batch() otherwise: never spills or evicts (under SpillToDisk it waits while the
+  // spill holds items).
+  std::size_t push_batch_wait(std::span<T> items) {
+    if (items.empty()) return 0;
+    for (;;) {
+      const std::size_t n = push_batch(items);
+      if (n != 0) return n;
+      if (tail_closed()) return 0;
+      not_full_.wait([&] { return closed() || (!spill_blocks_ring() && slot_free_hint()); });
+    }
+  }
+
+  // Consumer: moves up to out.size() of the oldest items into `out`, waiting until at least one
+  // arrives; returns how many (>= 1), or 0 once the queue is closed and drained (where pop() would
+  // return false). The first item is taken as pop() takes it, the rest as pop_batch() does.
+  std::size_t pop_batch_wait(std::span<T> out)
+    requires std::is_nothrow_move_assignable_v<T>
+  {
+    if (out.empty() || !pop_impl(out[0], std::chrono::steady_clock::time_point::max())) return 0;
+    std::size_t n = 1;
+    try {
+      n += pop_batch(out.subspan(1));
+    } catch (...) {  // a spill read threw with nothing more moved: keep the item we have
+    }
+    return n;
+  }
+
+  // Consumer: waits until an item is available (true) or the queue is closed and drained (false),
+  // without popping. MpmcQueue: another consumer may take the item first, so a try_pop() after true can
+  // still fail.
+  [[nodiscard]] bool wait_for_not_empty() {
+    for (;;) {
+      if (item_hint()) return true;
+      if (closed()) {
+        // As pop(): positions claimed before close() are still coming; the spill is checked under its
+        // mutex.
+        for (unsigned spins = 0;;) {
+          if (item_hint()) return true;
+          if (ring_drained() && spill_drained_after_close()) return item_hint();
+          short_backoff(spins);
+        }
+      }
+      not_empty_.wait([&] { return closed() || item_hint(); });
+    }
+  }
+
   // ---- shutdown (any thread) --------------------------------------------------------------------
-  // After close(): push() returns Closed; pop() drains what is left (ring and spill), then returns
-  // false. Wakes all waiters. A push racing with close() may still return Pushed after the consumer's
-  // pop() has reported false: that item stays in the queue for a later try_pop()/pop(), or is destroyed
-  // with the queue. To lose nothing, stop the producers (join them) before close(), or keep draining
-  // with try_pop() after pop() returns false until every producer has returned.
+  // After close(): no producer call puts anything in (push() returns Closed, try_push false, push_batch
+  // 0); pop() drains what is left (ring and spill), then returns false. Wakes all waiters. Whichever
+  // thread calls it, once pop() has returned false every push that reported Pushed/Spilled has had its
+  // item returned by a pop() (MpmcQueue: or claimed by another consumer's pop(), which returns it).
   void close() noexcept {
-    closed_.store(true, std::memory_order_release);  // release: pairs with the acquire in closed()
+    // relaxed RMW: every later claiming CAS fails (its expected value lacks the bit); the flag below
+    // publishes it to consumers.
+    tail_.fetch_or(kClosedBit, std::memory_order_relaxed);
+    // release: pairs with the acquire in closed(); whoever sees the flag sees the bit in tail_ (the
+    // final tail) as well.
+    closed_.store(true, std::memory_order_release);
     not_empty_.notify_all();
     not_full_.notify_all();
   }
@@ -363,7 +429,8 @@ class SlotQueue {
   // The last spill error: set by a push that returned PushResult::Error (I/O error, disk full,
   // record_too_large) or by a pop that met a corrupt record (checksum_mismatch, bad_length,
   // truncated_record, codec_rejected: that record and the rest of its file are discarded and counted in
-  // spill_discarded_bytes(), never delivered). Cleared by nothing; compare with a previous value.
+  // spill_discarded_bytes(), never delivered) or a codec whose decode() threw (codec_threw: that record
+  // alone is discarded). Cleared by nothing; compare with a previous value.
   [[nodiscard]] std::error_code last_error() const {
     if (spill_ == nullptr) return {};
     std::lock_guard lock(spill_->mutex);
@@ -440,15 +507,18 @@ class SlotQueue {
         remap_shift_(remap_shift_for(capacity)),
         overflow_(overflow),
         multi_consumer_(kMultiConsumer || overflow == Overflow::DropOldest),
-        start_(start.value) {
-    slots_ = allocate(capacity);
+        start_(wrap(start.value)) {
+    // Every allocation before the slot array, so a throw leaves nothing behind (the slot array is not
+    // yet owned by anything that would free it).
+    std::unique_ptr<SpillState> spill = channel ? std::make_unique<SpillState>(std::move(channel)) : nullptr;
+    slots_ = allocate(capacity);  // nothing after this can throw
     for (std::uint64_t p = start.value; p != start.value + capacity; ++p) {
       Slot* s = ::new (static_cast<void*>(&slots_[index(p)])) Slot;
       s->turn.store(empty_turn(p), std::memory_order_relaxed);  // relaxed: construction precedes sharing
     }
-    head_.store(start.value, std::memory_order_relaxed);  // relaxed: as above
-    tail_.store(start.value, std::memory_order_relaxed);  // relaxed: as above
-    if (channel) spill_ = new SpillState(std::move(channel));
+    head_.store(word_of(start_), std::memory_order_relaxed);  // relaxed: as above
+    tail_.store(word_of(start_), std::memory_order_relaxed);  // relaxed: as above
+    spill_ = spill.release();
     // The layout promise (the class is complete here, and standard-layout: all data members private).
     static_assert(std::is_standard_layout_v<SlotQueue>);
     static_assert(offsetof(SlotQueue, head_) - offsetof(SlotQueue, tail_) >= kFalseSharingRange);
@@ -502,7 +572,24 @@ class SlotQueue {
   static constexpr std::uint64_t full_turn(std::uint64_t pos) noexcept { return 2 * pos + 1; }
   static std::int64_t diff(std::uint64_t a, std::uint64_t b) noexcept { return static_cast<std::int64_t>(a - b); }
 
+  // Positions are 63-bit; the index words hold 2p (tail_: 2p | kClosedBit).
+  static constexpr std::uint64_t kClosedBit = 1;
+  static constexpr std::uint64_t kPosMask = ~std::uint64_t{0} >> 1;
+  static constexpr std::uint64_t wrap(std::uint64_t pos) noexcept { return pos & kPosMask; }
+  static constexpr std::uint64_t pos_of(std::uint64_t word) noexcept { return word >> 1; }
+  static constexpr std::uint64_t word_of(std::uint64_t pos) noexcept { return pos << 1; }
+  // a - b for 63-bit positions, as a signed distance.
+  static constexpr std::int64_t pdiff(std::uint64_t a, std::uint64_t b) noexcept {
+    return static_cast<std::int64_t>((a - b) << 1) >> 1;
+  }
+
   // ---- producer side ----
+  // The closed bit as producers see it: their own hot line, exact for the claim they just tried.
+  bool tail_closed() const noexcept {
+    // relaxed: the claiming CAS is what excludes claims after close(); this only names the reason.
+    return (tail_.load(std::memory_order_relaxed) & kClosedBit) != 0;
+  }
+
   // SpillToDisk: while the spill holds items, new items must queue behind them (docs/mpmc-design.md).
   bool spill_blocks_ring() const noexcept {
     // acquire: pairs with the release in push_spill(); a stale value is covered by the argument there.
@@ -525,29 +612,32 @@ class SlotQueue {
     }
   }
 
-  // Claims the position at tail if its slot is free; nullptr when full.
+  // Claims the position at tail if its slot is free; nullptr when full or closed.
   Slot* claim_push(std::uint64_t& pos) noexcept {
-    std::uint64_t t = tail_.load(std::memory_order_relaxed);  // relaxed: a guess; the slot's turn decides
+    std::uint64_t w = tail_.load(std::memory_order_relaxed);  // relaxed: a guess; the slot's turn decides
     for (;;) {
+      if ((w & kClosedBit) != 0) return nullptr;  // closed: nothing may be claimed any more
+      const std::uint64_t t = pos_of(w);
       Slot& s = slot(t);
       // acquire: pairs with the release in release_slot(); the previous item's destruction happens-before
       // our construction.
       const std::int64_t d = diff(s.turn.load(std::memory_order_acquire), empty_turn(t));
       if (d == 0) {
-        // relaxed (both): the CAS only elects the owner of position t; data is ordered by the turn.
-        if (tail_.compare_exchange_weak(t, t + 1, std::memory_order_relaxed, std::memory_order_relaxed)) {
+        // relaxed (both): the CAS only elects the owner of position t (and fails once the closed bit is
+        // set); data is ordered by the turn.
+        if (tail_.compare_exchange_weak(w, w + 2, std::memory_order_relaxed, std::memory_order_relaxed)) {
           pos = t;
           return &s;
         }
       } else if (d < 0) {  // the slot still holds (or is giving up) the item one lap earlier
         const std::uint64_t now = tail_.load(std::memory_order_relaxed);  // relaxed: as above
-        if (now == t) {
+        if (now == w) {
           note_full();
           return nullptr;
         }
-        t = now;
+        w = now;
       } else {  // another producer claimed t (our tail was stale)
-        t = tail_.load(std::memory_order_relaxed);  // relaxed: as above
+        w = tail_.load(std::memory_order_relaxed);  // relaxed: as above
       }
     }
   }
@@ -556,22 +646,25 @@ class SlotQueue {
   std::size_t claim_push_run(std::size_t max, std::uint64_t& pos) noexcept {
     const std::size_t limit = std::min(max, capacity());
     if (limit == 0) return 0;
-    std::uint64_t t = tail_.load(std::memory_order_relaxed);  // relaxed: a guess; the turns decide
+    std::uint64_t w = tail_.load(std::memory_order_relaxed);  // relaxed: a guess; the turns decide
     for (;;) {
+      if ((w & kClosedBit) != 0) return 0;  // closed: nothing may be claimed any more
+      const std::uint64_t t = pos_of(w);
       std::size_t k = 0;
       // acquire: pairs with the release in release_slot() (as in claim_push), for every slot of the run.
       while (k < limit && slot(t + k).turn.load(std::memory_order_acquire) == empty_turn(t + k)) ++k;
       if (k == 0) {
         const std::uint64_t now = tail_.load(std::memory_order_relaxed);  // relaxed: as above
-        if (now == t) {
+        if (now == w) {
           note_full();
           return 0;
         }
-        t = now;
+        w = now;
         continue;
       }
-      // relaxed (both): elects the owner of positions [t, t+k); data is ordered by the turns.
-      if (tail_.compare_exchange_weak(t, t + k, std::memory_order_relaxed, std::memory_order_relaxed)) {
+      // relaxed (both): elects the owner of positions [t, t+k) (fails once closed); data is ordered by
+      // the turns.
+      if (tail_.compare_exchange_weak(w, w + 2 * k, std::memory_order_relaxed, std::memory_order_relaxed)) {
         pos = t;
         return k;
       }
@@ -588,8 +681,8 @@ class SlotQueue {
   // high_water: sampled (every 64th position, and whenever a producer finds the ring full), so a push
   // normally reads no consumer line and writes no shared counter.
   void note_size(std::uint64_t pos) noexcept {
-    const std::uint64_t h = head_.load(std::memory_order_relaxed);  // relaxed: a statistic
-    const std::int64_t d = diff(pos + 1, h);
+    const std::uint64_t h = pos_of(head_.load(std::memory_order_relaxed));  // relaxed: a statistic
+    const std::int64_t d = pdiff(pos + 1, h);
     if (d <= 0) return;
     raise_high_water(std::min<std::uint64_t>(static_cast<std::uint64_t>(d), capacity()));
   }
@@ -603,7 +696,7 @@ class SlotQueue {
 
   // True if the slot at tail is free for its position (or tail moved on): a push may succeed now.
   bool slot_free_hint() const noexcept {
-    const std::uint64_t t = tail_.load(std::memory_order_relaxed);  // relaxed: a hint
+    const std::uint64_t t = pos_of(tail_.load(std::memory_order_relaxed));  // relaxed: a hint
     // acquire: pairs with the release in release_slot(); the Blocking strategy's W4 reads this turn.
     return diff(slot(t).turn.load(std::memory_order_acquire), empty_turn(t)) >= 0;
   }
@@ -611,29 +704,30 @@ class SlotQueue {
   // ---- consumer side ----
   Slot* claim_pop(std::uint64_t& pos) noexcept {
     // relaxed: the single consumer's own index, or a guess (several consumers); the turn decides.
-    std::uint64_t h = head_.load(std::memory_order_relaxed);
+    std::uint64_t w = head_.load(std::memory_order_relaxed);
     for (;;) {
+      const std::uint64_t h = pos_of(w);
       Slot& s = slot(h);
       // acquire: pairs with the release in publish()/push_batch(); the item's construction is visible.
       const std::int64_t d = diff(s.turn.load(std::memory_order_acquire), full_turn(h));
       if (d == 0) {
         if (!multi_consumer_) {
-          head_.store(h + 1, std::memory_order_relaxed);  // relaxed: only we write head_; readers take a snapshot
+          head_.store(w + 2, std::memory_order_relaxed);  // relaxed: only we write head_; readers take a snapshot
           pos = h;
           return &s;
         }
         // relaxed (both): elects the owner of position h; data is ordered by the turn.
-        if (head_.compare_exchange_weak(h, h + 1, std::memory_order_relaxed, std::memory_order_relaxed)) {
+        if (head_.compare_exchange_weak(w, w + 2, std::memory_order_relaxed, std::memory_order_relaxed)) {
           pos = h;
           return &s;
         }
       } else if (d < 0) {  // not published yet: empty, or its producer is still writing
         if (!multi_consumer_) return nullptr;
         const std::uint64_t now = head_.load(std::memory_order_relaxed);  // relaxed: as above
-        if (now == h) return nullptr;
-        h = now;
+        if (now == w) return nullptr;
+        w = now;
       } else {  // another consumer (or an evicting producer) took h
-        h = head_.load(std::memory_order_relaxed);  // relaxed: as above
+        w = head_.load(std::memory_order_relaxed);  // relaxed: as above
       }
     }
   }
@@ -643,28 +737,39 @@ class SlotQueue {
   std::size_t claim_pop_run(std::size_t max, std::uint64_t& pos) noexcept {
     const std::size_t limit = std::min(max, capacity());
     if (limit == 0) return 0;
-    std::uint64_t h = head_.load(std::memory_order_relaxed);  // relaxed: as in claim_pop()
+    std::uint64_t w = head_.load(std::memory_order_relaxed);  // relaxed: as in claim_pop()
     for (;;) {
+      const std::uint64_t h = pos_of(w);
       std::size_t k = 0;
       // acquire: pairs with the release in publish()/push_batch(), for every slot of the run.
       while (k < limit && slot(h + k).turn.load(std::memory_order_acquire) == full_turn(h + k)) ++k;
       if (k == 0) {
         if (!multi_consumer_) return 0;
         const std::uint64_t now = head_.load(std::memory_order_relaxed);  // relaxed: as above
-        if (now == h) return 0;
-        h = now;
+        if (now == w) return 0;
+        w = now;
         continue;
       }
       if (!multi_consumer_) {
-        head_.store(h + k, std::memory_order_relaxed);  // relaxed: as in claim_pop()
+        head_.store(w + 2 * k, std::memory_order_relaxed);  // relaxed: as in claim_pop()
         pos = h;
         return k;
       }
       // relaxed (both): elects the owner of positions [h, h+k); data is ordered by the turns.
-      if (head_.compare_exchange_weak(h, h + k, std::memory_order_relaxed, std::memory_order_relaxed)) {
+      if (head_.compare_exchange_weak(w, w + 2 * k, std::memory_order_relaxed, std::memory_order_relaxed)) {
         pos = h;
         return k;
       }
+    }
+  }
+
+  // After a run of n items (or free slots): one waiter can use one item, so wake one; several for a
+  // run, when several threads may wait (a strategy's notify() wakes one parked waiter).
+  static void notify_items(Wait& w, std::size_t n) noexcept {
+    if (n > 1) {
+      w.notify_all();
+    } else {
+      w.notify();
     }
   }
 
@@ -682,7 +787,7 @@ class SlotQueue {
   // True if a pop may succeed now: the slot at head is published (or head moved on), or the spill has
   // something.
   bool item_hint() const noexcept {
-    const std::uint64_t h = head_.load(std::memory_order_relaxed);  // relaxed: a hint
+    const std::uint64_t h = pos_of(head_.load(std::memory_order_relaxed));  // relaxed: a hint
     // acquire: pairs with the release in publish(); the Blocking strategy's W4 reads this turn.
     if (diff(slot(h).turn.load(std::memory_order_acquire), full_turn(h)) >= 0) return true;
     // acquire: pairs with the release in push_spill(). The spill is readable only once the ring holds no
@@ -694,29 +799,58 @@ class SlotQueue {
 
   // No position is claimed-but-unconsumed: everything pushed to the ring was taken.
   bool ring_drained() const noexcept {
-    const std::uint64_t h = head_.load(std::memory_order_acquire);  // acquire: orders the two loads
-    return tail_.load(std::memory_order_acquire) == h;               // acquire: as above
+    const std::uint64_t h = pos_of(head_.load(std::memory_order_acquire));  // acquire: orders the two loads
+    return pos_of(tail_.load(std::memory_order_acquire)) == h;               // acquire: as above
   }
 
-  // DropOldest: a producer takes the oldest item exactly as a consumer would (CAS on head after seeing its
-  // turn full), and destroys it. The CAS makes it the sole owner, so the consumer can never also get it.
-  // It evicts only from a ring that is really full: if tail - head < capacity, the slot our push needs
-  // is being vacated by a consumer that already claimed it, and evicting would destroy items for nothing.
-  // The CAS from the same h proves head was still h (with tail >= t) at that moment, i.e. the ring was full.
-  bool evict_one() noexcept {
-    std::uint64_t h = head_.load(std::memory_order_relaxed);         // relaxed: validated by the CAS below
-    const std::uint64_t t = tail_.load(std::memory_order_relaxed);   // relaxed: tail only grows; a stale t
-                                                                     // only makes us back off once more
-    if (static_cast<std::int64_t>(t - h) < static_cast<std::int64_t>(capacity())) return false;
-    Slot& s = slot(h);
-    // acquire: pairs with the release in publish(); the item's construction happens-before we destroy it.
-    if (s.turn.load(std::memory_order_acquire) != full_turn(h)) return false;  // still being written
-    // relaxed (both): elects the owner of position h, exactly as claim_pop(); data is ordered by the turn.
-    if (!head_.compare_exchange_strong(h, h + 1, std::memory_order_relaxed, std::memory_order_relaxed)) return false;
-    s.item()->~T();
-    release_slot(s, h);
-    evicted_.add(1);
-    return true;
+  // DropOldest push: claim the position at tail FIRST (the claim fails only once closed), then make
+  // room in its slot, which holds the item one lap earlier (old = pos - C) until that item is consumed
+  // or evicted. If `old` is the oldest item (head == old) and published, we take it exactly as a
+  // consumer would (CAS on head; the CAS makes us its sole owner) and destroy it; if a consumer already
+  // claimed it, we wait for that consumer to free the slot (it is mid-move: one nothrow move). So an
+  // eviction happens only for an insert that is already guaranteed, and only of the item whose slot
+  // that insert needs: a push that evicts always ends Pushed, and a consumer vacating the slot costs
+  // no eviction at all. If old is not yet published, or head has not reached it, the positions before
+  // it belong to producers (or consumers) that are in the middle of the same steps: we back off.
+  template <class V>
+  PushResult push_evicting(V&& value) {
+    if constexpr (!std::is_nothrow_constructible_v<T, V&&>) {
+      T item(std::forward<V>(value));  // built before the claim: a throw leaves the queue untouched
+      return push_evicting(std::move(item));
+    } else {
+      std::uint64_t w = tail_.load(std::memory_order_relaxed);  // relaxed: validated by the CAS
+      do {
+        if ((w & kClosedBit) != 0) return PushResult::Closed;
+        // relaxed (both): elects the owner of position pos_of(w) (fails once closed); data is ordered by
+        // the slot's turn below.
+      } while (!tail_.compare_exchange_weak(w, w + 2, std::memory_order_relaxed, std::memory_order_relaxed));
+      const std::uint64_t pos = pos_of(w);
+      const std::uint64_t old = pos - capacity();
+      Slot& s = slot(pos);
+      for (unsigned spins = 0;;) {
+        // acquire: pairs with the release in release_slot*() (the slot is free: the old item's
+        // destruction happens-before our construction) or in publish() (old is full: its construction
+        // happens-before we destroy it).
+        const std::uint64_t turn = s.turn.load(std::memory_order_acquire);
+        if (turn == empty_turn(pos)) break;
+        if (turn == full_turn(old)) {
+          std::uint64_t hw = head_.load(std::memory_order_relaxed);  // relaxed: validated by the CAS
+          // relaxed (both): elects the owner of position old, exactly as claim_pop().
+          if (pos_of(hw) == wrap(old) &&
+              head_.compare_exchange_strong(hw, hw + 2, std::memory_order_relaxed, std::memory_order_relaxed)) {
+            s.item()->~T();
+            evicted_.add(1);
+            note_full();                   // the ring held capacity() items
+            release_slot_quietly(s, old);  // turn = empty_turn(pos): the slot is ours now
+            break;
+          }
+        }
+        short_backoff(spins);
+      }
+      ::new (static_cast<void*>(s.storage)) T(std::forward<V>(value));
+      publish(s, pos);
+      return PushResult::Pushed;
+    }
   }
 
   // ---- spill ----
@@ -735,6 +869,9 @@ class SlotQueue {
       if (!spill_active_.load(std::memory_order_relaxed) && emplace_ring(std::forward<V>(value))) {
         return PushResult::Pushed;
       }
+      // Under the mutex: a consumer that saw closed() takes it before it trusts an inactive spill
+      // (pop_impl), so either it sees our record or we see the closed bit here.
+      if (tail_closed()) return PushResult::Closed;
       const std::error_code ec = spill_->channel->append(std::as_const(value));
       if (ec) {
         spill_->error = ec;
@@ -784,24 +921,30 @@ class SlotQueue {
     return true;
   }
 
+  // After close() (the caller saw the bit): true if the spill holds nothing and never will again. Under
+  // the spill mutex, so a push_spill() either appended before (we see it active) or checks closed()
+  // after us and refuses.
+  bool spill_drained_after_close() const {
+    if (spill_ == nullptr) return true;
+    std::lock_guard lock(spill_->mutex);
+    return !spill_active_.load(std::memory_order_relaxed);  // relaxed: under the mutex
+  }
+
   // ---- blocking ----
   template <class V>
   PushResult push_impl(V&& value, std::chrono::steady_clock::time_point deadline) {
     bool counted = false;
-    unsigned spins = 0;
     for (;;) {
-      if (closed()) return PushResult::Closed;
-      if (overflow_ == Overflow::SpillToDisk) return push_spill(std::forward<V>(value));
+      if (overflow_ == Overflow::SpillToDisk) {
+        if (tail_closed()) return PushResult::Closed;
+        return push_spill(std::forward<V>(value));
+      }
+      if (overflow_ == Overflow::DropOldest) return push_evicting(std::forward<V>(value));
       if (emplace_ring(std::forward<V>(value))) return PushResult::Pushed;  // a failed try leaves value intact
+      if (tail_closed()) return PushResult::Closed;  // the claim failed because of the closed bit
       if (overflow_ == Overflow::DropNewest) {
         dropped_.add(1);
         return PushResult::Dropped;
-      }
-      if (overflow_ == Overflow::DropOldest) {
-        // Evict the oldest and retry. evict_one() fails only while the oldest slot is mid-write by its
-        // producer (or already taken); that state ends after one nothrow move.
-        if (!evict_one()) short_backoff(spins);
-        continue;
       }
       if (!counted) {
         blocked_.add(1);
@@ -821,10 +964,7 @@ class SlotQueue {
         // Drain: deliver what producers claimed before close() (ring), then the spill.
         for (unsigned spins = 0;;) {
           if (try_pop(out)) return true;
-          // acquire: pairs with the release in try_unspill()/push_spill().
-          if (ring_drained() && (spill_ == nullptr || !spill_active_.load(std::memory_order_acquire))) {
-            return try_pop(out);
-          }
+          if (ring_drained() && spill_drained_after_close()) return try_pop(out);
           short_backoff(spins);
         }
       }
@@ -836,12 +976,12 @@ class SlotQueue {
     }
   }
 
-  // ---- written by producers (CAS) ----
-  alignas(kFalseSharingRange) std::atomic<std::uint64_t> tail_{0};
+  // ---- written by producers (CAS), and once by close() (the closed bit) ----
+  alignas(kFalseSharingRange) std::atomic<std::uint64_t> tail_{0};  // 2 * position | kClosedBit
 
   // ---- written by consumers (and by evicting producers under DropOldest) ----
-  alignas(kFalseSharingRange) std::atomic<std::uint64_t> head_{0};
-  [[no_unique_address]] RoleCheck consumer_role_;  // MpscQueue only; debug builds only
+  alignas(kFalseSharingRange) std::atomic<std::uint64_t> head_{0};  // 2 * position
+  [[no_unique_address]] RoleCheck consumer_role_;  // MpscQueue only; checked only with RINGKIT_CHECK_ROLES
 
   // ---- written once at construction, read by all ----
   alignas(kFalseSharingRange) Slot* slots_ = nullptr;
@@ -853,7 +993,7 @@ class SlotQueue {
   SpillState* spill_ = nullptr;
 
   // ---- written rarely (close, spill mode changes, a new high-water mark) ----
-  alignas(kFalseSharingRange) std::atomic<bool> closed_{false};
+  alignas(kFalseSharingRange) std::atomic<bool> closed_{false};  // set after the closed bit in tail_
   std::atomic<bool> spill_active_{false};  // the spill holds records: route pushes there
   std::atomic<std::uint64_t> high_water_{0};
 

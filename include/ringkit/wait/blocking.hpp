@@ -1,32 +1,40 @@
 #pragma once
-// Blocking: spin, then yield, for up to kSpinFor; then park on a futex. Idle costs no CPU; while the
-// peer keeps the queue busy, hand-offs complete before parking and never pay the ~25 µs wake-up of a
-// parked thread.
-// The notify side makes a futex syscall only when some thread is parked (or about to park), and on
-// Linux pays no fence either: its StoreLoad barrier is the light half of an asymmetric pair whose heavy
-// half (membarrier) the parking thread pays (detail/fence.hpp).
+// Blocking: spin, then yield, for up to about kSpinFor; then park on a futex. Idle costs no CPU; while
+// the peer keeps the queue busy, hand-offs complete before parking and never pay the ~25 µs wake-up of
+// a parked thread.
+// The notify side makes a futex syscall only when some thread is registered as parked (or about to
+// park), and on Linux pays no fence either: its StoreLoad barrier is the light half of an asymmetric
+// pair whose heavy half (membarrier) the parking thread pays (detail/fence.hpp). membarrier's
+// process-wide registration (milliseconds) runs when the strategy is constructed, i.e. with its queue,
+// never inside the first park.
 //
-// Lost-wake-up argument (W = waiter, N = notifier; `ready` reads the queue index N publishes):
-//   W0 e = epoch_                  N1 publish the index (release store in the queue)
-//   W1 parked_ = 1 (release)       N2 light StoreLoad
-//   W2 heavy StoreLoad             N3 if parked_ != 0 and exchange(parked_, 0) != 0 (acq_rel):
-//   W4 if ready(): done            N4     epoch_ += 1; futex_wake_all(epoch_)
-//   W5 futex_wait(epoch_, e), then back to W0
-// W2 and N2 together act as two seq_cst fences (membarrier makes N's CPU execute a full barrier at
-// some point during W2), so one is ordered before the other. If N2 comes first, W4 sees N1 and W does
-// not park. If W2 comes first, N3 reads W1's flag, or a later re-arm, or 0 because another notifier
-// consumed it first; whichever notifier consumed it read W1 or later, so by the release at W1 and the
-// acquire at N3 its bump at N4 happens after W0: the epoch moves past e and the futex at W5 returns
-// or is woken. Either way no wake-up is lost. Reading e before arming (W0 before W1) matters when
-// waiters compete (MPMC): a waiter whose flag was consumed by a wake meant for an item another
-// consumer then took still holds the old e, so its futex_wait returns and it re-arms.
-// The flag is consumed by the notifier that wakes (N3's exchange), so a burst of pushes while a woken
-// thread is still being scheduled makes one wake syscall, not one per push. A waiter that returns at
-// W4 leaves its flag set (clearing it could erase another waiter's); that costs at most one spare wake.
-// tests/model/blocking_wait.pml checks this protocol exhaustively with two competing consumers, and
-// must catch its mutants (the epoch read after arming; the StoreLoad barrier missing).
+// Protocol (W = waiter, N = notifier; `ready` reads the queue index N publishes):
+//   W0 e = epoch_ (acquire)              N1 publish the index (release store in the queue)
+//   W1 waiters_ += 1 (RMW)               N2 light StoreLoad
+//   W2 heavy StoreLoad                   N3 if waiters_ == 0: done (no syscall, no RMW)
+//   W4 if ready(): waiters_ -= 1; done   N4 epoch_ += 1 (release)
+//   W5 k = futex_wait(epoch_, e)         N5 k = futex_wake(epoch_, 1, or all for notify_all())
+//   W6 if not woken by a wake: waiters_ -= 1     waiters_ -= k (un-counts exactly the threads it woke)
+//   W7 if ready(): done; else back to W0
+// Why no wake-up is lost: W2 and N2 act as two seq_cst fences, so one precedes the other. If N2 comes
+// first, W4 sees N1 and W does not park. If W2 comes first, (a) N3 reads W1's increment or a later value
+// of waiters_, and every later value still counts W: each thread's decrement follows its own increment,
+// and N5 un-counts only threads it dequeued; so N3 sees waiters_ != 0 and bumps the epoch; (b) W0 read
+// an epoch older than N4's bump (else N4 would be coherence-ordered before W0, putting N2 before W2).
+// So W's futex_wait either returns at once (the epoch moved) or W sleeps and is queued when N5 runs.
+// N5 wakes one queued thread: W, or another waiter that will take the item N1 published (all waiters
+// of one strategy wait for the same condition); one item needs one consumer, so the rest stay parked
+// (MPMC: one push does not wake every parked consumer, and no loser re-parks with a membarrier).
+// close() uses notify_all(). W1 is a read-modify-write, so several waiters arming never cut each
+// other's registration short (a plain store of a flag would); W4/W6 un-count the waiter's own
+// registration, so a waiter that returned early leaves nothing behind for the next notify() to pay for.
+// tests/model/blocking_wait.pml checks this exhaustively with two waiters arming and parking at once,
+// and catches its mutants (the barrier missing; an early return not un-counting; a woken waiter
+// un-counted twice; a wake not un-counted).
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <climits>
 #include <cstdint>
 #include <thread>
 
@@ -43,73 +51,109 @@ class BlockingWait {
   static_assert(SpinNanos >= 0);
   static constexpr std::chrono::nanoseconds kSpinFor{SpinNanos};
   static constexpr unsigned kPauses = SpinNanos > 0 ? 64 : 0;
+  // Without a deadline the spin phase counts yields instead of reading the clock: a sched_yield() with
+  // nothing else runnable takes ~150-470 ns on the reference VM (measured), so kSpinFor / 250 ns yields
+  // last about kSpinFor (longer only while other threads run, i.e. while we are not burning the core).
+  static constexpr unsigned kYields = static_cast<unsigned>(SpinNanos / 250);
+
+  // Registers membarrier for the process now (once per process), so the first park does not pay it.
+  BlockingWait() noexcept { (void)detail::asymmetric_fences_enabled(); }
+  BlockingWait(const BlockingWait&) = delete;
+  BlockingWait& operator=(const BlockingWait&) = delete;
 
   template <class Ready>
   void wait(Ready&& ready) {
-    (void)wait_until(ready, std::chrono::steady_clock::time_point::max());
+    (void)wait_impl(ready, nullptr);
   }
 
+  // Reads the clock only when `deadline` is not time_point::max().
   template <class Ready>
   bool wait_until(Ready&& ready, std::chrono::steady_clock::time_point deadline) {
+    if (deadline == std::chrono::steady_clock::time_point::max()) return wait_impl(ready, nullptr);
+    return wait_impl(ready, &deadline);
+  }
+
+  // Call after publishing a change a waiter may be waiting for: wakes one parked waiter, if any.
+  void notify() noexcept { wake(1); }
+
+  // Wakes every parked waiter (close(), or a change every waiter must see).
+  void notify_all() noexcept { wake(INT_MAX); }
+
+  // Threads registered as parked or about to park (a snapshot; tests and diagnostics).
+  [[nodiscard]] std::uint32_t waiters() const noexcept {
+    return waiters_.load(std::memory_order_relaxed);  // relaxed: a snapshot that orders nothing
+  }
+
+ private:
+  template <class Ready>
+  bool wait_impl(Ready& ready, const std::chrono::steady_clock::time_point* deadline) {
     if (spin(ready, deadline)) return true;
     for (;;) {
-      const auto now = std::chrono::steady_clock::now();
-      if (now >= deadline) return ready();  // before W1: an expired wait never pays for membarrier
-      // W0, acquire: pairs with the release bump in notify() (a moved epoch carries what N published).
+      auto left = std::chrono::nanoseconds::max();
+      if (deadline != nullptr) {
+        const auto now = std::chrono::steady_clock::now();
+        if (now >= *deadline) return ready();  // before W1: an expired wait never pays for membarrier
+        left = std::chrono::duration_cast<std::chrono::nanoseconds>(*deadline - now);
+      }
+      // W0, acquire: pairs with the release bump at N4 (a moved epoch carries what N published).
       const std::uint32_t epoch = epoch_.load(std::memory_order_acquire);
-      // W1, release: pairs with the acq_rel exchange in notify(); the notifier that consumes this flag
-      // bumps the epoch after our W0, so our futex_wait cannot sleep through that bump.
-      parked_.store(1, std::memory_order_release);
-      detail::heavy_store_load_fence();  // W2: pairs with N2 in notify()
-      if (ready()) return true;          // W4
-      const auto left = deadline == std::chrono::steady_clock::time_point::max()
-                            ? std::chrono::nanoseconds::max()
-                            : std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - now);
-      detail::futex_wait(epoch_, epoch, left);  // W5: returns at once if the epoch already moved
-      if (ready()) return true;
+      // W1, relaxed RMW: ordered before W4 by the barrier W2, which is what N3 relies on (proof above);
+      // an RMW, so concurrent waiters add up instead of overwriting each other.
+      waiters_.fetch_add(1, std::memory_order_relaxed);
+      detail::heavy_store_load_fence();  // W2: pairs with N2 in wake()
+      if (ready()) {                     // W4
+        // relaxed: un-counts our own registration; a notifier reading a stale count pays one spare wake.
+        waiters_.fetch_sub(1, std::memory_order_relaxed);
+        return true;
+      }
+      const bool woken = detail::futex_wait(epoch_, epoch, left);  // W5: returns at once if the epoch moved
+      // W6, relaxed: as at W4. A waker that dequeued us un-counted us already (N5).
+      if (!woken) waiters_.fetch_sub(1, std::memory_order_relaxed);
+      if (ready()) return true;  // W7
     }
   }
 
-  // Call after publishing a change some waiter may be waiting for.
-  void notify() noexcept {
-    detail::light_store_load_fence();  // N2: pairs with W2 in wait_until()
-    // relaxed load: ordered after N1 by N2, and only a filter for the exchange. acq_rel exchange: one
-    // notifier consumes the flag; the acquire pairs with the release at W1 (the bump follows the W0 of
-    // every waiter whose flag it consumed).
-    if (parked_.load(std::memory_order_relaxed) != 0 && parked_.exchange(0, std::memory_order_acq_rel) != 0) {
-      // release: pairs with the acquire load at W0, carrying N1 with it.
-      epoch_.fetch_add(1, std::memory_order_release);
-      detail::futex_wake_all(epoch_);
-    }
+  void wake(int count) noexcept {
+    detail::light_store_load_fence();  // N2: pairs with W2 in wait_impl()
+    // N3, relaxed: ordered after N1 by N2; the proof above is about which value it can read.
+    if (waiters_.load(std::memory_order_relaxed) == 0) return;
+    // N4, release: pairs with the acquire load at W0, carrying N1 with it.
+    epoch_.fetch_add(1, std::memory_order_release);
+    const int woken = detail::futex_wake(epoch_, count);  // N5
+    // relaxed: un-counts the threads the kernel dequeued for us (they do not un-count themselves).
+    if (woken > 0) waiters_.fetch_sub(static_cast<std::uint32_t>(woken), std::memory_order_relaxed);
   }
 
-  void notify_all() noexcept { notify(); }
-
-  private:
   // Up to kSpinFor before parking: kPauses PAUSE-polls first (a peer running on the other core answers
   // within them), then sched_yield() between polls, so that when threads outnumber cores the thread we
   // wait for can have this core instead of watching us spin.
   template <class Ready>
-  static bool spin(Ready& ready, std::chrono::steady_clock::time_point deadline) {
+  static bool spin(Ready& ready, const std::chrono::steady_clock::time_point* deadline) {
     if constexpr (SpinNanos == 0) {
       return ready();
-    }
-    const auto now = std::chrono::steady_clock::now();
-    if (now >= deadline) return ready();
-    const auto spin_end = std::min(deadline, now + kSpinFor);
-    for (unsigned i = 0; i < kPauses; ++i) {
-      if (ready()) return true;
-      detail::cpu_relax();
-    }
-    for (;;) {
-      if (ready()) return true;
-      if (std::chrono::steady_clock::now() >= spin_end) return false;
-      std::this_thread::yield();
+    } else {
+      for (unsigned i = 0; i < kPauses; ++i) {
+        if (ready()) return true;
+        detail::cpu_relax();
+      }
+      if (deadline == nullptr) {  // no clock: a bounded number of yields
+        for (unsigned i = 0; i < kYields; ++i) {
+          if (ready()) return true;
+          std::this_thread::yield();
+        }
+        return ready();
+      }
+      const auto spin_end = std::min(*deadline, std::chrono::steady_clock::now() + kSpinFor);
+      for (;;) {
+        if (ready()) return true;
+        if (std::chrono::steady_clock::now() >= spin_end) return false;
+        std::this_thread::yield();
+      }
     }
   }
 
-  std::atomic<std::uint32_t> parked_{0};  // 1: some thread may be parked or about to park
-  std::atomic<std::uint32_t> epoch_{0};   // the futex word: bumped by each waking notify()
+  std::atomic<std::uint32_t> waiters_{0};  // registered waiters (W1 .. W4/W6 or the waker's un-count)
+  std::atomic<std::uint32_t> epoch_{0};    // the futex word: bumped by each waking notify
 };
 
 // Spins (then yields) about as long as waking a parked thread costs on the reference VM (~20 µs,

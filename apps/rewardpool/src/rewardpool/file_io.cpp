@@ -14,6 +14,9 @@ namespace rewardpool::wal {
 
 int FileIo::open(const char* path, int flags, unsigned mode) { return ::open(path, flags, mode); }
 long FileIo::write(int fd, const void* data, std::size_t n) { return ::write(fd, data, n); }
+long FileIo::pwrite(int fd, const void* data, std::size_t n, std::int64_t offset) {
+  return ::pwrite(fd, data, n, static_cast<off_t>(offset));
+}
 int FileIo::fdatasync(int fd) { return ::fdatasync(fd); }
 int FileIo::fsync(int fd) { return ::fsync(fd); }
 int FileIo::msync(void* addr, std::size_t n) { return ::msync(addr, n, MS_SYNC); }

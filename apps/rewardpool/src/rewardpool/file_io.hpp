@@ -21,6 +21,7 @@ class FileIo {
   virtual ~FileIo() = default;
   virtual int open(const char* path, int flags, unsigned mode);
   virtual long write(int fd, const void* data, std::size_t n);
+  virtual long pwrite(int fd, const void* data, std::size_t n, std::int64_t offset);
   virtual int fdatasync(int fd);
   virtual int fsync(int fd);
   virtual int msync(void* addr, std::size_t n);
@@ -44,6 +45,9 @@ std::string segment_name(std::uint64_t seq);   // wal-0000000000000001.log
 std::string snapshot_name(std::uint64_t lsn);  // snapshot-00000000000000000042.snap
 inline constexpr const char* kManifestName = "MANIFEST";
 inline constexpr const char* kQuarantineDir = "quarantine";
+// The durable mark: the highest LSN known durable, rewritten (two alternating slots, synced) at most every
+// 100 ms after a data sync and on close, so a log that ends below it lost durable records (snapshot.hpp).
+inline constexpr const char* kDurableMarkName = "DURABLE";
 
 namespace detail {
 std::string errno_text(int err);

@@ -6,8 +6,10 @@
 //   RingMailbox<W>  ringkit::MpscQueue with wait strategy W (ringkit::Blocking: spin ~20 µs, then futex):
 //                   a batch of pushes is one CAS on the tail, a batch of pops one store on the head.
 //
-// Both are bounded and both deliver every request pushed before close() (pop_batch drains, then returns
-// 0). Requests are trivially copyable: nothing is allocated per request.
+// Both are bounded. A request a push reports as gone in (try_push_batch / push_batch count it) is popped
+// by the actor, also when close() races with the push: pop_batch returns 0 only once closed, drained and no
+// push is in progress. A push that reports it did not go in was refused (full, or closed), never queued.
+// Requests are trivially copyable: nothing is allocated per request.
 #include <algorithm>
 #include <condition_variable>
 #include <concepts>
@@ -16,10 +18,12 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <thread>
 #include <type_traits>
 #include <vector>
 
 #include "rewardpool/pool.hpp"
+#include "ringkit/detail/cache_line.hpp"
 #include "ringkit/mpsc_queue.hpp"
 #include "ringkit/wait_strategy.hpp"
 
@@ -54,7 +58,8 @@ static_assert(std::is_trivially_copyable_v<Request>);
 template <class M>
 concept Mailbox = requires(M& m, std::span<const Request> in, std::span<Request> out) {
   { m.try_push_batch(in) } -> std::same_as<std::size_t>;  // any thread; never blocks; how many went in
-  { m.push_batch(in) } -> std::same_as<bool>;             // any thread; blocks while full; false once closed
+  // any thread; blocks while full; how many went in (all of them unless the mailbox closed meanwhile)
+  { m.push_batch(in) } -> std::same_as<std::size_t>;
   { m.pop_batch(out) } -> std::same_as<std::size_t>;      // the actor; blocks for >= 1; 0 = closed and drained
   m.close();
 };
@@ -69,19 +74,20 @@ class ChannelMailbox {
     return put(in, lock);
   }
 
-  bool push_batch(std::span<const Request> in) {
+  std::size_t push_batch(std::span<const Request> in) {
     std::unique_lock lock(mu_);
-    while (!in.empty()) {
+    std::size_t done = 0;
+    while (done < in.size()) {
       while (count_ == buf_.size() && !closed_) {
         ++push_waiters_;
         not_full_.wait(lock);
         --push_waiters_;
       }
-      if (closed_) return false;
-      in = in.subspan(put(in, lock));
-      if (!in.empty()) lock.lock();
+      if (closed_) return done;  // what went in before the close is delivered; the rest was refused
+      done += put(in.subspan(done), lock);
+      if (done < in.size()) lock.lock();
     }
-    return true;
+    return done;
   }
 
   std::size_t pop_batch(std::span<Request> out) {
@@ -139,34 +145,59 @@ class RingMailbox {
   static constexpr const char* kImplementation = "ringkit::MpscQueue<Request, W>";
   explicit RingMailbox(std::size_t capacity) : q_(capacity, ringkit::Overflow::Block) {}
 
+  // Checking closed() and then pushing is a race: a push that passed the check may land after the actor's
+  // pop saw "closed and drained" and left, and would never be answered. So every push registers in
+  // pushers_ before it checks closed_, and the actor, once it sees closed and drained, waits until no push
+  // is registered and drains again (Dekker: P1/P2 here, A1/A2 in pop_batch).
   std::size_t try_push_batch(std::span<const Request> in) {
-    if (q_.closed()) return 0;
+    Registration reg(pushers_);  // P1
+    if (q_.closed()) return 0;   // P2 (q_.closed() is acquire; the seq_cst fence in Registration orders it)
     // push_batch moves from a span of non-const items; Request is trivially copyable, so this copies.
     return q_.push_batch(std::span<Request>(const_cast<Request*>(in.data()), in.size()));
   }
 
-  bool push_batch(std::span<const Request> in) {
-    while (!in.empty()) {
-      const std::size_t n = try_push_batch(in);
+  std::size_t push_batch(std::span<const Request> in) {
+    Registration reg(pushers_);  // P1: covers the blocking push too
+    std::size_t done = 0;
+    while (done < in.size()) {
+      if (q_.closed()) return done;  // P2
+      const std::size_t n = q_.push_batch(std::span<Request>(const_cast<Request*>(in.data()) + done, in.size() - done));
       if (n == 0) {
-        // Full: wait for space by the queue's strategy with a single blocking push.
-        if (q_.push(in[0]) != ringkit::PushResult::Pushed) return false;
-        in = in.subspan(1);
+        // Full: wait for space by the queue's strategy with a single blocking push (Closed once closed).
+        if (q_.push(in[done]) != ringkit::PushResult::Pushed) return done;
+        ++done;
         continue;
       }
-      in = in.subspan(n);
+      done += n;
     }
-    return true;
+    return done;
   }
 
   std::size_t pop_batch(std::span<Request> out) {
-    if (out.empty() || !q_.pop(out[0])) return 0;
-    return 1 + q_.pop_batch(out.subspan(1));
+    if (out.empty()) return 0;
+    if (q_.pop(out[0])) return 1 + q_.pop_batch(out.subspan(1));
+    // Closed and drained, as far as pop() can tell. A1: the close is visible to us (pop saw it), so any
+    // push that registered after A2 below sees it too and refuses; wait for the ones registered before.
+    std::atomic_thread_fence(std::memory_order_seq_cst);  // A1: pairs with the fence in Registration (P1)
+    // acquire: pairs with the release in ~Registration(); what those pushes put in is visible.
+    while (pushers_.load(std::memory_order_acquire) != 0) std::this_thread::yield();  // A2
+    if (q_.try_pop(out[0])) return 1 + q_.pop_batch(out.subspan(1));
+    return 0;
   }
   void close() { q_.close(); }
 
  private:
+  struct Registration {
+    explicit Registration(std::atomic<std::size_t>& c) noexcept : count(c) {
+      count.fetch_add(1, std::memory_order_relaxed);  // relaxed: ordered by the fence below
+      std::atomic_thread_fence(std::memory_order_seq_cst);  // P1: pairs with A1 in pop_batch()
+    }
+    ~Registration() { count.fetch_sub(1, std::memory_order_release); }  // release: pairs with A2's acquire
+    std::atomic<std::size_t>& count;
+  };
+
   ringkit::MpscQueue<Request, W> q_;
+  alignas(ringkit::detail::kFalseSharingRange) std::atomic<std::size_t> pushers_{0};
 };
 
 static_assert(Mailbox<ChannelMailbox> && Mailbox<RingMailbox<>>);

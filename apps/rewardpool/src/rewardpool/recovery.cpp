@@ -4,7 +4,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <dirent.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <optional>
 
@@ -37,10 +40,39 @@ std::string quarantine_dir(const std::string& dir) {
   return q;
 }
 
+// A name in dir/quarantine/ that is not taken: `name`, else name.1, name.2, ... Quarantine never
+// overwrites what an earlier repair put there.
+std::string free_name(const std::string& q, const std::string& name) {
+  std::string candidate = name;
+  for (unsigned k = 1; ::access(join(q, candidate).c_str(), F_OK) == 0; ++k) candidate = name + "." + std::to_string(k);
+  return candidate;
+}
+
+// The highest segment number in dir/quarantine/ (wal-<seq>.log, and copies and renames of it), 0 if none:
+// a new segment must be numbered above it so its name never collides with a quarantined one.
+std::uint64_t max_quarantined_seq(const std::string& dir) {
+  std::uint64_t max = 0;
+  DIR* d = ::opendir(join(dir, kQuarantineDir).c_str());
+  if (!d) return 0;
+  while (const dirent* e = ::readdir(d)) {
+    const std::string_view n = e->d_name;
+    if (n.size() < 4 + 16 || n.substr(0, 4) != "wal-") continue;
+    std::uint64_t v = 0;
+    bool digits = true;
+    for (char ch : n.substr(4, 16)) {
+      if (ch < '0' || ch > '9') digits = false;
+      else v = v * 10 + static_cast<std::uint64_t>(ch - '0');
+    }
+    if (digits) max = std::max(max, v);
+  }
+  ::closedir(d);
+  return max;
+}
+
 // Moves dir/name into dir/quarantine/ (same file system: a rename), then fsyncs both directories.
 void quarantine_file(const std::string& dir, const std::string& name) {
   const std::string q = quarantine_dir(dir);
-  const std::string from = join(dir, name), to = join(q, name);
+  const std::string from = join(dir, name), to = join(q, free_name(q, name));
   if (::rename(from.c_str(), to.c_str()) != 0) {
     throw RecoveryError("cannot move " + from + " to " + to + ": " + errno_text(errno));
   }
@@ -57,7 +89,7 @@ void quarantine_file(const std::string& dir, const std::string& name) {
 std::string quarantine_tail(const std::string& dir, const std::string& name, const std::vector<std::byte>& bytes,
                             std::uint64_t offset) {
   const std::string q = quarantine_dir(dir);
-  const std::string copy = name + ".from-" + std::to_string(offset);
+  const std::string copy = free_name(q, name + ".from-" + std::to_string(offset));
   try {
     detail::write_file_atomically(posix_io(), q, copy,
                                   std::vector<std::byte>(bytes.begin() + static_cast<std::ptrdiff_t>(offset), bytes.end()));
@@ -91,12 +123,44 @@ RecoveryResult recover(const std::string& dir, const RecoveryOptions& options) {
   std::optional<Manifest> manifest;
   try {
     listing = detail::list_dir(dir);
-    if (listing.has_manifest) {
-      const std::string path = join(dir, kManifestName);
-      manifest = decode_manifest(detail::read_file(path), path);
-    }
   } catch (const WalError& e) {
     throw RecoveryError(e.what());
+  }
+  bool repaired = false;  // the log was cut (or its high-water mark lost): continue above every LSN it held
+  if (listing.has_manifest) {
+    const std::string path = join(dir, kManifestName);
+    try {
+      manifest = decode_manifest(detail::read_file(path), path);
+    } catch (const WalError& e) {
+      // A damaged high-water mark: never guess at it. Without --repair, refuse; with it, move it aside and
+      // rebuild it from the segments (a newest segment lost at the same time cannot be detected then).
+      out.damaged = true;
+      if (!options.repair) {
+        throw RecoveryError(std::string("damaged MANIFEST (the log's high-water mark): ") + e.what() +
+                            " (run with --repair to rebuild it from the segments; the damaged one is kept in " +
+                            join(dir, kQuarantineDir) + ")");
+      }
+      repaired = true;
+      out.warnings.push_back(std::string("repair: damaged MANIFEST: ") + e.what() +
+                             (options.read_only ? "; would move it to quarantine/" : "; moved to quarantine/") +
+                             " and rebuilt from the segments (a lost newest segment cannot be detected this once)");
+      if (!options.read_only) quarantine_file(dir, kManifestName);
+    }
+  }
+  // The durable mark: records up to it were synced, so a log that ends below it lost durable records.
+  std::optional<std::uint64_t> durable_mark;
+  if (const std::string path = join(dir, kDurableMarkName); ::access(path.c_str(), F_OK) == 0) {
+    std::string error;
+    try {
+      durable_mark = decode_durable_mark(detail::read_file(path), error);
+    } catch (const WalError& e) {
+      throw RecoveryError(e.what());
+    }
+    if (!durable_mark && !error.empty()) {
+      // A crash while writing the first slot tears it; a damaged mark costs only the detection below (the
+      // writer rewrites both slots), so it is reported, not a reason to refuse.
+      out.warnings.push_back(path + ": " + error + "; ignored (a lost end of the log cannot be detected this time)");
+    }
   }
   // Leftovers of a crash while writing a snapshot or the manifest: never renamed into place, so unused.
   for (const std::string& tmp : listing.temporaries) {
@@ -142,13 +206,14 @@ RecoveryResult recover(const std::string& dir, const RecoveryOptions& options) {
   std::uint64_t high_water = snap.lsn;
   if (manifest) high_water = std::max(high_water, manifest->base_lsn + manifest->max_records() - 1);
   const std::uint64_t last_seq = listing.segments.empty() ? 0 : listing.segments.rbegin()->first;
-  std::uint64_t max_seq = std::max(last_seq, manifest ? manifest->segment_seq : 0);
+  std::uint64_t max_seq = std::max({last_seq, manifest ? manifest->segment_seq : 0, max_quarantined_seq(dir)});
   out.next_segment_seq = max_seq + 1;
+  std::uint64_t max_ceiling = 0;     // the highest RequestIds ceiling read (kept or quarantined)
+  std::uint64_t quarantined_readable = 0;  // readable records in quarantined segments (their LSNs are known)
 
   std::optional<std::uint64_t> last_lsn;  // of the previous record read, any segment
   std::optional<std::string> cut;         // after a repair: later segments are quarantined
   std::uint64_t last_kept = 0;            // the newest segment still in the directory
-  bool repaired = false;
   for (const auto& [seq, name] : listing.segments) {
     const std::string path = join(dir, name);
     SegmentReader reader = [&] {
@@ -163,7 +228,8 @@ RecoveryResult recover(const std::string& dir, const RecoveryOptions& options) {
       out.dropped_records += t.records;
       out.dropped_draws += t.draws;
       high_water = std::max(high_water, t.max_lsn);
-      out.next_request_id = std::max(out.next_request_id, t.max_request_ids);
+      max_ceiling = std::max(max_ceiling, t.max_request_ids);
+      quarantined_readable += t.records;
       if (!options.read_only) quarantine_file(dir, name);
       out.warnings.push_back("repair: moved " + path + " to quarantine/ (after the cut at " + *cut + "; " +
                              std::to_string(t.records) + " readable records, " + std::to_string(t.draws) + " draws)");
@@ -174,25 +240,66 @@ RecoveryResult recover(const std::string& dir, const RecoveryOptions& options) {
     summary.seq = seq;
     summary.file_size = reader.file_size();
     const bool is_last = seq == last_seq;
+    // The segment's header was synced before the MANIFEST named it (WalWriter::open_segment): if the
+    // MANIFEST names it (or a later one), a damaged or missing header is lost data, not a torn creation.
+    const bool header_was_synced = manifest && manifest->segment_seq >= seq;
+    // Damage in this segment is harmless if the next segment starts at or below snap.lsn + 1: every
+    // record it can hold from the damage on is in the snapshot. Then only the damaged part is moved
+    // aside; every record above the snapshot is kept.
+    auto covered_by_snapshot = [&]() -> bool {
+      const auto next = listing.segments.upper_bound(seq);
+      if (next == listing.segments.end()) return false;
+      try {
+        const SegmentReader n = SegmentReader::open(join(dir, next->second));
+        return n.header_status().kind != ReadResult::Kind::Damaged && n.segment_seq() == next->first &&
+               n.base_lsn() <= snap.lsn + 1;
+      } catch (const WalError&) {
+        return false;
+      }
+    };
     auto corruption = [&](std::uint64_t offset, const std::string& reason, bool at_tail) {
       const std::string where = "segment " + path + " offset " + std::to_string(offset) + ": " + reason;
       summary.damage = where;
       out.damaged = true;
       std::vector<std::byte> bytes;
-      if (is_last && at_tail) {
+      if (is_last && at_tail && !(offset < kSegmentHeaderSize && header_was_synced)) {
         out.warnings.push_back("torn record at " + where + "; dropped (" + std::to_string(reader.file_size() - offset) +
                                " bytes)");
+      } else if (covered_by_snapshot()) {
+        if (!options.repair) {
+          throw RecoveryError("corrupt WAL: " + where + " (every record from there on is in snapshot " +
+                              snapshot_name(snap.lsn) + ": run with --repair to move the damaged part to " +
+                              join(dir, kQuarantineDir) + "; no record above the snapshot is dropped)");
+        }
+        if (!options.read_only) {
+          if (offset >= kSegmentHeaderSize) {
+            bytes = detail::read_file(path);
+            const std::string q = quarantine_tail(dir, name, bytes, offset);
+            out.warnings.push_back("repair: moved the damaged part of " + path + " from offset " + std::to_string(offset) +
+                                   " (" + reason + ") to " + q + "; it holds only records at or below lsn " +
+                                   std::to_string(snap.lsn) + ", which the snapshot has");
+          } else {
+            out.warnings.push_back("repair: moved " + path + " (" + reason + ") to quarantine/; it holds only records "
+                                   "at or below lsn " + std::to_string(snap.lsn) + ", which the snapshot has");
+          }
+        } else {
+          out.warnings.push_back("repair would move the damaged part of " + path + " from offset " + std::to_string(offset) +
+                                 " to quarantine/ (only records the snapshot has)");
+        }
       } else if (options.repair) {
         cut = where;
         repaired = true;
         // What follows the cut in this segment: unreadable past the damage, but its size bounds its LSNs.
         const std::uint64_t base = reader.base_lsn() ? reader.base_lsn() : out.lsn + 1;
         high_water = std::max(high_water, base + (reader.file_size() > kSegmentHeaderSize ? (reader.file_size() - kSegmentHeaderSize) / (kRecordHeaderSize + 4) : 0));
-        if (!options.read_only) {
+        if (!options.read_only && offset >= kSegmentHeaderSize) {
           bytes = detail::read_file(path);
           const std::string q = quarantine_tail(dir, name, bytes, offset);
           out.warnings.push_back("repair: cut the log at " + where + "; the " + std::to_string(bytes.size() - offset) +
                                  " bytes from there are in " + q);
+        } else if (!options.read_only) {
+          out.warnings.push_back("repair: cut the log at " + where + "; the whole segment (" +
+                                 std::to_string(reader.file_size()) + " bytes) is moved to " + join(dir, kQuarantineDir));
         } else {
           out.warnings.push_back("repair would cut the log at " + where);
         }
@@ -202,10 +309,13 @@ RecoveryResult recover(const std::string& dir, const RecoveryOptions& options) {
       }
       if (!options.read_only) {
         if (offset < kSegmentHeaderSize) {
-          if (!bytes.empty()) quarantine_file(dir, name);  // the copy is the whole file: move it
-          else if (::unlink(path.c_str()) != 0) throw RecoveryError("cannot delete " + path + ": " + errno_text(errno));
+          if (cut || covered_by_snapshot()) {
+            quarantine_file(dir, name);  // the whole file: moved, never deleted
+          } else if (::unlink(path.c_str()) != 0) {  // a torn creation: an unsynced header, no record
+            throw RecoveryError("cannot delete " + path + ": " + errno_text(errno));
+          }
         } else {
-          truncate_file(path, offset);
+          truncate_file(path, offset);  // what is cut is in quarantine/ (or a torn record)
         }
       }
     };
@@ -264,6 +374,7 @@ RecoveryResult recover(const std::string& dir, const RecoveryOptions& options) {
           st = pool.update(rec.item, rec.quantity, rec.weight);
         } else if (rec.type == RecordType::RequestIds) {
           out.next_request_id = std::max(out.next_request_id, rec.snapshot_lsn);
+          max_ceiling = std::max(max_ceiling, rec.snapshot_lsn);
         } else if (rec.snapshot_lsn >= rec.lsn) {
           st = Status::InvalidArgument;
         }
@@ -299,6 +410,24 @@ RecoveryResult recover(const std::string& dir, const RecoveryOptions& options) {
     repaired = true;
     out.warnings.push_back("repair: " + what + "; continuing after lsn " + std::to_string(high_water));
   }
+  // The log must reach the durable mark: below it, records that were synced are gone (a newest segment
+  // truncated at a record boundary, or inside a record, which reads as a torn write).
+  if (durable_mark) {
+    const std::uint64_t end = std::max(last_lsn.value_or(0), snap.lsn);
+    if (*durable_mark > end && !repaired) {
+      const std::string what = "the log ends at lsn " + std::to_string(end) + " but was durable up to lsn " +
+                               std::to_string(*durable_mark) + " (per " + join(dir, kDurableMarkName) +
+                               "): durable records at the end of the log are lost (a truncated segment?)";
+      out.damaged = true;
+      if (!options.repair) {
+        throw RecoveryError(what + " (run with --repair to continue after lsn " +
+                            std::to_string(std::max(high_water, *durable_mark)) + "; no LSN is reused)");
+      }
+      repaired = true;
+      out.warnings.push_back("repair: " + what + "; continuing after lsn " + std::to_string(std::max(high_water, *durable_mark)));
+    }
+    high_water = std::max(high_water, *durable_mark);
+  }
   if (repaired) {
     if (out.dropped_records) {
       out.warnings.push_back("repair dropped " + std::to_string(out.dropped_records) + " readable records (" +
@@ -306,6 +435,11 @@ RecoveryResult recover(const std::string& dir, const RecoveryOptions& options) {
                              " draws, any of which may have been acknowledged) and the unreadable bytes after the cut; "
                              "all of it is kept in " + join(dir, kQuarantineDir));
     }
+    // Request ids: every id handed out lies below a RequestIds ceiling that was logged first. Each LSN the
+    // repair could not read may have been one more reservation of kRequestIdBlock ids above the highest
+    // ceiling read, so skip that far: no id that was handed out is handed out again.
+    const std::uint64_t unread = high_water > out.lsn + quarantined_readable ? high_water - out.lsn - quarantined_readable : 0;
+    out.next_request_id = std::max(out.next_request_id, max_ceiling) + kRequestIdBlock * unread;
     // Continue above every LSN the log may have held: a snapshot of the repaired state at high_water
     // makes the skipped LSNs void, so no written LSN is ever reused.
     out.lsn = high_water;

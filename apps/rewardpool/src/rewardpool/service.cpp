@@ -161,7 +161,7 @@ bool Service::Client::flush() {
 }
 
 bool Service::Client::visible(const detail::CompletionSlot& s, std::uint64_t (&published)[kAckLevels], bool failed) const noexcept {
-  return s.c.ack == Ack::Applied || s.gate <= published[static_cast<std::size_t>(s.c.ack)] || failed;
+  return s.gate <= published[detail::gate_level(s.c.ack)] || failed;
 }
 
 std::size_t Service::Client::poll(std::span<Completion> out) {
@@ -180,8 +180,9 @@ std::size_t Service::Client::poll(std::span<Completion> out) {
     for (const detail::CompletionSlot& s : part) {
       if (!visible(s, published, failed)) return false;
       out[n] = s.c;
-      if (failed && s.c.ack != Ack::Applied && s.gate > published[static_cast<std::size_t>(s.c.ack)]) {
-        out[n].status = Status::WalError;  // applied in memory, never written (or synced): not acknowledged
+      if (failed && s.gate > published[detail::gate_level(s.c.ack)]) {
+        // applied in memory, but its record (or its request id's reservation) never written (or synced)
+        out[n].status = Status::WalError;
         out[n].lsn = 0;
       }
       ++n;
@@ -197,9 +198,12 @@ std::size_t Service::Client::poll(std::span<Completion> out) {
 std::size_t Service::Client::wait(std::span<Completion> out) {
   for (;;) {
     if (!queued_.empty()) {
-      // We are about to block anyway: wait for mailbox space.
-      if (!service_->push(queued_)) {
-        // Closed under us: these requests will never be answered by the actor.
+      // We are about to block anyway: wait for mailbox space. What went in is answered by the actor
+      // (also if the service closed meanwhile); only what did not go in is answered here.
+      const std::size_t pushed = service_->push(queued_);
+      queued_.erase(queued_.begin(), queued_.begin() + static_cast<std::ptrdiff_t>(pushed));  // keeps the capacity
+      if (!queued_.empty()) {
+        // Closed under us: these requests never reached the actor and never will.
         std::size_t n = 0;
         while (!queued_.empty() && n < out.size()) {
           Request& r = queued_.front();
@@ -214,7 +218,6 @@ std::size_t Service::Client::wait(std::span<Completion> out) {
         }
         return n;
       }
-      queued_.clear();
     }
     if (const std::size_t n = poll(out)) return n;
     if (in_flight_ == 0 || out.empty()) return 0;
@@ -225,7 +228,7 @@ std::size_t Service::Client::wait(std::span<Completion> out) {
       continue;
     }
     const detail::CompletionSlot& s = head.first[0];
-    const auto level = static_cast<std::size_t>(s.c.ack);
+    const std::size_t level = detail::gate_level(s.c.ack);
     const std::uint64_t gate = s.gate;
     slot_->want_level.store(static_cast<std::uint8_t>(level), std::memory_order_relaxed);  // relaxed: published by C1
     slot_->want_lsn.store(gate, std::memory_order_seq_cst);  // C1: pairs with P2 in wake_waiters()
@@ -272,15 +275,22 @@ namespace {
 
 constexpr std::size_t kActorBatch = 1024;     // requests per mailbox pop
 constexpr std::size_t kRecordBatch = 4096;    // records per log append
-constexpr std::uint64_t kIdBlock = 1 << 16;   // request ids reserved per RequestIds record
+constexpr std::uint64_t kIdBlock = wal::kRequestIdBlock;  // request ids reserved per RequestIds record
 
 // Writes snapshots off the acknowledgement path: the actor copies the quantities and weights into a
 // pre-allocated job (no allocation on the actor), this thread encodes, writes, verifies and prunes.
+// A snapshot is never ahead of the log: it is written only once the log is durable up to its LSN (the
+// actor asks the I/O thread for that sync when it starts the job); if the WAL fails first, it is dropped.
+// Wake-up (W: this thread, P: the I/O thread): W1 want_ = lsn (seq_cst), W2 wait under mu_ for
+// durable >= lsn (seq_cst load); P1 durable = x (seq_cst, publish()), P2 load want_ (seq_cst) and, if
+// want_ <= x, lock mu_ and notify. Either W2 sees P1 or P2 sees W1 (no store-buffering outcome), and
+// taking mu_ in P2 means the notify cannot fall between W2's check and its wait.
 class SnapshotWorker {
  public:
-  SnapshotWorker(const Catalog& ids, std::string dir, wal::FileIo* io)
-      : ids_(ids), dir_(std::move(dir)), io_(io ? io : &wal::posix_io()), quantities_(ids.items.size()),
-        weights_(ids.items.size()) {
+  SnapshotWorker(const Catalog& ids, std::string dir, wal::FileIo* io, const std::atomic<std::uint64_t>& durable,
+                 const std::atomic<bool>& failed)
+      : ids_(ids), dir_(std::move(dir)), io_(io ? io : &wal::posix_io()), durable_(durable), failed_(failed),
+        quantities_(ids.items.size()), weights_(ids.items.size()) {
     thread_ = std::thread([this] { loop(); });
   }
   ~SnapshotWorker() { join(); }
@@ -316,6 +326,12 @@ class SnapshotWorker {
     std::lock_guard lock(mu_);
     return error_;
   }
+  // I/O thread, after publishing the durable LSN `lsn` (P2), or after the WAL failed (lsn = ~0).
+  void durable_advanced(std::uint64_t lsn) {
+    if (want_.load(std::memory_order_seq_cst) > lsn) return;  // P2: pairs with W1
+    { std::lock_guard lock(mu_); }
+    cv_.notify_all();
+  }
 
  private:
   void loop() {
@@ -325,6 +341,29 @@ class SnapshotWorker {
         cv_.wait(lock, [&] { return pending_ || stop_; });
         if (!pending_) return;
         pending_ = false;
+      }
+      // Wait until the log is durable up to lsn_ (or the WAL failed: then the snapshot would hold draws
+      // that are not in the log, and it is dropped).
+      want_.store(lsn_, std::memory_order_seq_cst);  // W1: pairs with P2 in durable_advanced()
+      bool durable = false;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] {
+          // W2, seq_cst: pairs with P1 (publish()). acquire: pairs with the release in fail().
+          durable = durable_.load(std::memory_order_seq_cst) >= lsn_;
+          return durable || failed_.load(std::memory_order_acquire) || stop_;
+        });
+      }
+      want_.store(detail::kNoWait, std::memory_order_relaxed);  // relaxed: at worst one spare notify
+      if (!durable) {
+        {
+          std::lock_guard lock(mu_);
+          if (error_.empty()) {
+            error_ = "snapshot at lsn " + std::to_string(lsn_) + " dropped: the log never became durable up to it";
+          }
+        }
+        busy_.store(false, std::memory_order_release);  // release: pairs with idle()
+        continue;
       }
       wal::Snapshot s;
       s.catalog = ids_;
@@ -391,6 +430,9 @@ class SnapshotWorker {
   const Catalog ids_;
   const std::string dir_;
   wal::FileIo* io_;
+  const std::atomic<std::uint64_t>& durable_;  // the service's published durable LSN
+  const std::atomic<bool>& failed_;            // the service's wal_failed_
+  std::atomic<std::uint64_t> want_{detail::kNoWait};  // W1: the LSN this thread waits to become durable
   std::vector<std::int64_t> quantities_;  // the job: written by the actor while !busy_, read by loop()
   std::vector<double> weights_;
   std::uint64_t lsn_ = 0, draws_ = 0, next_request_id_ = 0;
@@ -425,9 +467,10 @@ class Actor final : public Service {
     const std::uint64_t io_start = logging_ ? state.lsn : ~std::uint64_t{0};
     published_[1].store(io_start, std::memory_order_relaxed);  // relaxed: as above
     published_[2].store(io_start, std::memory_order_relaxed);  // relaxed: as above
-    records_.reserve(kRecordBatch + 2);
+    records_.reserve(kRecordBatch + 32);  // a completion adds at most its record and kIdsAhead / kIdBlock + 1 reservations
     if (logging_ && options_.snapshot_every != 0) {
-      snapshots_ = std::make_unique<SnapshotWorker>(initial_catalog(), options_.wal.dir, options_.wal.io);
+      snapshots_ = std::make_unique<SnapshotWorker>(initial_catalog(), options_.wal.dir, options_.wal.io, published_[2],
+                                                    wal_failed_);
     }
     if (logging_) io_ = std::thread([this] { io_loop(); });
     actor_ = std::thread([this] { actor_loop(); });
@@ -463,13 +506,18 @@ class Actor final : public Service {
 
  protected:
   std::size_t try_push(std::span<const Request> r) override { return mailbox_.try_push_batch(r); }
-  bool push(std::span<const Request> r) override { return mailbox_.push_batch(r); }
+  std::size_t push(std::span<const Request> r) override { return mailbox_.push_batch(r); }
 
  private:
+  // The next request id; id_lsn_ becomes the LSN of the RequestIds record that reserves it (0: no log).
+  // Recovery resumes at the highest ceiling logged, so an id may be seen by a client only once that record
+  // is written: every completion's gate is at or above id_lsn_ (an Applied one's is id_lsn_ itself). Blocks
+  // are reserved kIdsAhead ids ahead of use, more than the ring log buffer lets the actor run ahead of the
+  // writer, so that record is long written by the time its ids are handed out and Applied completions
+  // are not held back in steady state (a restart skips the ids reserved ahead: ids stay unique, not dense).
   std::uint64_t next_request_id() {
-    if (next_request_id_ == id_ceiling_ && logging_) {
-      // Reserve the next block in the log before handing any of it out: after a crash, recovery resumes
-      // at the highest ceiling logged, so no id is ever given twice.
+    if (!logging_) return next_request_id_++;
+    while (next_request_id_ + kIdsAhead >= id_ceiling_) {
       id_ceiling_ += kIdBlock;
       LogEntry r{};
       r.type = wal::RecordType::RequestIds;
@@ -477,7 +525,13 @@ class Actor final : public Service {
       r.snapshot_lsn = id_ceiling_;
       records_.push_back(r);
       ++since_snapshot_;
+      reservations_[(reservations_head_ + reservations_size_++) % kReservations] = {id_ceiling_, r.lsn};
     }
+    while (next_request_id_ >= reservations_[reservations_head_].ceiling) {  // block used up: the next one
+      reservations_head_ = (reservations_head_ + 1) % kReservations;
+      --reservations_size_;
+    }
+    id_lsn_ = reservations_[reservations_head_].lsn;
     return next_request_id_++;
   }
 
@@ -498,11 +552,12 @@ class Actor final : public Service {
     out.c.item = d.index;
     if (d.status != Status::Ok) {
       out.c.lsn = 0;
-      out.gate = last_lsn_;  // delivered after everything it may have seen
+      out.gate = r.ack == Ack::Applied ? id_lsn_ : last_lsn_;  // delivered after everything it may have seen
       return;
     }
     ++draws_;
     out.c.lsn = out.gate = ++last_lsn_;
+    if (r.ack == Ack::Applied) out.gate = id_lsn_;
     if (logging_) {
       LogEntry rec{};
       rec.type = wal::RecordType::Draw;
@@ -523,10 +578,11 @@ class Actor final : public Service {
     out.c.status = st;
     if (st != Status::Ok) {
       out.c.lsn = 0;
-      out.gate = failed ? 0 : last_lsn_;
+      out.gate = failed ? 0 : r.ack == Ack::Applied ? id_lsn_ : last_lsn_;
       return;
     }
     out.c.lsn = out.gate = ++last_lsn_;
+    if (r.ack == Ack::Applied) out.gate = id_lsn_;
     if (logging_) {
       LogEntry rec{};
       rec.type = wal::RecordType::Update;
@@ -587,13 +643,15 @@ class Actor final : public Service {
           done += static_cast<std::uint32_t>(spans.size());
         }
       }
+      if (snapshots_ && since_snapshot_ >= options_.snapshot_every && snapshots_->idle() && !failed) {
+        since_snapshot_ = 0;
+        snapshots_->start(pool_, last_lsn_, draws_, id_ceiling_);
+        // The snapshot waits for the log to be durable up to its LSN: ask the I/O thread for that sync.
+        durable_wanted = last_lsn_;
+      }
       flush_records(durable_wanted);
       published_[0].store(last_lsn_, std::memory_order_release);  // release: a monotonic observer value
       if (last) last->waiter.notify();
-      if (snapshots_ && since_snapshot_ >= options_.snapshot_every && snapshots_->idle()) {
-        since_snapshot_ = 0;
-        snapshots_->start(pool_, last_lsn_, draws_, id_ceiling_);
-      }
     }
     log_.close();
     actor_batches_ = batches;
@@ -602,8 +660,9 @@ class Actor final : public Service {
   void publish(Ack level, std::uint64_t lsn) {
     auto& p = published_[static_cast<std::size_t>(level)];
     if (lsn <= p.load(std::memory_order_relaxed)) return;  // relaxed: only this thread stores it
-    p.store(lsn, std::memory_order_seq_cst);                // P1: pairs with C2 in Client::wait()
+    p.store(lsn, std::memory_order_seq_cst);                // P1: pairs with C2 in Client::wait() and W2
     wake_waiters(level, lsn);
+    if (level == Ack::Durable && snapshots_) snapshots_->durable_advanced(lsn);
   }
 
   void fail() {
@@ -611,6 +670,7 @@ class Actor final : public Service {
     publish(Ack::Durable, writer_.durable_lsn());
     wal_failed_.store(true, std::memory_order_release);  // release: pairs with the acquires in poll() and the actor
     wake_all_waiters();
+    if (snapshots_) snapshots_->durable_advanced(~std::uint64_t{0});
   }
 
   void io_loop() {
@@ -665,6 +725,15 @@ class Actor final : public Service {
   std::uint64_t draws_;
   std::uint64_t next_request_id_;
   std::uint64_t id_ceiling_;
+  // The RequestIds records not used up yet: the current block and those reserved ahead.
+  static constexpr std::uint64_t kIdsAhead = 16 * kIdBlock;  // ~1M ids: a restart skips at most this many
+  static constexpr std::size_t kReservations = 32;  // > kIdsAhead / kIdBlock + 2: never full
+  struct Reservation {
+    std::uint64_t ceiling, lsn;
+  };
+  Reservation reservations_[kReservations]{};
+  std::size_t reservations_head_ = 0, reservations_size_ = 0;
+  std::uint64_t id_lsn_ = 0;  // the LSN reserving the id handed out last
   std::uint64_t since_snapshot_ = 0;
   std::uint64_t actor_batches_ = 0;
   alignas(ringkit::detail::kFalseSharingRange) std::atomic<std::uint64_t> durable_wanted_{0};

@@ -9,8 +9,10 @@
 //     +--------------------------------------------------------------------------------+ only waiting clients
 //
 // A draw's completion is written into its client's ring by the actor right after the draw is applied;
-// it is *delivered* (poll/wait) once the draw's ack level is reached: Applied at once, Written once the
-// I/O thread has published a written LSN >= the draw's LSN, Durable likewise for the durable LSN. A
+// it is *delivered* (poll/wait) once the draw's ack level is reached: Applied once the record reserving
+// its request id is written (ids are reserved 16 blocks, ~1M ids, ahead, so in steady state at once; with no
+// log, at once), Written once the I/O thread has published a written LSN >= the draw's LSN, Durable
+// likewise for the durable LSN. A
 // completion with no record (the pool was empty) waits for the LSN assigned before it, so a client sees
 // its completions in submission order. Nothing per draw is allocated, locked or syscalled on the way.
 //
@@ -105,6 +107,10 @@ struct ServiceStats {
 namespace detail {
 inline constexpr std::uint64_t kNoWait = ~std::uint64_t{0};
 
+// The published level a completion's gate is compared with: its ack level, except that Applied waits for
+// Written (its gate is the LSN of the record that reserved its request id; see Actor::next_request_id()).
+constexpr std::size_t gate_level(Ack a) noexcept { return a == Ack::Applied ? 1 : static_cast<std::size_t>(a); }
+
 // A completion as it sits in a client's ring: the public part plus the LSN that gates its delivery.
 struct CompletionSlot {
   Completion c;
@@ -191,7 +197,8 @@ class Service {
  protected:
   Service(const ServiceOptions& o, const Catalog& c);
   virtual std::size_t try_push(std::span<const Request> r) = 0;
-  virtual bool push(std::span<const Request> r) = 0;
+  // Blocks while the mailbox is full; how many went in (fewer only once it closed).
+  virtual std::size_t push(std::span<const Request> r) = 0;
   // Wakes the slots waiting for `level` at or below `lsn` (the I/O thread, after publishing).
   void wake_waiters(Ack level, std::uint64_t lsn);
   void wake_all_waiters();

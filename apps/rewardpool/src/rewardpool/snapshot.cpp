@@ -127,6 +127,36 @@ void write_manifest(FileIo& io, const std::string& dir, const Manifest& m) {
   detail::write_file_atomically(io, dir, kManifestName, encode_manifest(m));
 }
 
+namespace {
+constexpr std::array<char, 8> kDurableMagic{'R', 'P', 'D', 'U', 'R', 'A', 'B', '1'};
+}
+
+void encode_durable_slot(std::uint64_t lsn, std::byte* p) noexcept {
+  std::memcpy(p, kDurableMagic.data(), 8);
+  put_u64(p + 8, lsn);
+  put_u64(p + 16, 0);
+  put_u32(p + 24, 0);
+  put_u32(p + 28, checksum(p, 28));
+}
+
+std::optional<std::uint64_t> decode_durable_mark(std::span<const std::byte> b, std::string& error) {
+  std::optional<std::uint64_t> mark;
+  if (b.empty()) return mark;  // created, never written (a crash right after the open): no mark, no damage
+  if (b.size() != kDurableSlotSize && b.size() != 2 * kDurableSlotSize) {
+    error = "durable mark has " + std::to_string(b.size()) + " bytes, expected 32 or 64";
+  }
+  for (std::size_t off = 0; off + kDurableSlotSize <= b.size() && off < 2 * kDurableSlotSize; off += kDurableSlotSize) {
+    const std::byte* p = b.data() + off;
+    if (std::memcmp(p, kDurableMagic.data(), 8) != 0 || get_u32(p + 28) != checksum(p, 28) || get_u64(p + 16) != 0 ||
+        get_u32(p + 24) != 0) {
+      if (error.empty()) error = "durable mark slot at offset " + std::to_string(off) + " is damaged (checksum mismatch or bad magic)";
+      continue;
+    }
+    mark = std::max(mark.value_or(0), get_u64(p + 8));
+  }
+  return mark;
+}
+
 bool has_data(const std::string& dir) {
   struct stat st {};
   if (::stat(dir.c_str(), &st) != 0) return false;

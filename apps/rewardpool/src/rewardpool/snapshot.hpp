@@ -2,6 +2,7 @@
 // Snapshot files (the whole catalog as of an LSN) and the MANIFEST (the log's high-water mark).
 // Layouts: wal_format.hpp and docs/wal-format.md.
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -36,6 +37,15 @@ struct Manifest {
 std::vector<std::byte> encode_manifest(const Manifest& m);
 Manifest decode_manifest(std::span<const std::byte> bytes, const std::string& path);  // throws WalError
 void write_manifest(FileIo& io, const std::string& dir, const Manifest& m);            // atomically; throws
+
+// The durable mark (DIR/DURABLE): two 32-byte slots, written alternately, each
+//   | RPDURAB1 | lsn u64 | reserved u64 (0) | reserved u32 (0) | crc u32 (CRC-32C of the first 28 bytes) |
+// The mark is the highest lsn of a valid slot (a slot torn by a crash is invalid; the other one holds an
+// older, lower mark). Written only after a data sync covered that lsn.
+inline constexpr std::size_t kDurableSlotSize = 32;
+void encode_durable_slot(std::uint64_t lsn, std::byte* out) noexcept;
+// The mark; nullopt when no slot is valid (error says why).
+std::optional<std::uint64_t> decode_durable_mark(std::span<const std::byte> bytes, std::string& error);
 
 // Creates `dir` if needed and writes the LSN-0 snapshot of `catalog`. Throws WalError if `dir` already
 // holds a snapshot or segment, or CatalogError if the catalog is empty.

@@ -61,6 +61,8 @@ inline constexpr std::uint16_t kOldestReadableVersion = 1;
 inline constexpr std::size_t kSegmentHeaderSize = 32;
 inline constexpr std::size_t kRecordHeaderSize = 20;
 inline constexpr std::uint32_t kMaxPayload = 1024;  // larger length fields are corruption
+// Request ids are reserved in blocks: a RequestIds record's ceiling is the previous one + this.
+inline constexpr std::uint64_t kRequestIdBlock = 1 << 16;
 
 enum class RecordType : std::uint8_t { Zero = 0, Draw = 1, Update = 2, SnapshotMarker = 3, RequestIds = 4 };
 inline constexpr unsigned kMaxRecordType = 4;

@@ -214,6 +214,33 @@ bool WalWriter::sync() {
   }
   ++stats_.syncs;
   durable_lsn_ = written_lsn_;
+  return write_mark(false);
+}
+
+bool WalWriter::write_mark(bool force) {
+  if (options_.backend == Backend::Null || durable_lsn_ <= marked_lsn_ || durable_lsn_ == 0) return !poisoned();
+  const auto now = std::chrono::steady_clock::now();  // after a data sync (a syscall) only
+  if (!force && mark_fd_ >= 0 && now - marked_at_ < std::chrono::milliseconds(100)) return true;
+  const std::string path = detail::join(options_.dir, kDurableMarkName);
+  if (mark_fd_ < 0) {
+    mark_fd_ = io_->open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (mark_fd_ < 0) return fail("cannot open " + path, errno);
+    try {
+      sync_directory(*io_, options_.dir);
+    } catch (const WalError& e) {
+      return fail(e.what(), 0);
+    }
+  }
+  std::byte slot[kDurableSlotSize];
+  encode_durable_slot(durable_lsn_, slot);
+  const auto off = static_cast<std::int64_t>(mark_slot_ * kDurableSlotSize);
+  if (io_->pwrite(mark_fd_, slot, sizeof slot, off) != static_cast<long>(sizeof slot)) {
+    return fail("pwrite(" + path + ") failed", errno);
+  }
+  if (io_->fdatasync(mark_fd_) != 0) return fail("fdatasync(" + path + ") failed", errno);
+  mark_slot_ ^= 1u;
+  marked_lsn_ = durable_lsn_;
+  marked_at_ = now;
   return true;
 }
 
@@ -240,8 +267,12 @@ bool WalWriter::sync_by_policy() {
 bool WalWriter::close() {
   if (closed_) return !poisoned();
   closed_ = true;
-  bool ok = !poisoned() && write() && sync();
+  bool ok = !poisoned() && write() && sync() && write_mark(true);
   if (!close_segment()) ok = false;
+  if (mark_fd_ >= 0) {
+    if (io_->close(mark_fd_) != 0 && ok) ok = fail("close(" + detail::join(options_.dir, kDurableMarkName) + ") failed", errno);
+    mark_fd_ = -1;
+  }
   return ok && !poisoned();
 }
 

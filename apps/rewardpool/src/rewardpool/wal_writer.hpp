@@ -10,7 +10,9 @@
 // (posix_fallocate, so the mmap backend never meets SIGBUS on a full disk), its header written and synced,
 // the directory and the MANIFEST synced, before any record goes into it; the old segment is synced before
 // rotating under every policy; every close() is checked; the first failed call poisons the writer (every
-// later call fails without touching the file; a failed fsync is never retried).
+// later call fails without touching the file; a failed fsync is never retried). After a data sync the
+// durable LSN is also written to DIR/DURABLE (at most every 100 ms, and on close), so recovery can tell a
+// log that lost durable records (a truncated newest segment) from one that merely lost unsynced ones.
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -83,6 +85,8 @@ class WalWriter {
 
  private:
   bool open_segment(std::uint64_t seq);
+  // Rewrites the durable mark (DIR/DURABLE) with durable_lsn_ if it moved and 100 ms passed (or `force`).
+  bool write_mark(bool force);
   bool close_segment();
   bool fail(const std::string& what, int err);
   std::string segment_path(std::uint64_t seq) const;
@@ -104,6 +108,10 @@ class WalWriter {
   std::string error_;
   WalStats stats_;
   bool closed_ = false;
+  int mark_fd_ = -1;
+  std::uint64_t marked_lsn_ = 0;
+  unsigned mark_slot_ = 0;
+  std::chrono::steady_clock::time_point marked_at_{};
 };
 
 }  // namespace rewardpool::wal
