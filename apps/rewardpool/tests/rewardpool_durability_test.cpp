@@ -411,3 +411,27 @@ TEST(DurabilityTest, DurableMarkBelowTheLogOrTornIsNoDamage) {
   ASSERT_EQ(r.warnings.size(), 1u);
   EXPECT_NE(r.warnings[0].find("ignored"), std::string::npos) << r.warnings[0];
 }
+
+// The durable mark covers only records a writer synced itself: a restart that writes nothing leaves it
+// alone (the previous run's unsynced tail may still be only in the page cache).
+TEST(DurabilityTest, AWriterThatAppendsNothingLeavesTheDurableMarkAlone) {
+  TempDir dir;
+  initialize_data_dir(dir.str(), small_catalog());
+  {
+    WalWriter w(WalOptions{dir.str(), Backend::File, SyncPolicy{}, 1 << 20, nullptr}, 1, 1);
+    for (std::uint64_t l = 1; l <= 5; ++l) ASSERT_TRUE(w.append(draw_rec(l, 0)));
+    ASSERT_TRUE(w.write());  // written, never synced (the process is killed before any sync)
+    fs::copy_file(dir.path() / segment_name(1), dir.path() / "crashed");
+  }
+  fs::remove(dir.path() / kDurableMarkName);
+  fs::rename(dir.path() / "crashed", dir.path() / segment_name(1));
+  const RecoveryResult r = recover(dir.str());
+  ASSERT_EQ(r.lsn, 5u);
+  {
+    WalWriter w(WalOptions{dir.str(), Backend::File, SyncPolicy{}, 1 << 20, nullptr}, r.next_segment_seq, r.lsn + 1);
+    EXPECT_TRUE(w.close());
+    EXPECT_EQ(w.written_lsn(), r.lsn) << "a write() with nothing appended moved the written LSN back";
+    EXPECT_EQ(w.durable_lsn(), r.lsn);
+  }
+  EXPECT_FALSE(fs::exists(dir.path() / kDurableMarkName)) << "a mark for records this writer never synced";
+}
