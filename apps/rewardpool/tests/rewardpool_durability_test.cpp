@@ -411,3 +411,49 @@ TEST(DurabilityTest, DurableMarkBelowTheLogOrTornIsNoDamage) {
   ASSERT_EQ(r.warnings.size(), 1u);
   EXPECT_NE(r.warnings[0].find("ignored"), std::string::npos) << r.warnings[0];
 }
+
+// The durable mark covers only records a writer synced itself: a restart that writes nothing leaves it
+// alone (the previous run's unsynced tail may still be only in the page cache).
+TEST(DurabilityTest, AWriterThatAppendsNothingLeavesTheDurableMarkAlone) {
+  TempDir dir;
+  initialize_data_dir(dir.str(), small_catalog());
+  {
+    WalWriter w(WalOptions{dir.str(), Backend::File, SyncPolicy{}, 1 << 20, nullptr}, 1, 1);
+    for (std::uint64_t l = 1; l <= 5; ++l) ASSERT_TRUE(w.append(draw_rec(l, 0)));
+    ASSERT_TRUE(w.write());  // written, never synced (the process is killed before any sync)
+    fs::copy_file(dir.path() / segment_name(1), dir.path() / "crashed");
+  }
+  fs::remove(dir.path() / kDurableMarkName);
+  fs::rename(dir.path() / "crashed", dir.path() / segment_name(1));
+  const RecoveryResult r = recover(dir.str());
+  ASSERT_EQ(r.lsn, 5u);
+  {
+    WalWriter w(WalOptions{dir.str(), Backend::File, SyncPolicy{}, 1 << 20, nullptr}, r.next_segment_seq, r.lsn + 1);
+    EXPECT_TRUE(w.close());
+    EXPECT_EQ(w.written_lsn(), r.lsn) << "a write() with nothing appended moved the written LSN back";
+    EXPECT_EQ(w.durable_lsn(), r.lsn);
+  }
+  EXPECT_FALSE(fs::exists(dir.path() / kDurableMarkName)) << "a mark for records this writer never synced";
+}
+
+// Found in review: after a crash the newest segment's last records may be in the page cache only, and the
+// next run wrote (and synced) a new segment behind them; a power loss then left a durable segment behind a
+// hole, so the next start-up cut the log at the hole, durable acknowledgements included. Recovery now
+// syncs the newest segment before anything new is written (the old code made no sync at all).
+TEST(DurabilityTest, RecoverySyncsTheNewestSegmentBeforeTheNextRunWrites) {
+  TempDir dir;
+  initialize_data_dir(dir.str(), small_catalog());
+  write_draws(dir.str(), 1, 1, 25);  // segments 1..3
+  test::FaultyFileIo io;
+  RecoveryOptions o;
+  o.io = &io;
+  const RecoveryResult r = recover(dir.str(), o);
+  EXPECT_EQ(r.lsn, 25u);
+  EXPECT_EQ(io.syncs.load(), 1) << "the newest segment (3) is synced once";
+  o.read_only = true;
+  (void)recover(dir.str(), o);
+  EXPECT_EQ(io.syncs.load(), 1) << "inspect changes nothing and syncs nothing";
+  io.fail_sync_at = io.syncs.load() + 1;
+  o.read_only = false;
+  EXPECT_THROW(recover(dir.str(), o), RecoveryError) << "a failed sync is an error, never ignored";
+}

@@ -214,3 +214,34 @@ TEST(StopRaceTest, StopAtRandomMomentsLosesNoRequestAndAnswersNoneTwice) {
     }
   }
 }
+
+// Found in review: requests still queued in a handle when the service stopped were answered Closed only by
+// wait(), and before the completions of earlier requests still in the ring. A handle that only poll()s
+// (CallbackClient::dispatch) never got them, and wait() broke submission order.
+TEST(StopQueuedTest, RequestsQueuedInAHandleAtStopAreAnsweredClosedByPollInSubmissionOrder) {
+  for (MailboxKind mk : {MailboxKind::Channel, MailboxKind::Ring}) {
+    for (const bool use_wait : {false, true}) {
+      ServiceOptions o;
+      o.wal.backend = wal::Backend::Null;
+      o.default_ack = Ack::Applied;
+      auto svc = make_service(mk, BufferKind::Ring, ServiceState{Catalog{{{"mud", kUnlimited, 1.0}}}, 0, 0, 1, 1}, o);
+      auto client = svc->client(64);
+      for (std::uint64_t t = 0; t < 5; ++t) ASSERT_EQ(client.submit_draw(t), Submit::Accepted);
+      ASSERT_TRUE(client.flush());  // 0..4 reach the actor
+      for (std::uint64_t t = 5; t < 10; ++t) ASSERT_EQ(client.submit_draw(t), Submit::Accepted);  // queued in the handle
+      svc->stop();  // the actor answers 0..4; 5..9 can never reach it
+      std::vector<Completion> got;
+      std::array<Completion, 3> buf;  // smaller than what is owed: several calls
+      for (int calls = 0; client.in_flight() > 0 && calls < 1000; ++calls) {
+        const std::size_t n = use_wait ? client.wait(buf) : client.poll(buf);
+        got.insert(got.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
+      }
+      ASSERT_EQ(client.in_flight(), 0u) << to_string(mk) << (use_wait ? " wait" : " poll") << ": requests never answered";
+      ASSERT_EQ(got.size(), 10u);
+      for (std::uint64_t t = 0; t < 10; ++t) {
+        EXPECT_EQ(got[t].tag, t) << to_string(mk) << (use_wait ? " wait" : " poll") << ": submission order";
+        EXPECT_EQ(got[t].status, t < 5 ? Status::Ok : Status::Closed) << "tag " << t;
+      }
+    }
+  }
+}

@@ -410,6 +410,26 @@ RecoveryResult recover(const std::string& dir, const RecoveryOptions& options) {
     repaired = true;
     out.warnings.push_back("repair: " + what + "; continuing after lsn " + std::to_string(high_water));
   }
+  // A crashed run may have left the newest segment's last records in the page cache only (the writer
+  // syncs a segment before rotating, so only the newest can hold unsynced records). Sync it before the next
+  // run writes anything: a later segment must never be durable behind a hole in an earlier one (a power
+  // loss would then cut the log at the hole and take durable acknowledgements after it with it).
+  if (!options.read_only && last_kept != 0) {
+    FileIo& io = options.io ? *options.io : posix_io();
+    const std::string path = join(dir, listing.segments.at(last_kept));
+    const int fd = io.open(path.c_str(), O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0) throw RecoveryError("cannot open " + path + " to sync it: " + errno_text(errno));
+    if (io.fdatasync(fd) != 0) {
+      const int err = errno;
+      io.close(fd);
+      throw RecoveryError("fdatasync(" + path + ") failed: " + errno_text(err));
+    }
+    try {
+      detail::check_close(io, fd, path);
+    } catch (const WalError& e) {
+      throw RecoveryError(e.what());
+    }
+  }
   // The log must reach the durable mark: below it, records that were synced are gone (a newest segment
   // truncated at a record boundary, or inside a record, which reads as a torn write).
   if (durable_mark) {

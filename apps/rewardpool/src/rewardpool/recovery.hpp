@@ -12,6 +12,8 @@
 
 namespace rewardpool::wal {
 
+class FileIo;
+
 class RecoveryError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
@@ -31,6 +33,7 @@ struct RecoveryOptions {
   bool read_only = false;        // inspect: report, change nothing
   bool repair = false;           // cut the log at corruption (or a lost tail) instead of failing
   bool collect_records = false;  // return the replayed records (tests)
+  FileIo* io = nullptr;          // for the newest segment's sync (nullptr: posix_io()); tests count it
 };
 
 struct RecoveryResult {

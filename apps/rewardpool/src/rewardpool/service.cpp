@@ -192,6 +192,31 @@ std::size_t Service::Client::poll(std::span<Completion> out) {
   if (take(spans.first)) take(spans.second);
   if (n) slot_->ring.pop_n(n);
   in_flight_ -= n;
+  if (n == 0 && !queued_.empty() && service_->stopped_.load(std::memory_order_acquire)) {  // acquire: pairs with stop()
+    n = answer_refused(out);
+  }
+  return n;
+}
+
+// The requests still queued in the handle once the service stopped never reach the actor. They were
+// submitted after everything else in flight, so they are answered Closed only once nothing else is in
+// flight: completions stay in submission order.
+std::size_t Service::Client::answer_refused(std::span<Completion> out) {
+  std::size_t queued_draws = 0;
+  for (const Request& r : queued_) queued_draws += r.kind == Request::Kind::Draw ? r.count : 1;
+  if (in_flight_ != queued_draws) return 0;
+  std::size_t n = 0;
+  while (!queued_.empty() && n < out.size()) {
+    Request& r = queued_.front();
+    out[n++] = Completion{0, 0, r.tag, 0, Status::Closed, r.ack,
+                          r.kind == Request::Kind::Draw ? Completion::Kind::Draw : Completion::Kind::Update};
+    --in_flight_;
+    if (r.kind == Request::Kind::Draw && r.count > 1) {
+      --r.count;
+    } else {
+      queued_.erase(queued_.begin());
+    }
+  }
   return n;
 }
 
@@ -200,24 +225,9 @@ std::size_t Service::Client::wait(std::span<Completion> out) {
     if (!queued_.empty()) {
       // We are about to block anyway: wait for mailbox space. What went in is answered by the actor
       // (also if the service closed meanwhile); only what did not go in is answered here.
+      // What did not go in (closed under us) is answered Closed by poll(), after the earlier requests.
       const std::size_t pushed = service_->push(queued_);
       queued_.erase(queued_.begin(), queued_.begin() + static_cast<std::ptrdiff_t>(pushed));  // keeps the capacity
-      if (!queued_.empty()) {
-        // Closed under us: these requests never reached the actor and never will.
-        std::size_t n = 0;
-        while (!queued_.empty() && n < out.size()) {
-          Request& r = queued_.front();
-          out[n++] = Completion{0, 0, r.tag, 0, Status::Closed, r.ack,
-                                r.kind == Request::Kind::Draw ? Completion::Kind::Draw : Completion::Kind::Update};
-          --in_flight_;
-          if (r.kind == Request::Kind::Draw && r.count > 1) {
-            --r.count;
-          } else {
-            queued_.erase(queued_.begin());
-          }
-        }
-        return n;
-      }
     }
     if (const std::size_t n = poll(out)) return n;
     if (in_flight_ == 0 || out.empty()) return 0;

@@ -167,6 +167,7 @@ class Service {
 
    private:
     Submit queue(const Request& r, std::uint32_t draws);
+    std::size_t answer_refused(std::span<Completion> out);
     bool visible(const detail::CompletionSlot& s, std::uint64_t (&published)[kAckLevels], bool failed) const noexcept;
     Completion wait_one();
 

@@ -61,6 +61,8 @@ WalWriter::WalWriter(WalOptions options, std::uint64_t segment_seq, std::uint64_
       next_seq_(segment_seq),
       written_lsn_(next_lsn - 1),
       durable_lsn_(next_lsn - 1) {
+  staged_last_lsn_ = next_lsn - 1;  // write() with nothing appended must not move written_lsn_ back to 0
+  marked_lsn_ = next_lsn - 1;  // the mark covers only what this writer synced itself
   if (options_.segment_bytes < kSegmentHeaderSize + kMaxRecordSize) {
     throw WalError("segment size " + std::to_string(options_.segment_bytes) + " is too small (minimum " +
                    std::to_string(kSegmentHeaderSize + kMaxRecordSize) + ")");
