@@ -608,9 +608,30 @@ int run_replica(const ReplicaOptions& o) {
     std::fprintf(stderr, "replica: stream %s is empty\n", o.source.stream.c_str());
     return 0;
   }
-  // An empty directory starts from the latest snapshot message and reads on from the one after it.
+  // An empty directory starts from the latest snapshot message and reads on from the one after it. A
+  // directory that already holds the snapshot's LSN resumes after it too (the batches after a snapshot
+  // message start at its LSN + 1); otherwise it reads from the first message, skipping what it holds.
   std::uint64_t start_seq = 1;
-  if (!replica.initialized()) {
+  if (replica.initialized()) {
+    natsMsg* m = nullptr;
+    if (js_GetLastMsg(&m, nats.js, o.source.stream.c_str(), snap_subject_of(o.source).c_str(), nullptr, nullptr) == NATS_OK) {
+      try {
+        const auto* p = reinterpret_cast<const std::byte*>(natsMsg_GetData(m));
+        const auto n = static_cast<std::size_t>(natsMsg_GetDataLength(m));
+        if (n > 1 && p[0] == std::byte{'S'}) {
+          const std::uint64_t snap_lsn = wal::decode_snapshot(std::span<const std::byte>(p + 1, n - 1), "snapshot").lsn;
+          if (snap_lsn <= replica.lsn()) {
+            start_seq = natsMsg_GetSequence(m) + 1;
+            std::fprintf(stderr, "replica: resuming after the snapshot at lsn %llu (stream message %llu)\n",
+                         static_cast<unsigned long long>(snap_lsn), static_cast<unsigned long long>(start_seq - 1));
+          }
+        }
+      } catch (const std::exception&) {
+        // a damaged snapshot message: read from the first message instead
+      }
+      natsMsg_Destroy(m);
+    }
+  } else {
     natsMsg* m = nullptr;
     if (js_GetLastMsg(&m, nats.js, o.source.stream.c_str(), snap_subject_of(o.source).c_str(), nullptr, nullptr) == NATS_OK) {
       const std::uint64_t q = natsMsg_GetSequence(m);

@@ -431,4 +431,11 @@ TEST(ServiceReplication, ANewReplicaStartsFromTheLatestSnapshotInTheStream) {
   EXPECT_EQ(rep.draws, pri.draws);
   EXPECT_EQ(rep.catalog, pri.catalog);
   EXPECT_EQ(rep.next_request_id, pri.next_request_id);
+  // Run again on its own directory: it resumes after the latest snapshot it already holds.
+  Process again({"replica", "--nats", nats.url(), "--stream", "POOL", "--data-dir", replica_dir, "--once"},
+                (d.path() / "replica2.err").string());
+  ASSERT_EQ(again.wait_exit(), 0) << read_file(again.stderr_path);
+  EXPECT_NE(read_file(again.stderr_path).find("resuming after the snapshot at lsn"), std::string::npos)
+      << read_file(again.stderr_path);
+  EXPECT_EQ(recover(replica_dir).lsn, pri.lsn);
 }
