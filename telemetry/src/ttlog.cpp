@@ -325,7 +325,9 @@ std::string format_raw(std::string_view format, const std::vector<Arg>& args) {
   fmt::dynamic_format_arg_store<fmt::format_context> store;
   for (const Arg& a : args) {
     switch (a.tag) {
-      case ArgTag::boolean: store.push_back(load_as<bool>(a.bytes)); break;
+      // A bool is stored as one byte; a damaged file may hold any value there, which is not a valid bool
+      // object: read the byte, never the bool (UBSan caught this through fuzz_ttlog).
+      case ArgTag::boolean: store.push_back(load_as<std::uint8_t>(a.bytes) != 0); break;
       case ArgTag::chr: store.push_back(load_as<char>(a.bytes)); break;
       case ArgTag::i8: store.push_back(static_cast<int>(load_as<std::int8_t>(a.bytes))); break;
       case ArgTag::i16: store.push_back(load_as<std::int16_t>(a.bytes)); break;

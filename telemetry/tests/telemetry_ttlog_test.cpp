@@ -207,3 +207,11 @@ TEST(Ttlog, ParseNeverReadsPastGarbage) {
 }
 
 }  // namespace
+
+// A damaged file may hold any byte where a bool argument was written; formatting reads the byte (non-zero
+// is true) instead of loading an invalid bool object (fuzz_ttlog found this under UBSan).
+TEST(Ttlog, ABoolArgumentByteOtherThanZeroOrOneFormatsAsTrue) {
+  std::vector<ttlog::Arg> args{ttlog::Arg{ArgTag::boolean, "", std::string(1, '\x07')},
+                        ttlog::Arg{ArgTag::boolean, "", std::string(1, '\x00')}};
+  EXPECT_EQ(ttlog::format_raw("{} {}", args), "true false");
+}
