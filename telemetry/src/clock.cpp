@@ -53,8 +53,8 @@ void init() {
   const double slope = t1 > t0 ? static_cast<double>(n1 - n0) / static_cast<double>(t1 - t0) : 1.0;
   // relaxed (all three): published to other threads by std::call_once's synchronization.
   g_calib.tsc0.store(t0, std::memory_order_relaxed);
-  g_calib.ns0.store(n0, std::memory_order_relaxed);
-  g_calib.slope_bits.store(std::bit_cast<std::uint64_t>(slope), std::memory_order_relaxed);
+  g_calib.ns0.store(n0, std::memory_order_relaxed);  // relaxed: published by call_once (init happens-before its return)
+  g_calib.slope_bits.store(std::bit_cast<std::uint64_t>(slope), std::memory_order_relaxed);  // relaxed: published by call_once (init happens-before its return)
 }
 }  // namespace
 
@@ -68,8 +68,8 @@ TscCalibration tsc_calibration() noexcept {
   // relaxed: tsc0/ns0 never change after call_once (which orders them); the slope is refined
   // independently and any published value is a valid slope.
   c.tsc0 = g_calib.tsc0.load(std::memory_order_relaxed);
-  c.ns0 = g_calib.ns0.load(std::memory_order_relaxed);
-  c.ns_per_tick = std::bit_cast<double>(g_calib.slope_bits.load(std::memory_order_relaxed));
+  c.ns0 = g_calib.ns0.load(std::memory_order_relaxed);  // relaxed: fixed after call_once, which orders it
+  c.ns_per_tick = std::bit_cast<double>(g_calib.slope_bits.load(std::memory_order_relaxed));  // relaxed: refined standalone; any published slope is valid
   return c;
 }
 

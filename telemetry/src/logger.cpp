@@ -654,13 +654,13 @@ Metrics Logger::metrics() const {
   const Backend& b = *backend_;
   // relaxed (all): statistics; backend counters first so in_flight is rarely understated.
   m.delivered = b.delivered.load(std::memory_order_relaxed);
-  m.lost = b.lost.load(std::memory_order_relaxed);
-  m.incomplete = b.incomplete.load(std::memory_order_relaxed);
-  m.truncated = b.truncated.load(std::memory_order_relaxed);
-  m.format_errors = b.format_errors.load(std::memory_order_relaxed);
-  m.backend_lag_ns = b.lag_ns.load(std::memory_order_relaxed);
-  m.max_backend_lag_ns = b.max_lag_ns.load(std::memory_order_relaxed);
-  m.events_per_s = std::bit_cast<double>(b.eps_bits.load(std::memory_order_relaxed));
+  m.lost = b.lost.load(std::memory_order_relaxed);  // relaxed: a statistic
+  m.incomplete = b.incomplete.load(std::memory_order_relaxed);  // relaxed: a statistic
+  m.truncated = b.truncated.load(std::memory_order_relaxed);  // relaxed: a statistic
+  m.format_errors = b.format_errors.load(std::memory_order_relaxed);  // relaxed: a statistic
+  m.backend_lag_ns = b.lag_ns.load(std::memory_order_relaxed);  // relaxed: a statistic
+  m.max_backend_lag_ns = b.max_lag_ns.load(std::memory_order_relaxed);  // relaxed: a statistic
+  m.events_per_s = std::bit_cast<double>(b.eps_bits.load(std::memory_order_relaxed));  // relaxed: a statistic
   for_each_producer([&](const detail::Producer& p) {
     const std::uint64_t d = p.dropped.load(std::memory_order_relaxed);  // relaxed: a statistic
     m.logged += p.sent.load(std::memory_order_relaxed) + d;             // relaxed: a statistic

@@ -16,11 +16,11 @@ SinkStats CountingSink::stats() const {
   SinkStats s;
   // relaxed (all): statistics.
   s.events = events_.load(std::memory_order_relaxed);
-  s.bytes = bytes_.load(std::memory_order_relaxed);
-  s.errors = errors_.load(std::memory_order_relaxed);
-  s.bytes_dropped = bytes_dropped_.load(std::memory_order_relaxed);
-  s.events_dropped = events_dropped_.load(std::memory_order_relaxed);
-  s.rotations = rotations_.load(std::memory_order_relaxed);
+  s.bytes = bytes_.load(std::memory_order_relaxed);  // relaxed: a statistics counter, orders nothing
+  s.errors = errors_.load(std::memory_order_relaxed);  // relaxed: a statistics counter, orders nothing
+  s.bytes_dropped = bytes_dropped_.load(std::memory_order_relaxed);  // relaxed: a statistics counter, orders nothing
+  s.events_dropped = events_dropped_.load(std::memory_order_relaxed);  // relaxed: a statistics counter, orders nothing
+  s.rotations = rotations_.load(std::memory_order_relaxed);  // relaxed: a statistics counter, orders nothing
   return s;
 }
 
