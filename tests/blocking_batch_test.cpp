@@ -60,6 +60,7 @@ void every_item_once_in_order(unsigned producers, unsigned consumers) {
       std::vector<bool> any(producers, false);
       std::vector<std::uint64_t> out(3 + c);
       for (;;) {
+        // relaxed: only picks which wait path to exercise; no data is read through the count.
         if ((received.load(std::memory_order_relaxed) & 7) == 0 && !q.wait_for_not_empty()) {
           if (q.pop_batch_wait(out) != 0) ok = false;  // drained for good
           break;
