@@ -148,6 +148,7 @@ struct OwnCounter {
   std::atomic<std::uint64_t> v{0};
   // relaxed (both): a statistic; one writer.
   void add(std::uint64_t n) noexcept { v.store(v.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+  // relaxed: a statistic; stats() may read a slightly stale value.
   [[nodiscard]] std::uint64_t get() const noexcept { return v.load(std::memory_order_relaxed); }
 };
 
@@ -220,16 +221,18 @@ class StealDeque {
     Slot& s = slots_[static_cast<std::size_t>(i) & (kLocal - 1)];
     // relaxed (all): published by the release store of bottom_ that follows.
     s.run.store(t.run, std::memory_order_relaxed);
+    // relaxed: published by the release store of bottom_ that follows, as above.
     s.node_kind.store(static_cast<std::uint64_t>(t.node) << 32 | t.kind, std::memory_order_relaxed);
-    s.item.store(t.item, std::memory_order_relaxed);
+    s.item.store(t.item, std::memory_order_relaxed);  // relaxed: as above
   }
   Task read(std::int64_t i) const noexcept {
     const Slot& s = slots_[static_cast<std::size_t>(i) & (kLocal - 1)];
     // relaxed (all): ordered after the publishing bottom_ store by the caller's acquire; a stale read
     // is discarded when the CAS on top_ fails.
     const std::uint64_t nk = s.node_kind.load(std::memory_order_relaxed);
+    // relaxed: ordered by the caller's acquire of bottom_, as above.
     return Task{s.run.load(std::memory_order_relaxed), static_cast<std::uint32_t>(nk >> 32),
-                static_cast<std::uint32_t>(nk), s.item.load(std::memory_order_relaxed)};
+                static_cast<std::uint32_t>(nk), s.item.load(std::memory_order_relaxed)};  // relaxed: as above
   }
 
   alignas(64) std::atomic<std::int64_t> top_{0};     // oldest; thieves CAS it
@@ -284,7 +287,7 @@ class Pool final : public PoolBase {
   ~Pool() override {
     // acquire: pairs with the release decrement in complete(); every run's last touch of the pool is before it.
     for (std::uint64_t n = active_runs_.load(std::memory_order_acquire); n != 0;
-         n = active_runs_.load(std::memory_order_acquire)) {
+         n = active_runs_.load(std::memory_order_acquire)) {  // acquire: as above
       active_runs_.wait(n, std::memory_order_acquire);  // acquire: as above
     }
     ring_.close();
@@ -521,7 +524,7 @@ class Pool final : public PoolBase {
     // this batch into the ring task by task. (A parked worker is woken only by the ring.)
     const std::size_t held = w.local.size();
     if (held >= 2) {
-      const std::uint32_t idle = idle_.load(std::memory_order_relaxed);
+      const std::uint32_t idle = idle_.load(std::memory_order_relaxed);  // relaxed: the fence pair
       if (idle != 0 && ring_.size_approx() < idle) w.shared.add(share(w, held / 2));
     }
   }
@@ -628,7 +631,7 @@ class Pool final : public PoolBase {
   void run_item(Worker& w, RunState& run, std::uint32_t f, Item item) {
     // relaxed (both): hints; a late observation runs one more item.
     if (!run.root->cancel.load(std::memory_order_relaxed) &&
-        (run.node[f].flags.load(std::memory_order_relaxed) & kItemFailed) == 0) {
+        (run.node[f].flags.load(std::memory_order_relaxed) & kItemFailed) == 0) {  // relaxed: a hint, as above
       const std::uint64_t start = run.timed ? now_ns() : 0;
       Context ctx = ContextAccess::make(&run, f, w.id, this);
       try {
@@ -747,7 +750,7 @@ class Pool final : public PoolBase {
       for (std::size_t i = 0; i < g.size(); ++i) {
         // relaxed: ordered by the countdown's acquire.
         rep.nodes.push_back(NodeStats{g.names[i], r.node[i].outcome, r.items[i].load(std::memory_order_relaxed),
-                                      r.ns[i].load(std::memory_order_relaxed)});
+                                      r.ns[i].load(std::memory_order_relaxed)});  // relaxed: as above
       }
     }
     if (r.options.trace) {

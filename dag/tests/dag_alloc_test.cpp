@@ -21,6 +21,7 @@ std::atomic<std::uint64_t> g_sink{0};
 void chain(dag::Graph& g, std::uint32_t n) {
   dag::NodeId prev;
   for (std::uint32_t i = 0; i < n; ++i) {
+    // relaxed: a sink that gives the task a body; no one reads it for ordering.
     auto t = g.task("t", [] { g_sink.fetch_add(1, std::memory_order_relaxed); });
     if (prev.valid()) g.precede(prev, t);
     prev = t;
@@ -30,11 +31,13 @@ void chain(dag::Graph& g, std::uint32_t n) {
 void tree(dag::Graph& g, std::uint32_t levels) {
   std::vector<dag::NodeId> ids;
   const std::uint32_t n = (1U << levels) - 1;
+  // relaxed: a sink, as above.
   for (std::uint32_t i = 0; i < n; ++i) ids.push_back(g.task("t", [] { g_sink.fetch_add(1, std::memory_order_relaxed); }));
   for (std::uint32_t i = 1; i < n; ++i) g.precede(ids[(i - 1) / 2], ids[i]);
 }
 
 void flat(dag::Graph& g, std::uint32_t n) {
+  // relaxed: a sink, as above.
   for (std::uint32_t i = 0; i < n; ++i) g.task("t", [] { g_sink.fetch_add(1, std::memory_order_relaxed); });
 }
 
@@ -82,6 +85,7 @@ TEST_P(DagAlloc, StreamItemsAllocateNothing) {
     const std::uint64_t n = items.load();
     for (std::uint64_t i = 0; i < n; ++i) ctx.emit(i);
   });
+  // relaxed: a sink, as above.
   g.for_each("f", s, [](dag::Context&, dag::Item i) { g_sink.fetch_add(i, std::memory_order_relaxed); });
   (void)ex.run(g);
   AllocationCounter c1;

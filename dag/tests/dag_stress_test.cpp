@@ -84,6 +84,7 @@ TEST(DagStress, StreamsUnderPushBackDeliverEveryItemOnce) {
   auto s = g.stream("s", [&](dag::Context& ctx) {
     for (std::uint64_t i = 0; i < n; ++i) ctx.emit(i);
   });
+  // relaxed: read after ex.run() returns, ordered by RunHandle::wait()'s acquire on done.
   g.for_each("f", s, [&](dag::Context&, dag::Item i) { seen[i].fetch_add(1, std::memory_order_relaxed); });
   const auto r = ex.run(g);
   EXPECT_EQ(r.items, n);
