@@ -70,7 +70,7 @@ class BlockingWait {
   static constexpr unsigned kWakeGraceYields = SpinNanos > 0 ? 4000 : 0;
 
   // Registers membarrier for the process now (once per process), so the first park does not pay it.
-  BlockingWait() noexcept { (void)detail::asymmetric_fences_enabled(); }
+  BlockingWait() noexcept : asymmetric_(detail::asymmetric_fences_enabled()) {}
   BlockingWait(const BlockingWait&) = delete;
   BlockingWait& operator=(const BlockingWait&) = delete;
 
@@ -128,7 +128,7 @@ class BlockingWait {
   }
 
   void wake(int count) noexcept {
-    detail::light_store_load_fence();  // N2: pairs with W2 in wait_impl()
+    detail::light_store_load_fence(asymmetric_);  // N2: pairs with W2 in wait_impl()
     // N3, relaxed: ordered after N1 by N2; the proof above is about which value it can read.
     if (waiters_.load(std::memory_order_relaxed) == 0) return;
     // N4, release: pairs with the acquire load at W0, carrying N1 with it.
@@ -190,6 +190,7 @@ class BlockingWait {
 
   std::atomic<std::uint32_t> waiters_{0};  // registered waiters (W1 .. W4/W6 or the waker's un-count)
   std::atomic<std::uint32_t> epoch_{0};    // the futex word: bumped by each waking notify
+  const bool asymmetric_;                  // asymmetric_fences_enabled(), decided once per process
 };
 
 // Spins (then yields) about as long as waking a parked thread costs on the reference VM (~20 µs,
