@@ -76,6 +76,7 @@
 #include "ringkit/detail/cpu_relax.hpp"
 #include "ringkit/detail/deadline.hpp"
 #include "ringkit/detail/fence.hpp"
+#include "ringkit/detail/resume_hysteresis.hpp"
 #include "ringkit/detail/role_check.hpp"
 #include "ringkit/policy.hpp"
 #include "ringkit/slot_spans.hpp"
@@ -137,9 +138,9 @@ class SpscQueue {
     read_.store(start.value, std::memory_order_relaxed);   // relaxed: as above
     read_cache_ = start.value;
     write_cache_ = start.value;
-    // The close protocol's asymmetric fence pair decides (and registers membarrier) once per process;
-    // do it now, not inside the first push, where registration costs milliseconds.
-    (void)detail::asymmetric_fences_enabled();
+    // The close protocol's asymmetric fence pair is decided (and membarrier registered) once per
+    // process, in asymmetric_'s initializer: now, not inside the first push, where registration costs
+    // milliseconds.
     // The layout promise. The class is complete here; offsetof needs standard layout, which holds with
     // ringkit's wait strategies (a user-defined one may opt out of the check, not of the alignment).
     if constexpr (std::is_standard_layout_v<SpscQueue>) {
@@ -510,7 +511,7 @@ class SpscQueue {
     bool open() noexcept {
       // P1, relaxed: ordered before P3 by the StoreLoad barrier P2, and read by C3 after C2.
       q_.publishing_.store(1, std::memory_order_relaxed);
-      detail::light_store_load_fence();  // P2: pairs with C2 (heavy) in drain_closed()
+      detail::light_store_load_fence(q_.asymmetric_);  // P2: pairs with C2 (heavy) in drain_closed()
       // P3, relaxed: a fence-ordered read (P2 before it); what it orders is argued in the header comment.
       if (q_.closed_.load(std::memory_order_relaxed)) return false;
       return true;
@@ -552,6 +553,16 @@ class SpscQueue {
         return PushResult::Dropped;
       }
       const std::uint64_t w = write_.load(std::memory_order_relaxed);  // relaxed: own index
+      if (deadline == std::chrono::steady_clock::time_point::max()) {
+        // Hysteresis (spin only, bounded; detail/resume_hysteresis.hpp): resume when capacity/8 is free.
+        detail::ResumeHysteresis::wait(
+            detail::ResumeHysteresis::threshold(capacity()),
+            [&] {
+              (void)refresh_read_cache(w, 1);
+              return free_slots(w);
+            },
+            [&] { return read_cache_; }, [&] { return closed(); });
+      }
       const bool ready = not_full_.wait_until(
           [&] { return closed() || refresh_read_cache(w, 1); }, deadline);
       if (!ready) return PushResult::TimedOut;
@@ -606,6 +617,7 @@ class SpscQueue {
   const std::uint64_t mask_;
   const Overflow overflow_;
   std::atomic<bool> closed_{false};
+  const bool asymmetric_ = detail::asymmetric_fences_enabled();  // P2's choice, read with closed_
   const std::uint64_t start_;
 
   // ---- wait strategies: written only on the slow path ----

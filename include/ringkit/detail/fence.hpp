@@ -52,6 +52,16 @@ inline void light_store_load_fence() noexcept {
   }
 }
 
+// As above, with asymmetric_fences_enabled()'s answer passed in (a copy the caller took once, e.g. at
+// construction), so a hot path pays no guard check of the function-local static.
+inline void light_store_load_fence(bool asymmetric) noexcept {
+  if (asymmetric) {
+    std::atomic_signal_fence(std::memory_order_seq_cst);  // compiler-only: the heavy side orders the CPU
+  } else {
+    store_load_fence();
+  }
+}
+
 // The rare side of an asymmetric StoreLoad pair; pairs with light_store_load_fence().
 inline void heavy_store_load_fence() noexcept {
 #if defined(__linux__) && defined(__NR_membarrier)

@@ -71,6 +71,7 @@
 #include "ringkit/detail/aligned_new.hpp"
 #include "ringkit/detail/cache_line.hpp"
 #include "ringkit/detail/cpu_relax.hpp"
+#include "ringkit/detail/resume_hysteresis.hpp"
 #include "ringkit/detail/role_check.hpp"
 #include "ringkit/detail/sharded_counter.hpp"
 #include "ringkit/policy.hpp"
@@ -949,6 +950,19 @@ class SlotQueue {
       if (!counted) {
         blocked_.add(1);
         counted = true;
+      }
+      if (deadline == std::chrono::steady_clock::time_point::max()) {
+        // Hysteresis (spin only, bounded; detail/resume_hysteresis.hpp): resume when capacity/8 is free.
+        // relaxed (both loads): an estimate; the claim that follows decides.
+        ResumeHysteresis::wait(
+            ResumeHysteresis::threshold(capacity()),
+            [&] {
+              const std::int64_t used = pdiff(pos_of(tail_.load(std::memory_order_relaxed)),
+                                              pos_of(head_.load(std::memory_order_relaxed)));
+              return used <= 0 ? capacity() : capacity() - std::min<std::size_t>(static_cast<std::size_t>(used), capacity());
+            },
+            [&] { return head_.load(std::memory_order_relaxed); },  // relaxed: progress only
+            [&] { return closed(); });
       }
       if (!not_full_.wait_until([&] { return closed() || slot_free_hint(); }, deadline)) {
         return PushResult::TimedOut;

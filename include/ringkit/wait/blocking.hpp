@@ -44,6 +44,17 @@
 
 namespace ringkit {
 
+namespace detail {
+// Set by a thread whose notify() woke a parked thread; cleared by that thread's next wait. A parked
+// thread takes from ~0.1 to several ms to run again on the reference VM (its core has gone idle or to
+// another task), far longer than the spin phase. Without this, a producer that woke its consumer fills
+// the ring, spins out its phase and parks before the consumer is back; the consumer drains the ring,
+// wakes the producer and parks before the producer is back: a convoy in which every ring-full of items
+// costs two wake-ups. The waker's next wait that outlasts its spin phase therefore keeps polling with
+// yields for kWakeGraceYields more polls (the woken peer is on its way), once per wake.
+inline thread_local bool woke_a_peer = false;
+}  // namespace detail
+
 // The protocol, with the length of the spin phase as a parameter. Use the aliases below.
 template <std::int64_t SpinNanos>
 class BlockingWait {
@@ -55,9 +66,11 @@ class BlockingWait {
   // nothing else runnable takes ~150-470 ns on the reference VM (measured), so kSpinFor / 250 ns yields
   // last about kSpinFor (longer only while other threads run, i.e. while we are not burning the core).
   static constexpr unsigned kYields = static_cast<unsigned>(SpinNanos / 250);
+  // After this thread woke a parked peer: polls (with yields) before parking, ~1 ms on an idle core.
+  static constexpr unsigned kWakeGraceYields = SpinNanos > 0 ? 4000 : 0;
 
   // Registers membarrier for the process now (once per process), so the first park does not pay it.
-  BlockingWait() noexcept { (void)detail::asymmetric_fences_enabled(); }
+  BlockingWait() noexcept : asymmetric_(detail::asymmetric_fences_enabled()) {}
   BlockingWait(const BlockingWait&) = delete;
   BlockingWait& operator=(const BlockingWait&) = delete;
 
@@ -88,6 +101,7 @@ class BlockingWait {
   template <class Ready>
   bool wait_impl(Ready& ready, const std::chrono::steady_clock::time_point* deadline) {
     if (spin(ready, deadline)) return true;
+    if (wake_grace(ready, deadline)) return true;
     for (;;) {
       auto left = std::chrono::nanoseconds::max();
       if (deadline != nullptr) {
@@ -114,14 +128,36 @@ class BlockingWait {
   }
 
   void wake(int count) noexcept {
-    detail::light_store_load_fence();  // N2: pairs with W2 in wait_impl()
+    detail::light_store_load_fence(asymmetric_);  // N2: pairs with W2 in wait_impl()
     // N3, relaxed: ordered after N1 by N2; the proof above is about which value it can read.
     if (waiters_.load(std::memory_order_relaxed) == 0) return;
     // N4, release: pairs with the acquire load at W0, carrying N1 with it.
     epoch_.fetch_add(1, std::memory_order_release);
     const int woken = detail::futex_wake(epoch_, count);  // N5
     // relaxed: un-counts the threads the kernel dequeued for us (they do not un-count themselves).
-    if (woken > 0) waiters_.fetch_sub(static_cast<std::uint32_t>(woken), std::memory_order_relaxed);
+    if (woken > 0) {
+      waiters_.fetch_sub(static_cast<std::uint32_t>(woken), std::memory_order_relaxed);
+      detail::woke_a_peer = true;  // our next wait gives the woken thread time to get back (wake_grace)
+    }
+  }
+
+  // Once per wake this thread issued: keep polling (with yields) before parking, long enough for the
+  // thread we woke to be running again. Otherwise returns false at once. Reads the clock only with a
+  // deadline (every 32 polls).
+  template <class Ready>
+  static bool wake_grace(Ready& ready, const std::chrono::steady_clock::time_point* deadline) {
+    if constexpr (kWakeGraceYields == 0) {
+      return false;
+    } else {
+      if (!detail::woke_a_peer) return false;
+      detail::woke_a_peer = false;
+      for (unsigned i = 0; i < kWakeGraceYields; ++i) {
+        if (ready()) return true;
+        if (deadline != nullptr && (i & 31u) == 0 && std::chrono::steady_clock::now() >= *deadline) return false;
+        std::this_thread::yield();
+      }
+      return ready();
+    }
   }
 
   // Up to kSpinFor before parking: kPauses PAUSE-polls first (a peer running on the other core answers
@@ -154,6 +190,7 @@ class BlockingWait {
 
   std::atomic<std::uint32_t> waiters_{0};  // registered waiters (W1 .. W4/W6 or the waker's un-count)
   std::atomic<std::uint32_t> epoch_{0};    // the futex word: bumped by each waking notify
+  const bool asymmetric_;                  // asymmetric_fences_enabled(), decided once per process
 };
 
 // Spins (then yields) about as long as waking a parked thread costs on the reference VM (~20 µs,

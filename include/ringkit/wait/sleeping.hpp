@@ -30,6 +30,10 @@ struct Sleeping {
         detail::cpu_relax();
         continue;
       }
+      if (i < kSpins + kYields && deadline == std::chrono::steady_clock::time_point::max()) {
+        std::this_thread::yield();  // no deadline: no clock read before the sleeps
+        continue;
+      }
       const auto now = std::chrono::steady_clock::now();
       if (now >= deadline) return ready();
       if (i < kSpins + kYields) {

@@ -24,6 +24,10 @@ struct Yielding {
 
   template <class Ready>
   bool wait_until(Ready&& ready, std::chrono::steady_clock::time_point deadline) {
+    if (deadline == std::chrono::steady_clock::time_point::max()) {  // no deadline: no clock reads
+      wait(ready);
+      return true;
+    }
     for (unsigned i = 0;; ++i) {
       if (ready()) return true;
       if (i >= kSpins || (i & 31u) == 0) {
