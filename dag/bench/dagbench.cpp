@@ -281,7 +281,7 @@ int main(int argc, char** argv) {
   app.add_flag("--quick", quick, "5 repeats instead of 15");
   app.add_option("--csv", csv_path, "also write every figure to FILE as CSV");
   app.add_option("--trace", trace_path, "write a Chrome trace of a binary tree plus a stream to FILE");
-  app.add_option("--repeats", repeats, "timed runs per cell (default 15; --quick 5)")->check(CLI::PositiveNumber);
+  app.add_option("--repeats", repeats, "timed runs per cell (default 15; --quick 5)")->check(CLI::Range(1, 1000));
   app.add_option("--workers", worker_counts, "comma-separated worker counts")->delimiter(',')->check(CLI::Range(1u, 1024u))
       ->capture_default_str();
   app.add_option("--shapes", shape_names, "comma-separated graph shapes")->delimiter(',')->capture_default_str();
