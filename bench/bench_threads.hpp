@@ -1,23 +1,20 @@
 #pragma once
 // Thread helpers for the queue benchmarks: pin a thread to a CPU (round-robin over the machine's CPUs),
 // and run a set of role functions on pinned threads, timing the whole transfer.
-#include <pthread.h>
-#include <sched.h>
-
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <functional>
 #include <thread>
 #include <vector>
 
+#include <ringkit/cpu.hpp>
+
 namespace ringkit::bench {
 
+// Pins the calling thread to CPU (index % ncpu), best effort: an unpinned thread still runs the benchmark.
 inline void pin_to_cpu(unsigned index) {
-  const unsigned n = std::max(1u, std::thread::hardware_concurrency());
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(index % n, &set);
-  (void)pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+  (void)ringkit::pin_this_thread(index % std::max(1u, std::thread::hardware_concurrency()));
 }
 
 // Runs every role on its own thread pinned to CPU (i % ncpu); all start together. Returns seconds from

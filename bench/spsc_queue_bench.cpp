@@ -12,14 +12,14 @@
 #include <thread>
 #include <vector>
 
-#include "../tests/support/counting_allocator.hpp"
-#include "affinity.hpp"
+#include "ringkit/alloc_counter.hpp"  // ringkit::alloc_counter: counts this program's heap allocations
+#include "ringkit/cpu.hpp"
 #include "ringkit/spsc_queue.hpp"
 
 namespace {
 
-using ringkit::bench::pin_current_thread;
-using ringkit::test::AllocationCounter;
+using ringkit::AllocationCounter;
+using ringkit::pin_this_thread;
 
 constexpr std::size_t kCapacity = 65536;
 
@@ -37,7 +37,7 @@ void report_allocs(benchmark::State& state, const AllocationCounter& c) {
 // One thread: push then pop. The cost of the operations themselves, no cache-line transfers.
 template <class Wait>
 void bench_push_pop_uncontended(benchmark::State& state) {
-  pin_current_thread(0);
+  pin_this_thread(0);
   ringkit::SpscQueue<std::uint64_t, Wait> q(kCapacity);
   std::uint64_t i = 0, sum = 0;
   AllocationCounter c;
@@ -62,17 +62,17 @@ void bench_push_pop_contended(benchmark::State& state) {
   ringkit::SpscQueue<std::uint64_t, Wait> q(capacity);
   std::atomic<bool> ok{true};
   std::thread consumer([&] {
-    pin_current_thread(1);
+    pin_this_thread(1);
     std::uint64_t expect = 0, x = 0;
     while (q.pop(x)) {
       if (x != expect++) ok = false;
     }
   });
-  pin_current_thread(0);
+  pin_this_thread(0);
   std::uint64_t i = 0;
   AllocationCounter c;
   for (auto _ : state) {
-    while (!q.try_push(i)) ringkit::detail::cpu_relax();
+    while (!q.try_push(i)) ringkit::cpu_relax();
     ++i;
   }
   report_allocs(state, c);
@@ -88,7 +88,7 @@ BENCHMARK(bench_push_pop_contended<ringkit::Blocking>)->Arg(kCapacity)->UseRealT
 // push_batch of `batch` items per iteration, one thread. The ring is emptied by pop_n() (for a trivially
 // destructible T: one index store), so the time is push_batch's own, without PauseTiming's overhead.
 void bench_batch_push(benchmark::State& state) {
-  pin_current_thread(0);
+  pin_this_thread(0);
   const auto batch = static_cast<std::size_t>(state.range(0));
   ringkit::SpscQueue<std::uint64_t> q(kCapacity);
   std::vector<std::uint64_t> in(batch, 7);
@@ -105,7 +105,7 @@ BENCHMARK(bench_batch_push)->Arg(64)->Arg(1024)->Apply(with_min_max);
 // pop_batch of `batch` items per iteration, one thread. The ring is refilled by try_claim()+commit()
 // without writing the slots (one index store), so the time is pop_batch's own.
 void bench_batch_pop(benchmark::State& state) {
-  pin_current_thread(0);
+  pin_this_thread(0);
   const auto batch = static_cast<std::size_t>(state.range(0));
   ringkit::SpscQueue<std::uint64_t> q(kCapacity);
   std::vector<std::uint64_t> out(batch);
@@ -127,7 +127,7 @@ void bench_batch_contended(benchmark::State& state) {
   ringkit::SpscQueue<std::uint64_t, ringkit::BusySpin> q(kCapacity);
   std::atomic<bool> done{false}, ok{true};
   std::thread consumer([&] {
-    pin_current_thread(1);
+    pin_this_thread(1);
     std::array<std::uint64_t, kBatch> out{};
     std::uint64_t expect = 0;
     for (;;) {
@@ -138,7 +138,7 @@ void bench_batch_contended(benchmark::State& state) {
       if (n == 0 && done.load(std::memory_order_acquire) && q.empty()) break;
     }
   });
-  pin_current_thread(0);
+  pin_this_thread(0);
   std::array<std::uint64_t, kBatch> in{};
   std::uint64_t next = 0;
   for (auto _ : state) {
@@ -159,12 +159,12 @@ template <class Wait>
 void bench_round_trip(benchmark::State& state) {
   ringkit::SpscQueue<std::uint64_t, Wait> ping(64), pong(64);
   std::thread echo([&] {
-    pin_current_thread(1);
+    pin_this_thread(1);
     std::uint64_t x;
     while (ping.pop(x)) (void)pong.push(x);
     pong.close();
   });
-  pin_current_thread(0);
+  pin_this_thread(0);
   std::vector<std::uint64_t> rtt;
   rtt.reserve(1 << 20);
   std::uint64_t i = 0;
@@ -204,10 +204,10 @@ void bench_cache_line_isolation(benchmark::State& state) {
   static Pair pair;
   std::atomic<bool> stop{false};
   std::thread other([&] {
-    pin_current_thread(1);
+    pin_this_thread(1);
     while (!stop.load(std::memory_order_relaxed)) pair.b.fetch_add(1, std::memory_order_relaxed);
   });
-  pin_current_thread(0);
+  pin_this_thread(0);
   for (auto _ : state) pair.a.fetch_add(1, std::memory_order_relaxed);
   stop = true;
   other.join();

@@ -5,10 +5,26 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <string>
+
+#include <stdlib.h>  // mkdtemp
+
+// Runs the example in a fresh, uniquely named directory (mkdtemp), so two runs at once never share it.
+static int run(const std::filesystem::path& dir);
 
 int main() {
-  const auto dir = std::filesystem::temp_directory_path() / "ringkit-example-spill";
-  std::filesystem::create_directories(dir);
+  std::string tmpl = (std::filesystem::temp_directory_path() / "ringkit-example-spill-XXXXXX").string();
+  if (::mkdtemp(tmpl.data()) == nullptr) {
+    std::perror("mkdtemp");
+    return 1;
+  }
+  const std::filesystem::path dir = tmpl;
+  const int rc = run(dir);
+  std::filesystem::remove_all(dir);
+  return rc;
+}
+
+static int run(const std::filesystem::path& dir) {
   long expect = 0;
   unsigned long long spilled = 0;
   {
@@ -24,7 +40,6 @@ int main() {
       ++expect;
     }
   }
-  std::filesystem::remove_all(dir);
   std::printf("1000 pushed, %llu went through the spill file, %ld came back in order\n", spilled, expect);
   return expect == 1000 && spilled > 0 ? 0 : 1;
 }

@@ -22,6 +22,8 @@
 #include <tbb/global_control.h>
 #include <tbb/task_arena.h>
 
+#include <CLI/CLI.hpp>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -213,16 +215,6 @@ struct Row {
   double value;
 };
 
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
 // ---- the seed's ring micro-figures: one producer, one consumer, single items vs batches of 128 ----
 template <class Q>
 double micro(Q& q, std::uint64_t n, std::size_t batch, bool& ok) {
@@ -284,47 +276,22 @@ int main(int argc, char** argv) {
   std::vector<std::string> shape_names{"linear_chain", "binary_tree", "wavefront", "embarrassingly_parallel",
                                        "graph_traversal"};
   std::vector<std::string> engine_names{"ringkit", "ringkit_queued", "channel", "channel_queued", "tbb"};
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "dagbench: %s needs a value\n", a.c_str());
-        std::exit(2);
-      }
-      return argv[++i];
-    };
-    if (a == "--quick") {
-      quick = true;
-    } else if (a == "--no-micro") {
-      no_micro = true;
-    } else if (a == "--gap-us") {
-      gap_us = std::atoi(value().c_str());
-    } else if (a == "--csv") {
-      csv_path = value();
-    } else if (a == "--trace") {
-      trace_path = value();
-    } else if (a == "--repeats") {
-      repeats = std::atoi(value().c_str());
-      if (repeats < 1) {
-        std::fprintf(stderr, "dagbench: --repeats must be >= 1\n");
-        return 2;
-      }
-    } else if (a == "--workers") {
-      worker_counts.clear();
-      for (const auto& w : split(value())) worker_counts.push_back(static_cast<unsigned>(std::stoul(w)));
-    } else if (a == "--shapes") {
-      shape_names = split(value());
-    } else if (a == "--engines") {
-      engine_names = split(value());
-    } else if (a == "--help" || a == "-h") {
-      std::printf(
-          "dagbench [--quick] [--csv FILE] [--trace FILE] [--repeats N] [--workers 1,2,4] [--shapes a,b] "
-          "[--engines ringkit,ringkit_queued,channel,channel_queued,tbb] [--no-micro] [--gap-us N (2000)]\n");
-      return 0;
-    } else {
-      std::fprintf(stderr, "dagbench: unknown argument '%s' (try --help)\n", a.c_str());
-      return 2;
-    }
+  // The command line (CLI11): --help prints it and exits 0; a usage error prints why and exits 2.
+  CLI::App app{"dagbench: ringkit's DAG executor against a mutex channel and oneTBB's flow graph", "dagbench"};
+  app.add_flag("--quick", quick, "5 repeats instead of 15");
+  app.add_option("--csv", csv_path, "also write every figure to FILE as CSV");
+  app.add_option("--trace", trace_path, "write a Chrome trace of a binary tree plus a stream to FILE");
+  app.add_option("--repeats", repeats, "timed runs per cell (default 15; --quick 5)")->check(CLI::Range(1, 1000));
+  app.add_option("--workers", worker_counts, "comma-separated worker counts")->delimiter(',')->check(CLI::Range(1u, 1024u))
+      ->capture_default_str();
+  app.add_option("--shapes", shape_names, "comma-separated graph shapes")->delimiter(',')->capture_default_str();
+  app.add_option("--engines", engine_names, "comma-separated engines")->delimiter(',')->capture_default_str();
+  app.add_flag("--no-micro", no_micro, "skip the micro-benchmarks");
+  app.add_option("--gap-us", gap_us, "microseconds between stream items")->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;  // --help: stdout, 0; a usage error: stderr, 2
   }
   if (repeats < 0) repeats = quick ? 5 : 15;
 

@@ -7,12 +7,14 @@
 #include <cstdint>
 #include <string>
 
-#include "counting_allocator.hpp"  // replaces global new/delete for this executable
+// The counting global operator new/delete for this executable (ringkit::AllocationCounter).
+#define RINGKIT_ALLOC_COUNTER_DEFINE_OPERATORS
+#include "ringkit/alloc_counter.hpp"
 #include "ringkit/dag/executor.hpp"
-#include "test_scale.hpp"
+#include "dag_scale.hpp"
 
 namespace dag = ringkit::dag;
-using ringkit::test::AllocationCounter;
+using ringkit::AllocationCounter;
 
 namespace {
 
@@ -60,7 +62,7 @@ TEST_P(DagAlloc, RunAllocationsDoNotGrowWithTheTaskCount) {
                                         .overflow_reserve = 1 << 16});
   dag::Graph small_chain, big_chain, small_tree, big_tree, small_flat, big_flat;
   // 64x the tasks (16x under a sanitizer, to keep the suite fast); the assertion is the same.
-  const bool san = ringkit::test::under_sanitizer();
+  const bool san = ringkit::dag::test::under_sanitizer();
   const std::uint32_t big = san ? 16384 : 65536;
   chain(small_chain, 1024);
   chain(big_chain, big);

@@ -17,7 +17,7 @@
 
 #include "ringkit/dag/executor.hpp"
 #include "ringkit/dag/trace.hpp"
-#include "test_scale.hpp"
+#include "dag_scale.hpp"
 
 namespace dag = ringkit::dag;
 
@@ -146,7 +146,7 @@ TEST_P(DagExecutor, ConditionRunsOnlyTheChosenBranchAndTheJoinStillRuns) {
 TEST_P(DagExecutor, StreamItemsReachForEachWhileTheStreamRunsAndSuccessorsWaitForAll) {
   dag::Executor ex(options());
   dag::Graph g;
-  const std::uint64_t n = ringkit::test::scaled(5000, 10);
+  const std::uint64_t n = ringkit::dag::test::scaled(5000, 10);
   std::atomic<std::uint64_t> sum{0}, seen{0}, seen_by_end{0};
   std::atomic<bool> stream_done{false};
   auto s = g.stream("numbers", [&](dag::Context& ctx) {

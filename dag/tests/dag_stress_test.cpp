@@ -12,7 +12,7 @@
 
 #include "dag_check.hpp"
 #include "ringkit/dag/executor.hpp"
-#include "test_scale.hpp"
+#include "dag_scale.hpp"
 
 namespace dag = ringkit::dag;
 
@@ -36,7 +36,7 @@ std::vector<std::vector<std::uint32_t>> random_preds(std::mt19937& rng, std::uin
 void hammer(dag::QueueKind queue, bool local) {
   dag::Executor ex(dag::ExecutorOptions{.workers = 4, .queue = queue, .local_batches = local, .ring_capacity = 32,
                                         .overflow_reserve = 64});
-  const int rounds = static_cast<int>(ringkit::test::scaled(60, 10));
+  const int rounds = static_cast<int>(ringkit::dag::test::scaled(60, 10));
   std::atomic<int> failures{0};
   std::vector<std::thread> clients;
   for (int c = 0; c < 3; ++c) {
@@ -78,7 +78,7 @@ TEST(DagStress, ConcurrentRunsOnTheChannelBaseline) { hammer(dag::QueueKind::Cha
 
 TEST(DagStress, StreamsUnderPushBackDeliverEveryItemOnce) {
   dag::Executor ex(dag::ExecutorOptions{.workers = 3, .ring_capacity = 8});
-  const std::uint64_t n = ringkit::test::scaled(200000, 20);
+  const std::uint64_t n = ringkit::dag::test::scaled(200000, 20);
   std::vector<std::atomic<std::uint8_t>> seen(n);
   dag::Graph g;
   auto s = g.stream("s", [&](dag::Context& ctx) {

@@ -10,13 +10,8 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include "cli.hpp"
-// counting_allocator.hpp frees with std::free what its operator new got from malloc/aligned_alloc, which
-// GCC -O1 cannot see and reports as -Wmismatched-new-delete (a false positive here).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#include "counting_allocator.hpp"  // the counting global allocator: allocations/draw in run and bench
-#pragma GCC diagnostic pop
+#include "cli_main.hpp"
+#include <ringkit/alloc_counter.hpp>  // linked ringkit::alloc_counter counts allocations/draw in run and bench
 #include "rewardpool/service.hpp"
 #include "workload.hpp"
 #ifdef REWARDPOOL_WITH_SERVICE
@@ -171,8 +166,8 @@ int main(int argc, char** argv) {
   if (argc > 1 && service::is_service_command(argv[1])) return service::main(argc, argv);
 #endif
   set_alloc_probe([](long& count, long& bytes) {
-    count = ringkit::test::g_allocations.load();
-    bytes = ringkit::test::g_allocated_bytes.load();
+    count = ringkit::allocation_count();
+    bytes = ringkit::allocated_bytes();
   });
   CLI::App app{"rewardpool: a weighted-draw reward service on ringkit (actor + write-ahead log)"};
   app.require_subcommand(1);
@@ -218,21 +213,9 @@ int main(int argc, char** argv) {
   b->add_option("--json", bench.json, "write the results as JSON here");
   b->add_option("--wal", bench.only_wal, "pipeline: only this WAL backend")->check(one_of({"none", "file", "mmap"}));
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    const int rc = app.exit(e);  // --help: prints it on stdout, 0; a usage error: the message on stderr
-    return rc == 0 ? 0 : 2;
-  }
-  try {
+  return parse_and_run(app, argc, argv, [&] {
     if (r->parsed()) return cmd_run(run);
     if (i->parsed()) return cmd_inspect(inspect);
     return bench.workload == "pipeline" ? cmd_bench_pipeline(bench) : cmd_bench_clients(bench);
-  } catch (const UsageError& e) {
-    std::fprintf(stderr, "rewardpool: %s\nRun with --help for more information.\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "rewardpool: %s\n", e.what());
-    return 1;
-  }
+  });
 }

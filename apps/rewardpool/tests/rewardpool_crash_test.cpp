@@ -22,27 +22,25 @@
 
 #include <nlohmann/json.hpp>
 
+#include "child_process.hpp"
 #include "rewardpool/wal.hpp"
-#include "scratch_dir.hpp"
-#include "test_scale.hpp"
-
-#ifndef REWARDPOOL_BIN
-#error "REWARDPOOL_BIN (the rewardpool binary) is set by apps/rewardpool/CMakeLists.txt"
-#endif
+#include "rewardpool_test.hpp"
 
 using namespace rewardpool;
 namespace fs = std::filesystem;
 
 namespace {
 
-using TempDir = ringkit::test::ScratchDir;  // tests/support/scratch_dir.hpp
+using test::read_text;
+using test::TempDir;
+using test::wait_exit;
 
 struct Child {
   pid_t pid = -1;
   int ack_fd = -1;  // read end
 };
 
-// Starts `rewardpool` with `args`; its stdout goes to `out_path`; --ack-fd is added when `acks`.
+// Starts `rewardpool` with `args`; its stdout and stderr go to `out_path`; --ack-fd is added when `acks`.
 Child spawn(std::vector<std::string> args, bool acks, const std::string& out_path) {
   int fds[2] = {-1, -1};
   if (acks) {
@@ -50,36 +48,9 @@ Child spawn(std::vector<std::string> args, bool acks, const std::string& out_pat
     args.push_back("--ack-fd");
     args.push_back(std::to_string(fds[1]));
   }
-  const pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    if (acks) ::close(fds[0]);
-    const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (out >= 0) {
-      ::dup2(out, 1);
-      ::dup2(out, 2);
-    }
-    std::vector<char*> argv;
-    static std::string bin = REWARDPOOL_BIN;
-    argv.push_back(bin.data());
-    for (auto& s : args) argv.push_back(s.data());
-    argv.push_back(nullptr);
-    ::execv(bin.c_str(), argv.data());
-    ::_exit(127);
-  }
+  const pid_t pid = test::spawn_rewardpool(std::move(args), out_path, -1, fds[0]);
   if (acks) ::close(fds[1]);
   return Child{pid, fds[0]};
-}
-
-int wait_exit(pid_t pid) {
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 }  // namespace
@@ -163,11 +134,11 @@ int env_int(const char* name, int def) {
 // state is exactly the initial catalog minus the logged draws. A SIGKILL cannot tell `written` from
 // `durable` (both survive it; only a power loss separates them): that `durable` waits for an fdatasync
 // covering the record, and `written` for the write() only, is checked at the file layer by
-// ServiceAckLevelTest.WrittenWaitsForTheWriteAndDurableForTheFdatasyncOfTheFileLayer (service test).
-TEST(RewardpoolCrashTest, PerAckLevelSigkillAtRandomMomentsLosesNothingAcknowledged) {
+// ServiceAckLevel.WrittenWaitsForTheWriteAndDurableForTheFdatasyncOfTheFileLayer (service test).
+TEST(RewardpoolCrash, PerAckLevelSigkillAtRandomMomentsLosesNothingAcknowledged) {
   // make test: a few rounds per level; make soak: REWARDPOOL_CRASH_ROUNDS in total (1,000), at most
   // SOAK_MINUTES.
-  const int total_rounds = env_int("REWARDPOOL_CRASH_ROUNDS", 3 * static_cast<int>(ringkit::test::scaled(3, 1)));
+  const int total_rounds = env_int("REWARDPOOL_CRASH_ROUNDS", 3 * static_cast<int>(test::scaled(3, 1)));
   const int soak_minutes = env_int("SOAK_MINUTES", 0);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(soak_minutes > 0 ? soak_minutes : 24 * 60);
   const char* levels[] = {"written", "durable", "applied"};
@@ -243,7 +214,7 @@ TEST(RewardpoolCrashTest, PerAckLevelSigkillAtRandomMomentsLosesNothingAcknowled
   std::printf("crash rounds done: %d\n", rounds_done);
 }
 
-TEST(RewardpoolCrashTest, CommandLineContractOfRunAndInspect) {
+TEST(RewardpoolCrash, CommandLineContractOfRunAndInspect) {
   TempDir tmp;
   const std::string data = (tmp.path() / "data").string();
   const std::string catalog_path = write_catalog(tmp.path());
@@ -310,7 +281,7 @@ TEST(RewardpoolCrashTest, CommandLineContractOfRunAndInspect) {
 
 // Defect 1, as a new user met it: the mmap backend on a full tmpfs. Needs root to mount a tmpfs
 // (skipped otherwise).
-TEST(RewardpoolCrashTest, MmapOnAFullDiskFailsCleanlyAndKeepsWhatWasAcknowledged) {
+TEST(RewardpoolCrash, MmapOnAFullDiskFailsCleanlyAndKeepsWhatWasAcknowledged) {
   TempDir tmp;
   const fs::path mnt = tmp.path() / "small";
   fs::create_directories(mnt);

@@ -10,7 +10,7 @@
 #include "faulty_file_io.hpp"
 #include "rewardpool/service.hpp"
 #include "rewardpool/wal.hpp"
-#include "scratch_dir.hpp"
+#include "rewardpool_test.hpp"
 
 using namespace rewardpool;
 using namespace rewardpool::wal;
@@ -18,17 +18,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-using TempDir = ringkit::test::ScratchDir;
+using test::draw_rec;
+using test::TempDir;
 
 Catalog small_catalog() { return Catalog{{{"gold", 1000, 1.0}, {"silver", 1000, 2.0}, {"bronze", 1000, 4.0}}}; }
-
-Record draw_rec(std::uint64_t lsn, std::uint32_t item) {
-  Record r{};
-  r.type = RecordType::Draw;
-  r.lsn = lsn;
-  r.item = item;
-  return r;
-}
 
 // Writes draws first..last (item lsn % 3) with segments of `segment_bytes`; returns the writer's stats.
 WalStats write_draws(const std::string& dir, std::uint64_t seq, std::uint64_t first, std::uint64_t last,
@@ -50,7 +43,7 @@ std::size_t count_files(const fs::path& dir, const std::string& ext) {
 
 // Defect 1: the mmap backend reserves a segment's space before mapping it, so a full disk is an error
 // naming the problem, not SIGBUS; what was written before stays recoverable.
-TEST(DurabilityTest, MmapSegmentThatCannotBeReservedIsAnErrorAndEarlierRecordsSurvive) {
+TEST(Durability, MmapSegmentThatCannotBeReservedIsAnErrorAndEarlierRecordsSurvive) {
   TempDir dir;
   initialize_data_dir(dir.str(), small_catalog());
   test::FaultyFileIo io;
@@ -70,7 +63,7 @@ TEST(DurabilityTest, MmapSegmentThatCannotBeReservedIsAnErrorAndEarlierRecordsSu
 }
 
 // Defect 2: --repair moves what it cuts into quarantine/, says how much, and never reuses a written LSN.
-TEST(DurabilityTest, RepairQuarantinesWhatItCutsAndNeverReusesAnLsn) {
+TEST(Durability, RepairQuarantinesWhatItCutsAndNeverReusesAnLsn) {
   TempDir dir;
   initialize_data_dir(dir.str(), small_catalog());
   write_draws(dir.str(), 1, 1, 60);  // 6 segments of 10 draws
@@ -107,7 +100,7 @@ TEST(DurabilityTest, RepairQuarantinesWhatItCutsAndNeverReusesAnLsn) {
 }
 
 // Defect 3: a damaged newest snapshot falls back to the previous one, whose segments are still there.
-TEST(DurabilityTest, DamagedNewestSnapshotFallsBackToThePreviousOne) {
+TEST(Durability, DamagedNewestSnapshotFallsBackToThePreviousOne) {
   TempDir dir;
   const Catalog initial = small_catalog();
   std::vector<std::string> warnings;
@@ -138,7 +131,7 @@ TEST(DurabilityTest, DamagedNewestSnapshotFallsBackToThePreviousOne) {
 
 // Defect 4: a lost newest segment is detected through the MANIFEST; start-up refuses without --repair,
 // and a repair continues above any LSN the lost segment could have held.
-TEST(DurabilityTest, LostNewestSegmentIsDetectedAndRepairNeverReusesItsLsns) {
+TEST(Durability, LostNewestSegmentIsDetectedAndRepairNeverReusesItsLsns) {
   TempDir dir;
   initialize_data_dir(dir.str(), small_catalog());
   write_draws(dir.str(), 1, 1, 25);  // segments 1..3
@@ -159,7 +152,7 @@ TEST(DurabilityTest, LostNewestSegmentIsDetectedAndRepairNeverReusesItsLsns) {
 }
 
 // Defect 7: leftovers and empty restarts.
-TEST(DurabilityTest, LeftoverTemporariesAreRemovedAndARestartWithNothingToWriteAddsNoSegment) {
+TEST(Durability, LeftoverTemporariesAreRemovedAndARestartWithNothingToWriteAddsNoSegment) {
   TempDir dir;
   initialize_data_dir(dir.str(), small_catalog());
   std::ofstream(dir.path() / (snapshot_name(7) + ".tmp")) << "half a snapshot";
@@ -173,7 +166,7 @@ TEST(DurabilityTest, LeftoverTemporariesAreRemovedAndARestartWithNothingToWriteA
   EXPECT_EQ(count_files(dir.path(), ".log"), 0u) << "a writer that never appended created segments";
 }
 
-TEST(DurabilityTest, ACrashedMmapSegmentIsTrimmedToItsRecords) {
+TEST(Durability, ACrashedMmapSegmentIsTrimmedToItsRecords) {
   TempDir dir;
   initialize_data_dir(dir.str(), small_catalog());
   {
@@ -193,7 +186,7 @@ TEST(DurabilityTest, ACrashedMmapSegmentIsTrimmedToItsRecords) {
   EXPECT_EQ(fs::file_size(dir.path() / segment_name(1)), kSegmentHeaderSize + 5 * 24);
 }
 
-TEST(DurabilityTest, EmptyCatalogIsRefusedClearly) {
+TEST(Durability, EmptyCatalogIsRefusedClearly) {
   TempDir dir;
   try {
     initialize_data_dir(dir.str(), Catalog{});
@@ -228,7 +221,7 @@ Snapshot snapshot_after(std::uint64_t lsn) {
 // Bug 3: damage in a segment whose records the snapshot already has cost every later segment (the cut
 // quarantined segments 3-6, with records above the snapshot: acknowledged draws lost). Only the damaged
 // part may go; every record above the snapshot stays.
-TEST(DurabilityTest, RepairOfDamageTheSnapshotCoversKeepsEveryRecordAboveTheSnapshot) {
+TEST(Durability, RepairOfDamageTheSnapshotCoversKeepsEveryRecordAboveTheSnapshot) {
   TempDir dir;
   initialize_data_dir(dir.str(), small_catalog());
   write_draws(dir.str(), 1, 1, 60);  // 6 segments of 10 draws
@@ -253,7 +246,7 @@ TEST(DurabilityTest, RepairOfDamageTheSnapshotCoversKeepsEveryRecordAboveTheSnap
 
 // Bug 4: after a repair the next segment got the number of a quarantined one, and a second repair moved
 // it over the first repair's file in quarantine/ (destroying it).
-TEST(DurabilityTest, RepairNeverReusesASegmentNumberAndQuarantineNeverOverwrites) {
+TEST(Durability, RepairNeverReusesASegmentNumberAndQuarantineNeverOverwrites) {
   TempDir dir;
   initialize_data_dir(dir.str(), small_catalog());
   write_draws(dir.str(), 1, 1, 60);
@@ -281,7 +274,7 @@ TEST(DurabilityTest, RepairNeverReusesASegmentNumberAndQuarantineNeverOverwrites
 
 // Bug 5 (second half): a repair resumed request ids at the highest ceiling it could read, although the
 // lost part of the log may have reserved more; ids handed out from that reservation came again.
-TEST(DurabilityTest, RepairNeverReusesARequestIdTheLostPartOfTheLogReserved) {
+TEST(Durability, RepairNeverReusesARequestIdTheLostPartOfTheLogReserved) {
   TempDir dir;
   initialize_data_dir(dir.str(), small_catalog());
   {
@@ -308,7 +301,7 @@ TEST(DurabilityTest, RepairNeverReusesARequestIdTheLostPartOfTheLogReserved) {
 }
 
 // Bug 7: one flipped bit in the MANIFEST made the directory unstartable even with --repair.
-TEST(DurabilityTest, FlippedBitInTheManifestIsReportedAndRepairRebuildsItFromTheSegments) {
+TEST(Durability, FlippedBitInTheManifestIsReportedAndRepairRebuildsItFromTheSegments) {
   TempDir dir;
   initialize_data_dir(dir.str(), small_catalog());
   write_draws(dir.str(), 1, 1, 25);
@@ -340,7 +333,7 @@ TEST(DurabilityTest, FlippedBitInTheManifestIsReportedAndRepairRebuildsItFromThe
 
 // Bug 8: the newest segment cut below its header (its header was synced before the MANIFEST named it)
 // was taken for a torn creation and deleted: its records were lost with a warning and exit 0.
-TEST(DurabilityTest, TruncatedNewestSegmentIsDetectedAndRepairKeepsItAndNeverReusesItsLsns) {
+TEST(Durability, TruncatedNewestSegmentIsDetectedAndRepairKeepsItAndNeverReusesItsLsns) {
   for (const std::uint64_t size : {0ull, 17ull}) {
     TempDir dir;
     initialize_data_dir(dir.str(), small_catalog());
@@ -365,7 +358,7 @@ TEST(DurabilityTest, TruncatedNewestSegmentIsDetectedAndRepairKeepsItAndNeverReu
 // Bug 8 (the rest): the newest segment cut at a record boundary, or inside a record (which reads as a torn
 // write), lost durable records without a word: no high-water mark covered what had been synced. The
 // writer now keeps a durable mark (DIR/DURABLE, written after data syncs and on close).
-TEST(DurabilityTest, NewestSegmentCutBelowTheDurableMarkIsDetectedAndRepairNeverReusesItsLsns) {
+TEST(Durability, NewestSegmentCutBelowTheDurableMarkIsDetectedAndRepairNeverReusesItsLsns) {
   for (const std::uint64_t cut : {kSegmentHeaderSize + 2 * 24, kSegmentHeaderSize + 2 * 24 + 10}) {
     TempDir dir;
     initialize_data_dir(dir.str(), small_catalog());
@@ -387,7 +380,7 @@ TEST(DurabilityTest, NewestSegmentCutBelowTheDurableMarkIsDetectedAndRepairNever
 
 // The durable mark is only ever a lower bound of what is in the log: records written after the last mark
 // (a crash before the next one) are no damage, and a torn mark is reported and ignored, never a refusal.
-TEST(DurabilityTest, DurableMarkBelowTheLogOrTornIsNoDamage) {
+TEST(Durability, DurableMarkBelowTheLogOrTornIsNoDamage) {
   TempDir dir;
   initialize_data_dir(dir.str(), small_catalog());
   {
@@ -414,7 +407,7 @@ TEST(DurabilityTest, DurableMarkBelowTheLogOrTornIsNoDamage) {
 
 // The durable mark covers only records a writer synced itself: a restart that writes nothing leaves it
 // alone (the previous run's unsynced tail may still be only in the page cache).
-TEST(DurabilityTest, AWriterThatAppendsNothingLeavesTheDurableMarkAlone) {
+TEST(Durability, AWriterThatAppendsNothingLeavesTheDurableMarkAlone) {
   TempDir dir;
   initialize_data_dir(dir.str(), small_catalog());
   {
@@ -440,7 +433,7 @@ TEST(DurabilityTest, AWriterThatAppendsNothingLeavesTheDurableMarkAlone) {
 // next run wrote (and synced) a new segment behind them; a power loss then left a durable segment behind a
 // hole, so the next start-up cut the log at the hole, durable acknowledgements included. Recovery now
 // syncs the newest segment before anything new is written (the old code made no sync at all).
-TEST(DurabilityTest, RecoverySyncsTheNewestSegmentBeforeTheNextRunWrites) {
+TEST(Durability, RecoverySyncsTheNewestSegmentBeforeTheNextRunWrites) {
   TempDir dir;
   initialize_data_dir(dir.str(), small_catalog());
   write_draws(dir.str(), 1, 1, 25);  // segments 1..3

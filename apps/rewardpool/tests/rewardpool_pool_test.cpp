@@ -8,7 +8,7 @@
 #include <random>
 
 #include "rewardpool/pool.hpp"
-#include "test_scale.hpp"
+#include "rewardpool_test.hpp"
 
 using namespace rewardpool;
 
@@ -20,7 +20,7 @@ Catalog make_catalog(std::vector<std::pair<std::int64_t, double>> qw) {
   return c;
 }
 
-class PoolTest : public ::testing::TestWithParam<SelectorKind> {};
+class PoolSelector : public ::testing::TestWithParam<SelectorKind> {};
 
 // Brute-force reference: the item a number r in [0, total) falls on.
 std::size_t reference_find(const std::vector<std::uint64_t>& w, std::uint64_t r) {
@@ -34,7 +34,7 @@ std::size_t reference_find(const std::vector<std::uint64_t>& w, std::uint64_t r)
 
 }  // namespace
 
-TEST_P(PoolTest, SelectorMatchesBruteForceUnderRandomUpdates) {
+TEST_P(PoolSelector, SelectorMatchesBruteForceUnderRandomUpdates) {
   auto sel = make_selector(GetParam());
   std::mt19937_64 rng(7);
   for (std::size_t n : {1u, 2u, 3u, 7u, 8u, 9u, 33u}) {
@@ -57,13 +57,13 @@ TEST_P(PoolTest, SelectorMatchesBruteForceUnderRandomUpdates) {
   }
 }
 
-TEST_P(PoolTest, DrawsFollowWeightsChiSquare) {
+TEST_P(PoolSelector, DrawsFollowWeightsChiSquare) {
   // Quantities large enough that no item runs out: the expected share of item i is w_i / sum(w).
   const std::vector<double> weights{1.0, 2.5, 0.5, 4.0, 2.0};
   std::vector<std::pair<std::int64_t, double>> qw;
   for (double w : weights) qw.emplace_back(1'000'000, w);
   Pool pool(make_catalog(qw), GetParam(), /*seed=*/12345);
-  const int draws = static_cast<int>(ringkit::test::scaled(100'000, 5));
+  const int draws = static_cast<int>(rewardpool::test::scaled(100'000, 5));
   std::vector<double> count(weights.size(), 0);
   for (int k = 0; k < draws; ++k) {
     const DrawResult r = pool.draw();
@@ -88,7 +88,7 @@ TEST_P(PoolTest, DrawsFollowWeightsChiSquare) {
   EXPECT_GT(chi2_uniform, 18.47);
 }
 
-TEST_P(PoolTest, NeverOverDrawsAndEmptyIsAnError) {
+TEST_P(PoolSelector, NeverOverDrawsAndEmptyIsAnError) {
   Pool pool(make_catalog({{3, 100.0}, {0, 50.0}, {5, 0.001}, {1, 1.0}}), GetParam(), 99);
   std::vector<std::int64_t> drawn(4, 0);
   for (int k = 0; k < 9; ++k) {
@@ -102,7 +102,7 @@ TEST_P(PoolTest, NeverOverDrawsAndEmptyIsAnError) {
   EXPECT_EQ(pool.selector().total(), 0u);
 }
 
-TEST_P(PoolTest, UpdateRestocksReweighsAndRejectsBadValues) {
+TEST_P(PoolSelector, UpdateRestocksReweighsAndRejectsBadValues) {
   Pool pool(make_catalog({{0, 1.0}, {2, 1.0}}), GetParam(), 1);
   // Restocking an exhausted item makes it drawable again; changing a weight changes its share.
   ASSERT_EQ(pool.update(0, 10, 3.0), Status::Ok);
@@ -130,14 +130,14 @@ TEST_P(PoolTest, UpdateRestocksReweighsAndRejectsBadValues) {
   EXPECT_EQ(pool.find("nope"), std::nullopt);
 }
 
-TEST_P(PoolTest, SameSeedGivesTheSameDraws) {
+TEST_P(PoolSelector, SameSeedGivesTheSameDraws) {
   Pool a(make_catalog({{50, 1.0}, {50, 2.0}, {50, 3.0}}), GetParam(), 42);
   Pool b(make_catalog({{50, 1.0}, {50, 2.0}, {50, 3.0}}), GetParam(), 42);
   for (int k = 0; k < 150; ++k) ASSERT_EQ(a.draw().index, b.draw().index);
   EXPECT_EQ(a.draw().status, Status::Empty);
 }
 
-INSTANTIATE_TEST_SUITE_P(Selectors, PoolTest, ::testing::Values(SelectorKind::PrefixSum, SelectorKind::Fenwick),
+INSTANTIATE_TEST_SUITE_P(Selectors, PoolSelector, ::testing::Values(SelectorKind::PrefixSum, SelectorKind::Fenwick),
                          [](const ::testing::TestParamInfo<SelectorKind>& p) {
                            return p.param == SelectorKind::PrefixSum ? std::string("PrefixSum") : std::string("Fenwick");
                          });
@@ -154,7 +154,7 @@ std::string error_of(const std::string& json) {
 }
 }  // namespace
 
-TEST(CatalogTest, ParsesTheNativeLayout) {
+TEST(Catalog, ParsesTheNativeLayout) {
   const Catalog c = parse_catalog(R"({"items": [{"id": "gold", "quantity": 100, "weight": 2.5},
                                                 {"id": "silver", "quantity": 0, "weight": 1}]})",
                                   "cat.json");
@@ -163,7 +163,7 @@ TEST(CatalogTest, ParsesTheNativeLayout) {
   EXPECT_EQ(c.items[1], (Item{"silver", 0, 1.0}));
 }
 
-TEST(CatalogTest, BadFilesNameTheProblem) {
+TEST(Catalog, BadFilesNameTheProblem) {
   EXPECT_NE(error_of("{\"items\": [").find("not valid JSON at byte"), std::string::npos);
   EXPECT_NE(error_of("[]").find("top level must be an object"), std::string::npos);
   EXPECT_NE(error_of("{}").find("missing field \"items\""), std::string::npos);
@@ -200,7 +200,7 @@ TEST(CatalogTest, BadFilesNameTheProblem) {
   EXPECT_NE(error_of(R"({"items": [{"id": "", "quantity": 1, "weight": 1}]})").find("\"id\" is empty"), std::string::npos);
 }
 
-TEST(CatalogTest, ParsesTheGoOriginalsLayoutWithUnlimitedQuantities) {
+TEST(Catalog, ParsesTheGoOriginalsLayoutWithUnlimitedQuantities) {
   const Catalog c = parse_catalog(R"({"catalog": [{"item_id": "mud", "quantity": -1, "probability": 70},
                                                   {"item_id": "gold", "quantity": 5, "probability": 30}]})",
                                   "go.json");
@@ -220,7 +220,7 @@ TEST(CatalogTest, ParsesTheGoOriginalsLayoutWithUnlimitedQuantities) {
   EXPECT_EQ(pool.item(0).quantity, kUnlimited);
 }
 
-TEST(CatalogTest, MissingFileIsAnError) {
+TEST(Catalog, MissingFileIsAnError) {
   try {
     load_catalog("/nonexistent/catalog.json");
     FAIL() << "no error";

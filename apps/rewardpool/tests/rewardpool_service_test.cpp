@@ -13,24 +13,23 @@
 #include <set>
 #include <thread>
 
-// counting_allocator.hpp frees with std::free what its operator new got from malloc/aligned_alloc, which
-// GCC -O1 cannot see and reports as -Wmismatched-new-delete (a false positive here).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#include "counting_allocator.hpp"
-#pragma GCC diagnostic pop
+// The counting global operator new/delete for this executable (ringkit::AllocationCounter below).
+#define RINGKIT_ALLOC_COUNTER_DEFINE_OPERATORS
+#include <ringkit/alloc_counter.hpp>
+
 #include "faulty_file_io.hpp"
 #include "rewardpool/async_client.hpp"
 #include "rewardpool/service.hpp"
-#include "scratch_dir.hpp"
-#include "test_scale.hpp"
+#include "rewardpool_test.hpp"
 
 using namespace rewardpool;
 namespace fs = std::filesystem;
 
 namespace {
 
-using TempDir = ringkit::test::ScratchDir;
+using test::HeldSegmentWriteIo;
+using test::WatchedFileIo;
+using test::TempDir;
 
 struct Combo {
   MailboxKind mailbox;
@@ -65,14 +64,14 @@ ServiceState fresh(const TempDir& dir, const Catalog& c, wal::Backend backend) {
   return open_data_dir(dir.str(), &c, false, warnings);
 }
 
-class ServiceTest : public ::testing::TestWithParam<Combo> {};
+class ServiceCombo : public ::testing::TestWithParam<Combo> {};
 
 }  // namespace
 
-TEST_P(ServiceTest, ConcurrentBlockingClientsDrainThePoolExactlyAndRecoveryAgrees) {
+TEST_P(ServiceCombo, ConcurrentBlockingClientsDrainThePoolExactlyAndRecoveryAgrees) {
   const Combo c = GetParam();
   TempDir dir;
-  const auto per_item = static_cast<std::int64_t>(ringkit::test::scaled(1500, 10));
+  const auto per_item = static_cast<std::int64_t>(test::scaled(1500, 10));
   const Catalog initial = catalog(per_item);
   ServiceOptions o = options(dir.str(), c.backend);
   o.snapshot_every = static_cast<std::uint64_t>(per_item);  // a few snapshots along the way
@@ -118,12 +117,12 @@ TEST_P(ServiceTest, ConcurrentBlockingClientsDrainThePoolExactlyAndRecoveryAgree
   EXPECT_GE(st.snapshots, 1u);
 }
 
-TEST_P(ServiceTest, PipelinedDrawsCompleteOnceInOrderAtEveryAckLevel) {
+TEST_P(ServiceCombo, PipelinedDrawsCompleteOnceInOrderAtEveryAckLevel) {
   const Combo c = GetParam();
   for (Ack ack : {Ack::Applied, Ack::Written, Ack::Durable}) {
     if (c.backend == wal::Backend::Null && ack != Ack::Applied) continue;
     TempDir dir;
-    const auto n = static_cast<std::uint32_t>(ringkit::test::scaled(20000, 10));
+    const auto n = static_cast<std::uint32_t>(test::scaled(20000, 10));
     auto svc = make_service(c.mailbox, c.buffer, fresh(dir, Catalog{{{"gold", n, 1.0}, {"mud", kUnlimited, 3.0}}}, c.backend),
                             options(dir.str(), c.backend, ack));
     auto client = svc->client(256);
@@ -174,7 +173,7 @@ TEST_P(ServiceTest, PipelinedDrawsCompleteOnceInOrderAtEveryAckLevel) {
   }
 }
 
-TEST_P(ServiceTest, UpdatesAreLoggedAndRecoveredAndRequestIdsKeepIncreasingAcrossRestarts) {
+TEST_P(ServiceCombo, UpdatesAreLoggedAndRecoveredAndRequestIdsKeepIncreasingAcrossRestarts) {
   const Combo c = GetParam();
   if (c.backend == wal::Backend::Null) GTEST_SKIP() << "nothing to recover";
   TempDir dir;
@@ -212,7 +211,7 @@ TEST_P(ServiceTest, UpdatesAreLoggedAndRecoveredAndRequestIdsKeepIncreasingAcros
   svc->stop();
 }
 
-TEST_P(ServiceTest, NoAllocationPerDrawBlockingOrPipelined) {
+TEST_P(ServiceCombo, NoAllocationPerDrawBlockingOrPipelined) {
   const Combo c = GetParam();
   TempDir dir;
   ServiceOptions o = options(dir.str(), c.backend);
@@ -236,15 +235,15 @@ TEST_P(ServiceTest, NoAllocationPerDrawBlockingOrPipelined) {
   };
   for (int i = 0; i < 1000; ++i) ASSERT_EQ(client.draw().status, Status::Ok);  // warm-up: buffers reach size
   pipelined(5000);
-  const ringkit::test::AllocationCounter counter;
-  const int n = static_cast<int>(ringkit::test::scaled(4000, 10));
+  const ringkit::AllocationCounter counter;
+  const int n = static_cast<int>(test::scaled(4000, 10));
   for (int i = 0; i < n; ++i) ASSERT_EQ(client.draw().status, Status::Ok);
   pipelined(4 * n);
   EXPECT_EQ(counter.allocations(), 0) << "allocations in " << 5 * n << " draws";
   svc->stop();
 }
 
-INSTANTIATE_TEST_SUITE_P(Combos, ServiceTest,
+INSTANTIATE_TEST_SUITE_P(Combos, ServiceCombo,
                          ::testing::Values(Combo{MailboxKind::Channel, BufferKind::Vector, wal::Backend::File},
                                            Combo{MailboxKind::Ring, BufferKind::Vector, wal::Backend::File},
                                            Combo{MailboxKind::Channel, BufferKind::Ring, wal::Backend::Mmap},
@@ -255,7 +254,7 @@ INSTANTIATE_TEST_SUITE_P(Combos, ServiceTest,
                          combo_name);
 
 // ---- client handle edges ---------------------------------------------------------------------------
-TEST(ServiceClientTest, WindowBoundsInFlightAndBadCountsAreRefused) {
+TEST(ServiceClient, WindowBoundsInFlightAndBadCountsAreRefused) {
   auto svc = make_service(MailboxKind::Ring, BufferKind::Ring, ServiceState{catalog(1000), 0, 0, 1, 1},
                           options("", wal::Backend::Null));
   auto client = svc->client(8);
@@ -283,7 +282,7 @@ TEST(ServiceClientTest, WindowBoundsInFlightAndBadCountsAreRefused) {
   EXPECT_EQ(client.submit_draw(), Submit::Closed);
 }
 
-TEST(ServiceClientTest, UnlimitedItemsNeverRunOut) {
+TEST(ServiceClient, UnlimitedItemsNeverRunOut) {
   auto svc = make_service(MailboxKind::Channel, BufferKind::Vector,
                           ServiceState{Catalog{{{"rare", 2, 1.0}, {"mud", kUnlimited, 1.0}}}, 0, 0, 1, 1},
                           options("", wal::Backend::Null));
@@ -299,7 +298,7 @@ TEST(ServiceClientTest, UnlimitedItemsNeverRunOut) {
   svc->stop();
 }
 
-TEST(ServiceAdapterTest, CallbackAndCoroutineAdaptersDeliverEveryDraw) {
+TEST(ServiceAdapter, CallbackAndCoroutineAdaptersDeliverEveryDraw) {
   auto svc = make_service(MailboxKind::Ring, BufferKind::Ring, ServiceState{catalog(1000), 0, 0, 1, 1},
                           options("", wal::Backend::Null));
   std::vector<std::uint64_t> tags;
@@ -340,9 +339,9 @@ TEST(ServiceAdapterTest, CallbackAndCoroutineAdaptersDeliverEveryDraw) {
 }
 
 // ---- fault injection: a failing write/fsync reaches the waiting clients ----------------------------
-class ServiceFaultTest : public ::testing::TestWithParam<std::tuple<MailboxKind, BufferKind, int, Ack>> {};
+class ServiceFault : public ::testing::TestWithParam<std::tuple<MailboxKind, BufferKind, int, Ack>> {};
 
-TEST_P(ServiceFaultTest, FailedIoIsAnErrorNeverAnAckOfAnUnwrittenDraw) {
+TEST_P(ServiceFault, FailedIoIsAnErrorNeverAnAckOfAnUnwrittenDraw) {
   const auto [mailbox, buffer, which, ack] = GetParam();  // which: 0 = write, 1 = fsync
   for (long nth : {1L, 3L, 17L}) {
     TempDir dir;
@@ -396,7 +395,7 @@ TEST_P(ServiceFaultTest, FailedIoIsAnErrorNeverAnAckOfAnUnwrittenDraw) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Faults, ServiceFaultTest,
+INSTANTIATE_TEST_SUITE_P(Faults, ServiceFault,
                          ::testing::Combine(::testing::Values(MailboxKind::Channel, MailboxKind::Ring),
                                             ::testing::Values(BufferKind::Vector, BufferKind::Ring), ::testing::Values(0, 1),
                                             ::testing::Values(Ack::Written, Ack::Durable)));
@@ -404,16 +403,11 @@ INSTANTIATE_TEST_SUITE_P(Faults, ServiceFaultTest,
 // ---- snapshots run off the acknowledgement path (defect 6) ----------------------------------------
 namespace {
 // Holds the fdatasync of snapshot temporaries until released: a snapshot that takes as long as the test wants.
-class HeldSnapshotIo final : public wal::FileIo {
+class HeldSnapshotIo final : public WatchedFileIo {
  public:
-  int open(const char* path, int flags, unsigned mode) override {
-    const int fd = FileIo::open(path, flags, mode);
-    const std::string p = path;
-    if (fd >= 0 && p.size() > 9 && p.substr(p.size() - 9) == ".snap.tmp") snapshot_fd = fd;
-    return fd;
-  }
+  HeldSnapshotIo() : WatchedFileIo(".snap.tmp") {}
   int fdatasync(int fd) override {
-    if (fd == snapshot_fd.load()) {
+    if (fd == watched_fd.load()) {
       std::unique_lock lock(mu);
       held = true;
       cv.notify_all();
@@ -426,14 +420,13 @@ class HeldSnapshotIo final : public wal::FileIo {
     released = true;
     cv.notify_all();
   }
-  std::atomic<int> snapshot_fd{-2};
   std::mutex mu;
   std::condition_variable cv;
   bool held = false, released = false;
 };
 }  // namespace
 
-TEST(ServiceSnapshotTest, ASnapshotInProgressDoesNotHoldBackDurableAcknowledgements) {
+TEST(ServiceSnapshot, ASnapshotInProgressDoesNotHoldBackDurableAcknowledgements) {
   TempDir dir;
   HeldSnapshotIo io;
   ServiceOptions o = options(dir.str(), wal::Backend::File, Ack::Durable);
@@ -459,33 +452,6 @@ TEST(ServiceSnapshotTest, ASnapshotInProgressDoesNotHoldBackDurableAcknowledgeme
 
 // ---- review findings (rpfix): each test failed on the code before its fix --------------------------
 namespace {
-// Holds every write() into a WAL segment until release().
-class HeldSegmentWriteIo final : public wal::FileIo {
- public:
-  int open(const char* path, int flags, unsigned mode) override {
-    const int fd = FileIo::open(path, flags, mode);
-    const std::string p = path;
-    if (fd >= 0 && p.size() > 4 && p.substr(p.size() - 4) == ".log") segment_fd = fd;
-    return fd;
-  }
-  long write(int fd, const void* data, std::size_t n) override {
-    if (fd == segment_fd.load()) {
-      std::unique_lock lock(mu);
-      cv.wait(lock, [&] { return released; });
-    }
-    return FileIo::write(fd, data, n);
-  }
-  void release() {
-    std::lock_guard lock(mu);
-    released = true;
-    cv.notify_all();
-  }
-  std::atomic<int> segment_fd{-2};
-  std::mutex mu;
-  std::condition_variable cv;
-  bool released = false;
-};
-
 // Records, each time a snapshot is renamed into place, its LSN and the service's durable LSN then.
 class SnapshotRenameIo final : public wal::FileIo {
  public:
@@ -506,7 +472,7 @@ class SnapshotRenameIo final : public wal::FileIo {
 
 // Bug 5 (first half): an Applied completion handed its request id to the client before the RequestIds
 // record reserving that id was written; a crash then let recovery hand the same id out again.
-TEST(ServiceRequestIdTest, AnAppliedCompletionIsDeliveredOnlyOnceItsRequestIdReservationIsWritten) {
+TEST(ServiceRequestId, AnAppliedCompletionIsDeliveredOnlyOnceItsRequestIdReservationIsWritten) {
   for (MailboxKind mk : {MailboxKind::Channel, MailboxKind::Ring}) {
     TempDir dir;
     HeldSegmentWriteIo io;
@@ -534,7 +500,7 @@ TEST(ServiceRequestIdTest, AnAppliedCompletionIsDeliveredOnlyOnceItsRequestIdRes
 // Bug 6: snapshots were written at the actor's applied LSN while the log was not yet durable (or even
 // written) that far: a snapshot ahead of the log. Now every snapshot is renamed into place only once the
 // log is durable up to its LSN.
-TEST(ServiceSnapshotTest, ASnapshotIsNeverAheadOfTheDurableLog) {
+TEST(ServiceSnapshot, ASnapshotIsNeverAheadOfTheDurableLog) {
   for (Ack ack : {Ack::Applied, Ack::Written}) {
     TempDir dir;
     SnapshotRenameIo io;
@@ -578,14 +544,8 @@ namespace {
 // Watches the WAL at the system-call level: the highest LSN that write() has handed to the kernel (decoded
 // from the bytes written) and the highest LSN covered by a completed fdatasync of the segment. Ground
 // truth independent of the service's own published LSNs.
-class AckLevelIo final : public wal::FileIo {
+class AckLevelIo final : public WatchedFileIo {
  public:
-  int open(const char* path, int flags, unsigned mode) override {
-    const int fd = FileIo::open(path, flags, mode);
-    const std::string p = path;
-    if (fd >= 0 && p.size() > 4 && p.substr(p.size() - 4) == ".log") segment_fd = fd;
-    return fd;
-  }
   long write(int fd, const void* data, std::size_t n) override {
     const auto* p = static_cast<const std::byte*>(data);
     for (std::size_t done = 0; done < n;) {  // whole buffers only, so the records can be decoded below
@@ -593,7 +553,7 @@ class AckLevelIo final : public wal::FileIo {
       if (w < 0) return w;
       done += static_cast<std::size_t>(w);
     }
-    if (fd == segment_fd.load() && !(n >= 8 && std::memcmp(p, wal::kSegmentMagic.data(), 8) == 0)) {
+    if (fd == watched_fd.load() && !(n >= 8 && std::memcmp(p, wal::kSegmentMagic.data(), 8) == 0)) {
       std::uint64_t last = 0;
       for (std::size_t off = 0; off + wal::kRecordHeaderSize <= n; off += wal::kRecordHeaderSize + wal::get_u32(p + off + 4)) {
         last = wal::get_u64(p + off + 12);
@@ -605,13 +565,12 @@ class AckLevelIo final : public wal::FileIo {
   int fdatasync(int fd) override {
     const std::uint64_t covered = written_lsn.load();  // everything written before the call
     const int rc = FileIo::fdatasync(fd);
-    if (rc == 0 && fd == segment_fd.load()) {
+    if (rc == 0 && fd == watched_fd.load()) {
       if (covered > synced_lsn.load()) ++data_syncs;
       synced_lsn.store(std::max(synced_lsn.load(), covered));
     }
     return rc;
   }
-  std::atomic<int> segment_fd{-2};
   std::atomic<std::uint64_t> written_lsn{0};
   std::atomic<std::uint64_t> synced_lsn{0};
   std::atomic<long> data_syncs{0};  // fdatasyncs that made records durable
@@ -621,7 +580,7 @@ class AckLevelIo final : public wal::FileIo {
 // `written` is delivered once the record went through write() and never waits for a sync; `durable` only
 // once an fdatasync that covers the record returned. (A SIGKILL test cannot tell the two apart: the page
 // cache survives it. A mutant that delivers `durable` at the written LSN fails here.)
-TEST(ServiceAckLevelTest, WrittenWaitsForTheWriteAndDurableForTheFdatasyncOfTheFileLayer) {
+TEST(ServiceAckLevel, WrittenWaitsForTheWriteAndDurableForTheFdatasyncOfTheFileLayer) {
   for (MailboxKind mk : {MailboxKind::Channel, MailboxKind::Ring}) {
     for (Ack ack : {Ack::Written, Ack::Durable}) {
       TempDir dir;

@@ -16,42 +16,14 @@
 #include <vector>
 
 #include "rewardpool/service.hpp"
-#include "scratch_dir.hpp"
-#include "test_scale.hpp"
+#include "rewardpool_test.hpp"
 
 using namespace rewardpool;
 
 namespace {
 
-using TempDir = ringkit::test::ScratchDir;
-
-// Holds every write() into a WAL segment until release(): the I/O thread stalls, the ring log buffer
-// fills, the actor stalls, the mailbox fills, and a client's blocking push waits in the mailbox.
-class HeldWriteIo final : public wal::FileIo {
- public:
-  int open(const char* path, int flags, unsigned mode) override {
-    const int fd = FileIo::open(path, flags, mode);
-    const std::string p = path;
-    if (fd >= 0 && p.size() > 4 && p.substr(p.size() - 4) == ".log") segment_fd = fd;
-    return fd;
-  }
-  long write(int fd, const void* data, std::size_t n) override {
-    if (fd == segment_fd.load()) {
-      std::unique_lock lock(mu);
-      cv.wait(lock, [&] { return released; });
-    }
-    return FileIo::write(fd, data, n);
-  }
-  void release() {
-    std::lock_guard lock(mu);
-    released = true;
-    cv.notify_all();
-  }
-  std::atomic<int> segment_fd{-2};
-  std::mutex mu;
-  std::condition_variable cv;
-  bool released = false;
-};
+using test::HeldSegmentWriteIo;
+using test::TempDir;
 
 // Aborts the process (a test failure ctest reports) if the test hangs: a lost completion makes
 // Client::wait() wait forever, which no assertion could report.
@@ -83,15 +55,15 @@ class Watchdog {
   std::thread thread_;
 };
 
-class StopMidPushTest : public ::testing::TestWithParam<MailboxKind> {};
+class StopMidPush : public ::testing::TestWithParam<MailboxKind> {};
 
 }  // namespace
 
 // Bug 1 (failed before the fix: every request of the blocked push was answered Closed by the client and
 // again Ok by the actor for the part that had gone in).
-TEST_P(StopMidPushTest, RequestsOfAPushThatStopInterruptsAreAnsweredExactlyOnce) {
+TEST_P(StopMidPush, RequestsOfAPushThatStopInterruptsAreAnsweredExactlyOnce) {
   TempDir dir;
-  HeldWriteIo io;
+  HeldSegmentWriteIo io;
   const Catalog c{{{"gold", 1'000'000, 1.0}}};
   std::vector<std::string> warnings;
   ServiceOptions o;
@@ -153,14 +125,14 @@ TEST_P(StopMidPushTest, RequestsOfAPushThatStopInterruptsAreAnsweredExactlyOnce)
   EXPECT_EQ(svc->stats().lsn >= static_cast<std::uint64_t>(ok), true);
 }
 
-INSTANTIATE_TEST_SUITE_P(Mailboxes, StopMidPushTest, ::testing::Values(MailboxKind::Channel, MailboxKind::Ring),
+INSTANTIATE_TEST_SUITE_P(Mailboxes, StopMidPush, ::testing::Values(MailboxKind::Channel, MailboxKind::Ring),
                          [](const auto& p) { return std::string(to_string(p.param)); });
 
 // Bug 2 (the ring mailbox checked closed() and then pushed: a push that passed the check could land after
 // the actor had drained and left, and was never answered). Many stops at random moments under
 // submissions from several clients; every request answered exactly once, none lost.
-TEST(StopRaceTest, StopAtRandomMomentsLosesNoRequestAndAnswersNoneTwice) {
-  const auto rounds = static_cast<int>(ringkit::test::scaled(300, 10));
+TEST(StopRace, StopAtRandomMomentsLosesNoRequestAndAnswersNoneTwice) {
+  const auto rounds = static_cast<int>(test::scaled(300, 10));
   std::mt19937 rng(12345);
   Watchdog dog("StopAtRandomMomentsLosesNoRequestAndAnswersNoneTwice", std::chrono::seconds(600));
   for (int round = 0; round < rounds; ++round) {
@@ -218,7 +190,7 @@ TEST(StopRaceTest, StopAtRandomMomentsLosesNoRequestAndAnswersNoneTwice) {
 // Found in review: requests still queued in a handle when the service stopped were answered Closed only by
 // wait(), and before the completions of earlier requests still in the ring. A handle that only poll()s
 // (CallbackClient::dispatch) never got them, and wait() broke submission order.
-TEST(StopQueuedTest, RequestsQueuedInAHandleAtStopAreAnsweredClosedByPollInSubmissionOrder) {
+TEST(StopQueued, RequestsQueuedInAHandleAtStopAreAnsweredClosedByPollInSubmissionOrder) {
   for (MailboxKind mk : {MailboxKind::Channel, MailboxKind::Ring}) {
     for (const bool use_wait : {false, true}) {
       ServiceOptions o;

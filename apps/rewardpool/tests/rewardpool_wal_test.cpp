@@ -13,6 +13,7 @@
 
 #include "faulty_file_io.hpp"
 #include "rewardpool/wal.hpp"
+#include "rewardpool_test.hpp"
 
 using namespace rewardpool;
 using namespace rewardpool::wal;
@@ -20,28 +21,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/rewardpool_wal_test_XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string str() const { return path.string(); }
-};
+using test::draw_rec;
+using test::TempDir;
 
 Catalog small_catalog() { return Catalog{{{"gold", 15, 1.0}, {"silver", 10, 2.0}, {"bronze", 20, 4.0}}}; }
-
-Record draw_rec(std::uint64_t lsn, std::uint32_t item) {
-  Record r{};
-  r.type = RecordType::Draw;
-  r.lsn = lsn;
-  r.item = item;
-  return r;
-}
 
 Record update_rec(std::uint64_t lsn, std::uint32_t item, std::int64_t q, double w) {
   Record r{};
@@ -83,7 +66,7 @@ std::pair<std::vector<Record>, ReadResult> read_all(std::vector<std::byte> bytes
 
 }  // namespace
 
-TEST(WalFormatTest, SyncPoliciesAndBackendsParseOnlyValidNames) {
+TEST(WalFormat, SyncPoliciesAndBackendsParseOnlyValidNames) {
   EXPECT_EQ(parse_sync_policy("always")->kind, SyncPolicy::Kind::Always);
   EXPECT_EQ(parse_sync_policy("none")->kind, SyncPolicy::Kind::None);
   EXPECT_EQ(parse_sync_policy("interval:25")->interval.count(), 25);
@@ -97,7 +80,7 @@ TEST(WalFormatTest, SyncPoliciesAndBackendsParseOnlyValidNames) {
 }
 
 // ---- LevelDB's reader cases -------------------------------------------------------------------------
-TEST(WalReaderTest, AnEmptySegmentAndZeroPaddingReadAsTheEnd) {
+TEST(WalReader, AnEmptySegmentAndZeroPaddingReadAsTheEnd) {
   auto [recs, end] = read_all(make_segment({}));
   EXPECT_TRUE(recs.empty());
   EXPECT_EQ(end.kind, ReadResult::Kind::End);
@@ -108,7 +91,7 @@ TEST(WalReaderTest, AnEmptySegmentAndZeroPaddingReadAsTheEnd) {
   EXPECT_EQ(end2.kind, ReadResult::Kind::End);
 }
 
-TEST(WalReaderTest, ReturnsExactlyTheRecordsWritten) {
+TEST(WalReader, ReturnsExactlyTheRecordsWritten) {
   std::vector<Record> in;
   for (std::uint64_t i = 1; i <= 100; ++i) {
     if (i % 3 == 0) in.push_back(update_rec(i, static_cast<std::uint32_t>(i), static_cast<std::int64_t>(i) * 1000, 0.5 * static_cast<double>(i)));
@@ -125,7 +108,7 @@ TEST(WalReaderTest, ReturnsExactlyTheRecordsWritten) {
   EXPECT_EQ(end.kind, ReadResult::Kind::End);
 }
 
-TEST(WalReaderTest, TruncatedTrailingRecordIsTheTailAtEveryCut) {
+TEST(WalReader, TruncatedTrailingRecordIsTheTailAtEveryCut) {
   std::vector<std::size_t> off;
   const auto full = make_segment(three_records(), &off);
   for (std::size_t cut = off[2] + 1; cut < full.size(); ++cut) {
@@ -142,7 +125,7 @@ TEST(WalReaderTest, TruncatedTrailingRecordIsTheTailAtEveryCut) {
   EXPECT_EQ(end.kind, ReadResult::Kind::End);
 }
 
-TEST(WalReaderTest, TornWriteIntoZeroPaddingIsTheTail) {
+TEST(WalReader, TornWriteIntoZeroPaddingIsTheTail) {
   std::vector<std::size_t> off;
   auto full = make_segment(three_records(), &off);
   full.resize(full.size() + 512);
@@ -155,7 +138,7 @@ TEST(WalReaderTest, TornWriteIntoZeroPaddingIsTheTail) {
   EXPECT_EQ(end.offset, off[2]);
 }
 
-TEST(WalReaderTest, BadLengthIsCorruptionWithOffset) {
+TEST(WalReader, BadLengthIsCorruptionWithOffset) {
   std::vector<std::size_t> off;
   auto bytes = make_segment(three_records(), &off);
   put_u32(bytes.data() + off[1] + 4, 9999);
@@ -167,7 +150,7 @@ TEST(WalReaderTest, BadLengthIsCorruptionWithOffset) {
   EXPECT_NE(end.reason.find("bad record length 9999"), std::string::npos) << end.reason;
 }
 
-TEST(WalReaderTest, ChecksumMismatchIsCorruptionUnlessOnlyZerosFollow) {
+TEST(WalReader, ChecksumMismatchIsCorruptionUnlessOnlyZerosFollow) {
   std::vector<std::size_t> off;
   auto bytes = make_segment(three_records(), &off);
   auto middle = bytes;
@@ -191,7 +174,7 @@ TEST(WalReaderTest, ChecksumMismatchIsCorruptionUnlessOnlyZerosFollow) {
   EXPECT_EQ(read_all(lsn).first.size(), 0u);
 }
 
-TEST(WalReaderTest, UnknownRecordTypeIsCorruptionWithOffset) {
+TEST(WalReader, UnknownRecordTypeIsCorruptionWithOffset) {
   std::vector<std::size_t> off;
   auto bytes = make_segment(three_records(), &off);
   bytes[off[1] + 8] = std::byte{9};
@@ -202,7 +185,7 @@ TEST(WalReaderTest, UnknownRecordTypeIsCorruptionWithOffset) {
   EXPECT_EQ(end.offset, off[1]);
 }
 
-TEST(WalReaderTest, AnErrorNeverJoinsTwoRecords) {
+TEST(WalReader, AnErrorNeverJoinsTwoRecords) {
   // Splice: record 2's header followed by record 3's bytes (record 2's payload lost). The lengths
   // happen to line up for two draw records, so only the CRC can tell; the reader must not return a
   // record built from two.
@@ -223,7 +206,7 @@ TEST(WalReaderTest, AnErrorNeverJoinsTwoRecords) {
   EXPECT_EQ(reader.next().kind, ReadResult::Kind::Damaged);
 }
 
-TEST(WalReaderTest, DamagedSegmentHeaderStopsTheReader) {
+TEST(WalReader, DamagedSegmentHeaderStopsTheReader) {
   auto bytes = make_segment(three_records());
   bytes[3] = std::byte{'X'};
   SegmentReader r(bytes, "seg");
@@ -234,9 +217,9 @@ TEST(WalReaderTest, DamagedSegmentHeaderStopsTheReader) {
 }
 
 // ---- writer, rotation, snapshots, recovery ---------------------------------------------------------
-class WalBackendTest : public ::testing::TestWithParam<Backend> {};
+class WalBackend : public ::testing::TestWithParam<Backend> {};
 
-TEST_P(WalBackendTest, RoundTripWithRotationAndSnapshot) {
+TEST_P(WalBackend, RoundTripWithRotationAndSnapshot) {
   TempDir dir;
   initialize_data_dir(dir.str(), small_catalog());
   std::vector<Record> written;
@@ -295,7 +278,7 @@ TEST_P(WalBackendTest, RoundTripWithRotationAndSnapshot) {
   EXPECT_NE(w.error().find("out of order"), std::string::npos);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, WalBackendTest, ::testing::Values(Backend::File, Backend::Mmap),
+INSTANTIATE_TEST_SUITE_P(Backends, WalBackend, ::testing::Values(Backend::File, Backend::Mmap),
                          [](const ::testing::TestParamInfo<Backend>& p) { return std::string(to_string(p.param)); });
 
 namespace {
@@ -305,11 +288,11 @@ std::string write_log(const TempDir& dir, int n) {
   WalWriter w(WalOptions{dir.str(), Backend::File, SyncPolicy{SyncPolicy::Kind::None, {}}, 1 << 20, nullptr}, 1, 1);
   for (int i = 0; i < n; ++i) EXPECT_TRUE(w.append(draw_rec(static_cast<std::uint64_t>(i) + 1, static_cast<std::uint32_t>(i % 3))));
   EXPECT_TRUE(w.close());
-  return (dir.path / segment_name(1)).string();
+  return (dir.path() / segment_name(1)).string();
 }
 }  // namespace
 
-TEST(WalRecoveryTest, TornTailIsTruncatedWithAWarning) {
+TEST(WalRecovery, TornTailIsTruncatedWithAWarning) {
   TempDir dir;
   const std::string seg = write_log(dir, 6);
   const auto size = fs::file_size(seg);
@@ -319,7 +302,7 @@ TEST(WalRecoveryTest, TornTailIsTruncatedWithAWarning) {
     std::byte slots[2 * kDurableSlotSize];
     encode_durable_slot(5, slots);
     encode_durable_slot(5, slots + kDurableSlotSize);
-    std::ofstream(dir.path / kDurableMarkName, std::ios::binary | std::ios::trunc)
+    std::ofstream(dir.path() / kDurableMarkName, std::ios::binary | std::ios::trunc)
         .write(reinterpret_cast<const char*>(slots), sizeof slots);
   }
   // inspect (read-only) reports it and changes nothing
@@ -337,7 +320,7 @@ TEST(WalRecoveryTest, TornTailIsTruncatedWithAWarning) {
   EXPECT_EQ(again.lsn, 5u);
 }
 
-TEST(WalRecoveryTest, CorruptionBeforeTheTailStopsStartupUnlessRepair) {
+TEST(WalRecovery, CorruptionBeforeTheTailStopsStartupUnlessRepair) {
   TempDir dir;
   const std::string seg = write_log(dir, 6);
   const auto size = fs::file_size(seg);
@@ -361,16 +344,16 @@ TEST(WalRecoveryTest, CorruptionBeforeTheTailStopsStartupUnlessRepair) {
   EXPECT_GE(r.lsn, 6u) << "a repair continues above every LSN that was written";
   EXPECT_EQ(r.draws, 2u);
   EXPECT_EQ(fs::file_size(seg), kSegmentHeaderSize + 48);
-  EXPECT_TRUE(fs::exists(dir.path / kQuarantineDir / (segment_name(1) + ".from-" + std::to_string(kSegmentHeaderSize + 48))));
+  EXPECT_TRUE(fs::exists(dir.path() / kQuarantineDir / (segment_name(1) + ".from-" + std::to_string(kSegmentHeaderSize + 48))));
   EXPECT_NO_THROW(recover(dir.str()));
 }
 
-TEST(WalRecoveryTest, MissingSnapshotAndBadSnapshotAreErrors) {
+TEST(WalRecovery, MissingSnapshotAndBadSnapshotAreErrors) {
   TempDir dir;
   EXPECT_THROW(recover(dir.str()), RecoveryError);
   initialize_data_dir(dir.str(), small_catalog());
   EXPECT_THROW(initialize_data_dir(dir.str(), small_catalog()), WalError);
-  const auto snap = dir.path / snapshot_name(0);
+  const auto snap = dir.path() / snapshot_name(0);
   fs::resize_file(snap, fs::file_size(snap) - 1);
   try {
     recover(dir.str());
@@ -380,7 +363,7 @@ TEST(WalRecoveryTest, MissingSnapshotAndBadSnapshotAreErrors) {
   }
 }
 
-TEST(WalSnapshotTest, NonZeroReservedBytesAreDamage) {
+TEST(WalSnapshot, NonZeroReservedBytesAreDamage) {
   // Found by fuzz_snapshot: the decoder ignored the reserved field, so a damaged header that kept the CRC
   // valid (or a file of some future layout) decoded as if it were version 2.
   std::vector<std::byte> bytes = encode_snapshot(Snapshot{small_catalog(), 4, 4, 9});
@@ -399,7 +382,7 @@ TEST(WalSnapshotTest, NonZeroReservedBytesAreDamage) {
   EXPECT_EQ(decode_manifest(encode_manifest(Manifest{3, 5, 8192}), "MANIFEST"), (Manifest{3, 5, 8192}));
 }
 
-TEST(WalRecoveryTest, ReplayRefusesToOversell) {
+TEST(WalRecovery, ReplayRefusesToOversell) {
   TempDir dir;
   initialize_data_dir(dir.str(), Catalog{{{"one", 1, 1.0}}});
   {
@@ -412,7 +395,7 @@ TEST(WalRecoveryTest, ReplayRefusesToOversell) {
 }
 
 // ---- fault injection (RELIABILITY row 13) -----------------------------------------------------------
-TEST(WalFaultTest, FailedWritePoisons) {
+TEST(WalFault, FailedWritePoisons) {
   TempDir dir;
   initialize_data_dir(dir.str(), small_catalog());
   test::FaultyFileIo io;
@@ -434,7 +417,7 @@ TEST(WalFaultTest, FailedWritePoisons) {
   EXPECT_EQ(recover(dir.str()).lsn, 1u);
 }
 
-TEST(WalFaultTest, FailedSyncPoisonsAndIsNeverRetried) {
+TEST(WalFault, FailedSyncPoisonsAndIsNeverRetried) {
   for (Backend b : {Backend::File, Backend::Mmap}) {
     TempDir dir;
     initialize_data_dir(dir.str(), small_catalog());
@@ -453,7 +436,7 @@ TEST(WalFaultTest, FailedSyncPoisonsAndIsNeverRetried) {
   }
 }
 
-TEST(WalFaultTest, FailedCloseIsReported) {
+TEST(WalFault, FailedCloseIsReported) {
   TempDir dir;
   initialize_data_dir(dir.str(), small_catalog());
   test::FaultyFileIo io;
@@ -464,7 +447,7 @@ TEST(WalFaultTest, FailedCloseIsReported) {
   EXPECT_NE(w.error().find("close("), std::string::npos) << w.error();
 }
 
-TEST(WalFaultTest, FailedSegmentCreationPoisonsTheFirstAppend) {
+TEST(WalFault, FailedSegmentCreationPoisonsTheFirstAppend) {
   TempDir dir;
   test::FaultyFileIo io;
   io.fail_sync_at = 1;
@@ -474,7 +457,7 @@ TEST(WalFaultTest, FailedSegmentCreationPoisonsTheFirstAppend) {
 }
 
 // ---- sync policies ---------------------------------------------------------------------------------
-TEST(WalSyncPolicyTest, AlwaysSyncsPerWriteIntervalWhenDueNoneNever) {
+TEST(WalSyncPolicy, AlwaysSyncsPerWriteIntervalWhenDueNoneNever) {
   TempDir dir;
   initialize_data_dir(dir.str(), small_catalog());
   auto run = [&](SyncPolicy policy, std::uint64_t seq) {
@@ -510,7 +493,7 @@ TEST(WalSyncPolicyTest, AlwaysSyncsPerWriteIntervalWhenDueNoneNever) {
   EXPECT_EQ(run(SyncPolicy{SyncPolicy::Kind::None, {}}, 3).first, 0);
 }
 
-TEST(WalRecoveryTest, AHoleBelowTheSnapshotIsHarmlessAGapAboveItIsCorruption) {
+TEST(WalRecovery, AHoleBelowTheSnapshotIsHarmlessAGapAboveItIsCorruption) {
   // Found by the crash test: killed after writing snapshot 8 but before rotating, then the first record
   // of the last segment was damaged and --repair truncated it: records 6..8 are gone from the log, but
   // the snapshot holds them.

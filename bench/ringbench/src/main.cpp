@@ -28,6 +28,8 @@
 #include <string>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
 #include "platform.hpp"
 #include "registry.hpp"
 #include "report.hpp"
@@ -74,65 +76,9 @@ struct Options {
   int result_fd = -1;
 };
 
-void usage(std::ostream& os) {
-  os << "usage: ringbench [options]\n"
-        "Compares ringkit's queues with the queues users would pick instead, on this machine.\n"
-        "Writes report.md, results.csv, results.json, plots and report.html into --out; tables to stdout.\n\n"
-        "  --scenario LIST    comma-separated: spsc, batch, latency, mpsc, mpmc, sizes, wait (default: all)\n"
-        "                     wait: Blocking vs BusySpin for SpscQueue, MpscQueue, MpmcQueue (streaming, slow\n"
-        "                     consumer, idle CPU over 1 s, round-trip p50), printed as ratios with the targets\n"
-        "  --contender LIST   comma-separated substrings of contender names (default: all; see --list)\n"
-        "  --repeats N        repeats per cell, interleaved across cells (default 5; --quick 2)\n"
-        "  --items N          items per producer (latency: round trips) for every run; default: calibrated\n"
-        "                     so one run takes about --target-ms\n"
-        "  --target-ms MS     calibrated run length (default 250)\n"
-        "  --quick            2 repeats of short fixed-size runs, no calibration: a rough picture in under a minute\n"
-        "  --pin A,B          cores for producers/pinger (A) and consumers/echo (B) (default: first two allowed)\n"
-        "  --capacity N       ring capacity for every queue (default 4096)\n"
-        "  --max-redos N      redos of a repeat whose core-to-core probe moved (default 2)\n"
-        "  --out DIR          report directory (default bench-results)\n"
-        "  --csv FILE         also write the CSV to FILE\n"
-        "  --json FILE        also write the JSON to FILE\n"
-        "  --no-plots         skip gnuplot\n"
-        "  --list             list scenarios and contenders, then exit\n"
-        "  --help             this text\n";
-}
-
 [[noreturn]] void bad_usage(const std::string& why) {
-  std::cerr << "ringbench: " << why << "\n\n";
-  usage(std::cerr);
+  std::cerr << "ringbench: " << why << "\nRun with --help for more information.\n";
   std::exit(2);
-}
-
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::string cur;
-  std::istringstream in(s);
-  while (std::getline(in, cur, sep)) {
-    if (!cur.empty()) out.push_back(cur);
-  }
-  return out;
-}
-
-std::uint64_t parse_uint(const std::string& flag, const std::string& v, std::uint64_t lo, std::uint64_t hi) {
-  if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos) {
-    bad_usage(flag + " needs a non-negative integer, got '" + v + "'");
-  }
-  errno = 0;
-  const unsigned long long x = std::strtoull(v.c_str(), nullptr, 10);
-  if (errno != 0 || x < lo || x > hi) {
-    bad_usage(flag + " must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " + v);
-  }
-  return x;
-}
-
-double parse_double(const std::string& flag, const std::string& v) {
-  char* end = nullptr;
-  const double x = std::strtod(v.c_str(), &end);
-  if (v.empty() || end == nullptr || *end != '\0' || !(x > 0) || !std::isfinite(x)) {
-    bad_usage(flag + " needs a positive number, got '" + v + "'");
-  }
-  return x;
 }
 
 std::vector<int> allowed_cpus() {
@@ -147,82 +93,68 @@ std::vector<int> allowed_cpus() {
   return out;
 }
 
+// The command line (CLI11). --help prints it and exits 0; a usage error prints why and exits 2. The
+// --child* and --result-fd flags are hidden: the parent passes them to the child it re-executes.
 Options parse(int argc, char** argv) {
   Options o;
-  const auto value = [&](int& i, const std::string& flag) -> std::string {
-    if (i + 1 >= argc) bad_usage(flag + " needs a value");
-    return argv[++i];
-  };
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--help" || a == "-h") {
-      usage(std::cout);
-      std::exit(0);
-    } else if (a == "--scenario") {
-      o.scenarios = split(value(i, a), ',');
-    } else if (a == "--contender") {
-      o.contenders = split(value(i, a), ',');
-    } else if (a == "--repeats") {
-      o.repeats = static_cast<unsigned>(parse_uint(a, value(i, a), 1, 1000));
-      o.repeats_set = true;
-    } else if (a == "--items") {
-      o.items = parse_uint(a, value(i, a), 1, std::uint64_t{1} << 40);
-    } else if (a == "--target-ms") {
-      o.target_ms = parse_double(a, value(i, a));
-      o.target_set = true;
-    } else if (a == "--quick") {
-      o.quick = true;
-    } else if (a == "--pin") {
-      const auto v = value(i, a);
-      const auto parts = split(v, ',');
-      if (parts.size() != 2) bad_usage("--pin needs two cores, e.g. --pin 0,1; got '" + v + "'");
-      o.core_a = static_cast<int>(parse_uint(a, parts[0], 0, CPU_SETSIZE - 1));
-      o.core_b = static_cast<int>(parse_uint(a, parts[1], 0, CPU_SETSIZE - 1));
-    } else if (a == "--capacity") {
-      o.capacity = parse_uint(a, value(i, a), 2, std::uint64_t{1} << 24);
-      if (o.capacity & (o.capacity - 1)) bad_usage("--capacity must be a power of two, got " + std::to_string(o.capacity));
-    } else if (a == "--max-redos") {
-      o.max_redos = static_cast<unsigned>(parse_uint(a, value(i, a), 0, 10));
-      o.redos_set = true;
-    } else if (a == "--out") {
-      o.out = value(i, a);
-    } else if (a == "--csv") {
-      o.csv = value(i, a);
-    } else if (a == "--json") {
-      o.json = value(i, a);
-    } else if (a == "--no-plots") {
-      o.plots = false;
-    } else if (a == "--list") {
-      o.list = true;
-    } else if (a == "--child") {  // hidden: one run, result to --result-fd
-      o.child = true;
-    } else if (a == "--child-scenario") {
-      o.spec.scenario = value(i, a);
-    } else if (a == "--child-contender") {
-      o.spec.contender = value(i, a);
-    } else if (a == "--child-bytes") {
-      o.spec.bytes = static_cast<unsigned>(parse_uint(a, value(i, a), 8, 256));
-    } else if (a == "--child-producers") {
-      o.spec.producers = static_cast<unsigned>(parse_uint(a, value(i, a), 1, 64));
-    } else if (a == "--child-consumers") {
-      o.spec.consumers = static_cast<unsigned>(parse_uint(a, value(i, a), 1, 64));
-    } else if (a == "--child-batch") {
-      o.spec.batch = static_cast<unsigned>(parse_uint(a, value(i, a), 1, 4096));
-    } else if (a == "--child-work") {
-      o.spec.work = static_cast<unsigned>(parse_uint(a, value(i, a), 0, 1'000'000));
-    } else if (a == "--child-tsc") {
-      o.spec.tsc_per_ns = parse_double(a, value(i, a));
-    } else if (a == "--result-fd") {
-      o.result_fd = static_cast<int>(parse_uint(a, value(i, a), 0, 1024));
-    } else {
-      bad_usage("unknown argument '" + a + "'");
-    }
+  CLI::App app{"Compares ringkit's queues with the queues users would pick instead, on this machine.\n"
+               "Writes report.md, results.csv, results.json, plots and report.html into --out; tables to stdout.",
+               "ringbench"};
+  const std::vector<std::string> scenarios(std::begin(kAllScenarios), std::end(kAllScenarios));
+  app.add_option("--scenario", o.scenarios,
+                 "comma-separated: spsc, batch, latency, mpsc, mpmc, sizes, wait (default: all)\n"
+                 "wait: Blocking vs BusySpin for SpscQueue, MpscQueue, MpmcQueue (streaming, slow consumer, idle "
+                 "CPU over 1 s, round-trip p50), printed as ratios with the targets")
+      ->delimiter(',')->check(CLI::IsMember(scenarios));
+  app.add_option("--contender", o.contenders, "comma-separated substrings of contender names (default: all; see --list)")
+      ->delimiter(',');
+  const auto* repeats = app.add_option("--repeats", o.repeats, "repeats per cell, interleaved across cells (default 5; --quick 2)")
+                            ->check(CLI::Range(1u, 1000u));
+  app.add_option("--items", o.items, "items per producer (latency: round trips) for every run; default: calibrated so one run "
+                                     "takes about --target-ms")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
+  const auto* target = app.add_option("--target-ms", o.target_ms, "calibrated run length in ms (default 250)")
+                           ->check(CLI::PositiveNumber);
+  app.add_flag("--quick", o.quick, "2 repeats of short fixed-size runs, no calibration: a rough picture in under a minute");
+  std::vector<int> pin;
+  app.add_option("--pin", pin, "A,B: cores for producers/pinger (A) and consumers/echo (B) (default: first two allowed)")
+      ->delimiter(',')->check(CLI::Range(0, CPU_SETSIZE - 1));
+  app.add_option("--capacity", o.capacity, "ring capacity for every queue, a power of two (default 4096)")
+      ->check(CLI::Range(std::size_t{2}, std::size_t{1} << 24));
+  const auto* redos = app.add_option("--max-redos", o.max_redos, "redos of a repeat whose core-to-core probe moved (default 2)")
+                          ->check(CLI::Range(0u, 10u));
+  app.add_option("--out", o.out, "report directory (default bench-results)");
+  app.add_option("--csv", o.csv, "also write the CSV to FILE");
+  app.add_option("--json", o.json, "also write the JSON to FILE");
+  bool no_plots = false;
+  app.add_flag("--no-plots", no_plots, "skip gnuplot");
+  app.add_flag("--list", o.list, "list scenarios and contenders, then exit");
+  // Hidden (group ""): one run in a child process, its result to --result-fd.
+  app.add_flag("--child", o.child)->group("");
+  app.add_option("--child-scenario", o.spec.scenario)->group("");
+  app.add_option("--child-contender", o.spec.contender)->group("");
+  app.add_option("--child-bytes", o.spec.bytes)->check(CLI::Range(8u, 256u))->group("");
+  app.add_option("--child-producers", o.spec.producers)->check(CLI::Range(1u, 64u))->group("");
+  app.add_option("--child-consumers", o.spec.consumers)->check(CLI::Range(1u, 64u))->group("");
+  app.add_option("--child-batch", o.spec.batch)->check(CLI::Range(1u, 4096u))->group("");
+  app.add_option("--child-work", o.spec.work)->check(CLI::Range(0u, 1'000'000u))->group("");
+  app.add_option("--child-tsc", o.spec.tsc_per_ns)->check(CLI::PositiveNumber)->group("");
+  app.add_option("--result-fd", o.result_fd)->check(CLI::Range(0, 1024))->group("");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    std::exit(app.exit(e) == 0 ? 0 : 2);  // --help: stdout, 0; a usage error: stderr, 2
   }
-  for (const auto& s : o.scenarios) {
-    if (std::find(std::begin(kAllScenarios), std::end(kAllScenarios), s) == std::end(kAllScenarios)) {
-      bad_usage("unknown scenario '" + s + "' (known: spsc, batch, latency, mpsc, mpmc, sizes, wait)");
-    }
+  o.repeats_set = repeats->count() > 0;
+  o.target_set = target->count() > 0;
+  o.redos_set = redos->count() > 0;
+  o.plots = !no_plots;
+  if (!pin.empty()) {
+    if (pin.size() != 2) bad_usage("--pin needs two cores, e.g. --pin 0,1");
+    o.core_a = pin[0];
+    o.core_b = pin[1];
   }
+  if (o.capacity & (o.capacity - 1)) bad_usage("--capacity must be a power of two, got " + std::to_string(o.capacity));
   if (o.quick) {
     if (!o.redos_set) o.max_redos = 0;
     if (!o.repeats_set) o.repeats = 2;

@@ -1,8 +1,5 @@
 #include "platform.hpp"
 
-#include <pthread.h>
-#include <sched.h>
-
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -15,15 +12,13 @@
 #endif
 
 #include "ringbench/backoff.hpp"
+#include "ringkit/cpu.hpp"
 
 namespace ringbench {
 
 void pin_this_thread(int core) {
   if (core < 0) return;
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(static_cast<std::size_t>(core), &set);
-  const int rc = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+  const int rc = ringkit::pin_this_thread(static_cast<unsigned>(core));
   if (rc != 0) {
     throw std::runtime_error("pthread_setaffinity_np(core " + std::to_string(core) + "): " + std::strerror(rc));
   }

@@ -9,7 +9,7 @@
 
 namespace ringbench {
 
-// Pins the calling thread to `core` (pthread_setaffinity_np); core < 0 leaves it alone. Throws on error.
+// Pins the calling thread to `core` (ringkit::pin_this_thread); core < 0 leaves it alone. Throws on error.
 void pin_this_thread(int core);
 
 std::int64_t now_ns() noexcept;  // steady_clock

@@ -12,6 +12,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <nlohmann/json.hpp>
+
 #include "ringbench/csv_writer.hpp"
 #include "ringbench/stats.hpp"
 
@@ -423,87 +425,65 @@ void write_csv(const Report& r, const std::string& path) {
   }
 }
 
-// ---- JSON ---------------------------------------------------------------------------------------------------
+// ---- JSON (nlohmann::ordered_json: keys stay in the order written; a non-finite number is null) ----------------
 namespace {
-std::string js(const std::string& s) {
-  std::string o = "\"";
-  for (char c : s) {
-    const auto ch = static_cast<unsigned char>(c);
-    switch (ch) {
-      case '"': o += "\\\""; break;
-      case '\\': o += "\\\\"; break;
-      case '\n': o += "\\n"; break;
-      case '\t': o += "\\t"; break;
-      case '\r': o += "\\r"; break;
-      default:
-        if (ch < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", ch);
-          o += buf;
-        } else {
-          o += c;
-        }
-    }
-  }
-  return o + "\"";
-}
-std::string jn(double v) {
-  if (!std::isfinite(v)) return "null";
-  std::ostringstream o;
-  o.precision(10);
-  o << v;
-  return o.str();
-}
-void run_json(std::ostream& j, const RunRecord& run) {
-  j << "{\"status\":" << js(run.status) << ",\"error\":" << js(run.error) << ",\"seconds\":" << jn(run.seconds)
-    << ",\"probe_before_ns\":" << jn(run.probe_before_ns) << ",\"probe_after_ns\":" << jn(run.probe_after_ns)
-    << ",\"redos\":" << run.redos << ",\"unstable\":" << (run.unstable ? "true" : "false") << ",\"metrics\":{";
-  for (std::size_t k = 0; k < run.metrics.size(); ++k) j << (k ? "," : "") << js(run.metrics[k].first) << ":" << jn(run.metrics[k].second);
-  j << "}}";
+using Json = nlohmann::ordered_json;
+
+Json run_json(const RunRecord& run) {
+  Json metrics = Json::object();
+  for (const auto& [name, value] : run.metrics) metrics[name] = value;
+  return Json{{"status", run.status},
+              {"error", run.error},
+              {"seconds", run.seconds},
+              {"probe_before_ns", run.probe_before_ns},
+              {"probe_after_ns", run.probe_after_ns},
+              {"redos", run.redos},
+              {"unstable", run.unstable},
+              {"metrics", std::move(metrics)}};
 }
 }  // namespace
 
 void write_json(const Report& r, const std::string& path) {
-  std::ofstream j(path);
-  if (!j) throw std::runtime_error("cannot write " + path);
-  j << "{\n\"machine\":{";
-  for (std::size_t i = 0; i < r.machine.size(); ++i) j << (i ? "," : "") << js(r.machine[i].first) << ":" << js(r.machine[i].second);
-  j << "},\n\"command\":" << js(r.command) << ",\n\"repeats\":" << r.repeats << ",\n\"wall_seconds\":" << jn(r.wall_seconds)
-    << ",\n\"notes\":[";
-  for (std::size_t i = 0; i < r.notes.size(); ++i) j << (i ? "," : "") << js(r.notes[i]);
-  j << "],\n\"tables\":[\n";
-  for (std::size_t ti = 0; ti < r.tables.size(); ++ti) {
-    const Table& t = r.tables[ti];
-    j << (ti ? ",\n" : "") << "{\"key\":" << js(t.key) << ",\"scenario\":" << js(t.scenario) << ",\"title\":" << js(t.title)
-      << ",\"kind\":" << js(t.kind == TableKind::Latency ? "latency" : t.kind == TableKind::Idle ? "idle" : "throughput") << ",\"cells\":[\n";
-    bool first = true;
+  Json machine = Json::object();
+  for (const auto& [label, value] : r.machine) machine[label] = value;
+  Json tables = Json::array();
+  for (const Table& t : r.tables) {
+    Json cells = Json::array();
     for (std::size_t i : ordered(r, t)) {
       const Cell& c = r.cells[i];
       const CellView v = view(c);
-      j << (first ? "" : ",\n") << "  {\"contender\":" << js(c.spec.contender) << ",\"family\":" << js(c.family)
-        << ",\"params\":" << js(c.params()) << ",\"items_per_run\":" << c.spec.items << ",\"status\":" << js(v.status)
-        << ",\"error\":" << js(v.error) << ",\"summary\":{";
-      first = false;
-      bool firstm = true;
+      Json summary = Json::object();
       for (const auto& m : table_metrics(t.kind)) {
-        if (auto s = metric_summary(c, m)) {
-          j << (firstm ? "" : ",") << js(m) << ":{\"median\":" << jn(s->median) << ",\"min\":" << jn(s->min)
-            << ",\"max\":" << jn(s->max) << ",\"n\":" << s->n << "}";
-          firstm = false;
-        }
+        if (auto s = metric_summary(c, m)) summary[m] = Json{{"median", s->median}, {"min", s->min}, {"max", s->max}, {"n", s->n}};
       }
-      j << "},\"calibration\":";
-      run_json(j, c.calibration);
-      j << ",\"runs\":[";
-      for (std::size_t k = 0; k < c.runs.size(); ++k) {
-        if (k) j << ",";
-        run_json(j, c.runs[k]);
-      }
-      j << "]}";
+      Json runs = Json::array();
+      for (const RunRecord& run : c.runs) runs.push_back(run_json(run));
+      cells.push_back(Json{{"contender", c.spec.contender},
+                           {"family", c.family},
+                           {"params", c.params()},
+                           {"items_per_run", c.spec.items},
+                           {"status", v.status},
+                           {"error", v.error},
+                           {"summary", std::move(summary)},
+                           {"calibration", run_json(c.calibration)},
+                           {"runs", std::move(runs)}});
     }
-    j << "]}";
+    tables.push_back(Json{{"key", t.key},
+                          {"scenario", t.scenario},
+                          {"title", t.title},
+                          {"kind", t.kind == TableKind::Latency ? "latency" : t.kind == TableKind::Idle ? "idle" : "throughput"},
+                          {"cells", std::move(cells)}});
   }
-  j << "\n]\n}\n";
+  const Json doc{{"machine", std::move(machine)},
+                 {"command", r.command},
+                 {"repeats", r.repeats},
+                 {"wall_seconds", r.wall_seconds},
+                 {"notes", r.notes},
+                 {"tables", std::move(tables)}};
+  std::ofstream j(path);
+  if (!j) throw std::runtime_error("cannot write " + path);
+  j << doc.dump(1) << "\n";
+  if (!j) throw std::runtime_error("cannot write " + path);
 }
 
 // ---- plots ---------------------------------------------------------------------------------------------------

@@ -12,6 +12,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli_main.hpp"
+
 #include "rewardpool/service.hpp"
 #include "rewardpool/wal.hpp"
 #include "service/config.hpp"
@@ -24,10 +26,7 @@ namespace rewardpool::service {
 
 namespace {
 
-class UsageError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+using cli::UsageError;  // cli.hpp: a bad combination of flags, exit 2
 
 struct ServeArgs {
   std::optional<std::string> config;  // the Go original's YAML; the flags below override it
@@ -275,28 +274,18 @@ int main(int argc, char** argv) {
   rp->add_flag("--once", replica.once, "stop once caught up with the stream's last message at start");
 
   // argv[0] stays; CLI11 sees the subcommand as argv[1].
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    const int rc = app.exit(e);
-    return rc == 0 ? 0 : 2;
-  }
-  try {
-    if (s->parsed()) return cmd_serve(serve);
-    if (l->parsed()) return cmd_load(load);
-    if (rp->parsed()) return repl::run_replica(replica);
-    if (t->parsed()) return net::run_top(top_target, std::chrono::milliseconds(static_cast<long long>(top_period_s * 1000)));
-    return 2;
-  } catch (const ConfigError& e) {
-    std::fprintf(stderr, "rewardpool: config: %s\n", e.what());
-    return 2;
-  } catch (const UsageError& e) {
-    std::fprintf(stderr, "rewardpool: %s\nRun with --help for more information.\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "rewardpool: %s\n", e.what());
-    return 1;
-  }
+  return cli::parse_and_run(app, argc, argv, [&] {
+    try {
+      if (s->parsed()) return cmd_serve(serve);
+      if (l->parsed()) return cmd_load(load);
+      if (rp->parsed()) return repl::run_replica(replica);
+      if (t->parsed()) return net::run_top(top_target, std::chrono::milliseconds(static_cast<long long>(top_period_s * 1000)));
+      return 2;
+    } catch (const ConfigError& e) {
+      std::fprintf(stderr, "rewardpool: config: %s\n", e.what());
+      return 2;
+    }
+  });
 }
 
 }  // namespace rewardpool::service

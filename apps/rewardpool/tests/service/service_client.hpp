@@ -10,7 +10,7 @@
 #include "rewardpool_admin.grpc.pb.h"
 #include "rewardpool/service.hpp"
 #include "rewardpool/wal.hpp"
-#include "scratch_dir.hpp"
+#include "rewardpool_test.hpp"
 #include "service/server.hpp"
 
 namespace svctest {
@@ -22,7 +22,7 @@ inline rewardpool::Catalog catalog(std::vector<rewardpool::Item> items) { return
 
 // A pool (file WAL in a scratch directory, or none) behind a DrawServer on 127.0.0.1:0.
 struct InProcess {
-  ringkit::test::ScratchDir dir;
+  rewardpool::test::TempDir dir;
   std::unique_ptr<rewardpool::Service> svc;
   std::unique_ptr<rewardpool::net::DrawServer> server;
   std::shared_ptr<grpc::Channel> channel;

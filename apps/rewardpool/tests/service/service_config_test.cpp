@@ -92,7 +92,7 @@ TEST(ServiceConfig, MistypedValuesAreErrorsNamingTheKeyAndTheValue) {
 }
 
 TEST(ServiceConfig, ServeReadsTheConfigAndFlagsOverrideIt) {
-  ringkit::test::ScratchDir d;
+  rewardpool::test::TempDir d;
   const std::string cfg = (d.path() / "config.yaml").string();
   std::ofstream(cfg) << "working_dir: \"" << (d.path() / "data").string() << "\"\n"
                      << "pool:\n  catalog:\n    - item_id: \"gold\"\n      quantity: 7\n      probability: 3\n"
@@ -109,7 +109,7 @@ TEST(ServiceConfig, ServeReadsTheConfigAndFlagsOverrideIt) {
   const auto r = svctest::draw_stream(*stub, {2});
   ASSERT_EQ(r.responses.size(), 2u);
   ::kill(p.pid, SIGTERM);
-  EXPECT_EQ(p.wait_exit(), 0) << svctest::read_file(p.stderr_path);
+  EXPECT_EQ(p.wait_exit(), 0) << svctest::read_text(p.stderr_path);
   // working_dir was used as the data directory.
   rewardpool::wal::RecoveryOptions ro;
   ro.read_only = true;
@@ -117,11 +117,11 @@ TEST(ServiceConfig, ServeReadsTheConfigAndFlagsOverrideIt) {
 }
 
 TEST(ServiceConfig, ServeRefusesABadConfigWithTheKeyAndExitCode2) {
-  ringkit::test::ScratchDir d;
+  rewardpool::test::TempDir d;
   const std::string cfg = (d.path() / "config.yaml").string();
   std::ofstream(cfg) << "grpc:\n  listen_adress: \":50051\"\n";
   svctest::Process p({"serve", "--config", cfg, "--wal", "none", "--catalog", "/nonexistent"}, (d.path() / "err").string());
   EXPECT_EQ(p.wait_exit(), 2);
-  EXPECT_NE(svctest::read_file(p.stderr_path).find("grpc.listen_adress: unknown key"), std::string::npos)
-      << svctest::read_file(p.stderr_path);
+  EXPECT_NE(svctest::read_text(p.stderr_path).find("grpc.listen_adress: unknown key"), std::string::npos)
+      << svctest::read_text(p.stderr_path);
 }

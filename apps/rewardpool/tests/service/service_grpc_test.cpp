@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "service_client.hpp"
-#include "test_scale.hpp"
+#include "rewardpool_test.hpp"
 
 using namespace svctest;
 using rewardpool::Ack;
@@ -100,7 +100,7 @@ TEST(ServiceGrpc, AnEmptyPoolAnswersPoolIsEmptyForEachDrawItCannotServe) {
 
 TEST(ServiceGrpc, ConcurrentStreamsGetUniqueRequestIdsAndTheLogHoldsEveryDrawAnswered) {
   const int streams = 4;
-  const int requests = static_cast<int>(ringkit::test::scaled(400, 4));
+  const int requests = static_cast<int>(rewardpool::test::scaled(400, 4));
   std::vector<StreamResult> results(streams);
   std::string dir;
   std::uint64_t answered = 0;

@@ -13,16 +13,11 @@
 #include <string>
 #include <vector>
 
-#ifndef REWARDPOOL_BIN
-#error "REWARDPOOL_BIN is set by tests/service/CMakeLists.txt"
-#endif
+#include "child_process.hpp"
 
 namespace svctest {
 
-inline std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using rewardpool::test::read_text;
 
 struct Process {
   pid_t pid = -1;
@@ -33,21 +28,7 @@ struct Process {
   Process(std::vector<std::string> args, const std::string& err_path) : stderr_path(err_path) {
     int fds[2];
     if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
-    pid = ::fork();
-    if (pid < 0) throw std::runtime_error("fork failed");
-    if (pid == 0) {
-      ::dup2(fds[1], 1);
-      const int e = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (e >= 0) ::dup2(e, 2);
-      ::close(fds[0]);
-      std::vector<char*> argv;
-      static std::string bin = REWARDPOOL_BIN;
-      argv.push_back(bin.data());
-      for (auto& s : args) argv.push_back(s.data());
-      argv.push_back(nullptr);
-      ::execv(bin.c_str(), argv.data());
-      ::_exit(127);
-    }
+    pid = rewardpool::test::spawn_rewardpool(std::move(args), err_path, fds[1], fds[0]);
     ::close(fds[1]);
     out = fds[0];
   }
@@ -65,23 +46,22 @@ struct Process {
       for (std::size_t pos = 0, nl; (nl = stdout_text.find('\n', pos)) != std::string::npos; pos = nl + 1) {
         if (stdout_text.compare(pos, prefix.size(), prefix) == 0) return stdout_text.substr(pos + prefix.size(), nl - pos - prefix.size());
       }
-      if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("no '" + prefix + "' line: " + read_file(stderr_path));
+      if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("no '" + prefix + "' line: " + read_text(stderr_path));
       pollfd p{out, POLLIN, 0};
       ::poll(&p, 1, 100);
       if (p.revents & (POLLIN | POLLHUP)) {
         char buf[4096];
         const ssize_t n = ::read(out, buf, sizeof buf);
         if (n > 0) stdout_text.append(buf, static_cast<std::size_t>(n));
-        else if (n == 0) throw std::runtime_error("the child exited before '" + prefix + "': " + read_file(stderr_path));
+        else if (n == 0) throw std::runtime_error("the child exited before '" + prefix + "': " + read_text(stderr_path));
       }
     }
   }
   // Waits for the exit; returns the exit code (128 + signal if killed).
   int wait_exit() {
-    int status = 0;
-    ::waitpid(pid, &status, 0);
+    const int code = rewardpool::test::wait_exit(pid);
     pid = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return code;
   }
 };
 

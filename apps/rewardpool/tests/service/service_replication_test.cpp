@@ -80,7 +80,7 @@ struct NatsServer {
   std::string url() const { return "nats://127.0.0.1:" + std::to_string(port); }
 };
 
-std::string write_catalog(const ringkit::test::ScratchDir& d, std::int64_t gold) {
+std::string write_catalog(const rewardpool::test::TempDir& d, std::int64_t gold) {
   const std::string path = (d.path() / "catalog.json").string();
   std::ofstream(path) << R"({"catalog": [{"item_id": "gold", "quantity": )" << gold
                       << R"(, "probability": 1}, {"item_id": "silver", "quantity": )" << gold << R"(, "probability": 2}]})";
@@ -156,7 +156,7 @@ struct Load {
 }  // namespace
 
 TEST(ServiceReplication, ThePrimarySigkilledUnderLoadLosesNoDrawAcknowledgedAtReplicatedAndTheReplicaCanBePromoted) {
-  ringkit::test::ScratchDir d;
+  rewardpool::test::TempDir d;
   NatsServer nats((d.path() / "js").string(), free_port());
   const std::int64_t initial = 100'000'000;
   const std::string primary_dir = (d.path() / "primary").string(), replica_dir = (d.path() / "replica").string();
@@ -172,7 +172,7 @@ TEST(ServiceReplication, ThePrimarySigkilledUnderLoadLosesNoDrawAcknowledgedAtRe
 
     Process replica({"replica", "--nats", nats.url(), "--stream", "POOL", "--data-dir", replica_dir, "--once"},
                     (d.path() / "replica.err").string());
-    ASSERT_EQ(replica.wait_exit(), 0) << read_file(replica.stderr_path);
+    ASSERT_EQ(replica.wait_exit(), 0) << read_text(replica.stderr_path);
 
     const auto rep = recover(replica_dir);
     const auto pri = recover(primary_dir);
@@ -207,13 +207,13 @@ TEST(ServiceReplication, ThePrimarySigkilledUnderLoadLosesNoDrawAcknowledgedAtRe
       EXPECT_GT(resp.request_id(), load.max_request_id);  // never an id the old primary acknowledged
     }
     ::kill(promoted.pid, SIGTERM);
-    EXPECT_EQ(promoted.wait_exit(), 0) << read_file(promoted.stderr_path);
+    EXPECT_EQ(promoted.wait_exit(), 0) << read_text(promoted.stderr_path);
     EXPECT_EQ(recover(replica_dir).draws, rep.draws + 10);
   }
 }
 
 TEST(ServiceReplication, WithNatsDownThePrimaryKeepsServingReportsItsLagAndCatchesUp) {
-  ringkit::test::ScratchDir d;
+  rewardpool::test::TempDir d;
   NatsServer nats((d.path() / "js").string(), free_port());
   const std::string primary_dir = (d.path() / "primary").string();
   Process primary({"serve", "--catalog", write_catalog(d, 1'000'000'000), "--data-dir", primary_dir, "--listen", "127.0.0.1:0",
@@ -245,16 +245,16 @@ TEST(ServiceReplication, WithNatsDownThePrimaryKeepsServingReportsItsLagAndCatch
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     now = stats();
   }
-  EXPECT_EQ(now.replicated_lsn(), now.applied_lsn()) << read_file(primary.stderr_path);
+  EXPECT_EQ(now.replicated_lsn(), now.applied_lsn()) << read_text(primary.stderr_path);
   ::kill(primary.pid, SIGTERM);
-  EXPECT_EQ(primary.wait_exit(), 0) << read_file(primary.stderr_path);
+  EXPECT_EQ(primary.wait_exit(), 0) << read_text(primary.stderr_path);
   // (No retry count asserted: a publish blocked on the outage may simply complete after the
   // reconnect, from the client library's reconnect buffer, within its 2 s wait.)
   // The replica rebuilt from the stream equals the primary's log.
   const std::string replica_dir = (d.path() / "replica").string();
   Process replica({"replica", "--nats", nats.url(), "--stream", "POOL", "--data-dir", replica_dir, "--once"},
                   (d.path() / "replica.err").string());
-  ASSERT_EQ(replica.wait_exit(), 0) << read_file(replica.stderr_path);
+  ASSERT_EQ(replica.wait_exit(), 0) << read_text(replica.stderr_path);
   const auto rep = recover(replica_dir), pri = recover(primary_dir);
   EXPECT_EQ(rep.lsn, pri.lsn);
   EXPECT_EQ(rep.draws, pri.draws);
@@ -262,7 +262,7 @@ TEST(ServiceReplication, WithNatsDownThePrimaryKeepsServingReportsItsLagAndCatch
 }
 
 TEST(ServiceReplication, AGapInTheStreamIsDetectedAndNeverApplied) {
-  ringkit::test::ScratchDir d;
+  rewardpool::test::TempDir d;
   NatsServer nats((d.path() / "js").string(), free_port());
   // Publish a snapshot at lsn 0, a good batch (lsn 1..2), then a batch that starts at lsn 5.
   natsConnection* nc = nullptr;
@@ -309,7 +309,7 @@ TEST(ServiceReplication, AGapInTheStreamIsDetectedAndNeverApplied) {
   Process replica({"replica", "--nats", nats.url(), "--stream", "GAP", "--data-dir", replica_dir, "--once"},
                   (d.path() / "replica.err").string());
   EXPECT_EQ(replica.wait_exit(), 1);
-  const std::string err = read_file(replica.stderr_path);
+  const std::string err = read_text(replica.stderr_path);
   EXPECT_NE(err.find("gap: the next lsn is 3 but this batch starts at 5 (not applied)"), std::string::npos) << err;
   const auto rep = recover(replica_dir);
   EXPECT_EQ(rep.lsn, 2u);  // the good batch, nothing after the gap
@@ -318,7 +318,7 @@ TEST(ServiceReplication, AGapInTheStreamIsDetectedAndNeverApplied) {
 }
 
 TEST(ServiceReplication, APrimaryKilledWithAnUnshippedBacklogShipsItAfterItsRestart) {
-  ringkit::test::ScratchDir d;
+  rewardpool::test::TempDir d;
   NatsServer nats((d.path() / "js").string(), free_port());
   const std::string primary_dir = (d.path() / "primary").string();
   const std::vector<std::string> args{"serve", "--catalog", write_catalog(d, 1'000'000'000), "--data-dir", primary_dir,
@@ -354,15 +354,15 @@ TEST(ServiceReplication, APrimaryKilledWithAnUnshippedBacklogShipsItAfterItsRest
     grpc::ClientContext ctx;
     ASSERT_TRUE(admin->Stats(&ctx, admin::StatsRequest{}, &st).ok());
   } while (st.replicated_lsn() < st.applied_lsn() && std::chrono::steady_clock::now() < deadline);
-  EXPECT_EQ(st.replicated_lsn(), st.applied_lsn()) << read_file((d.path() / "primary2.err").string());
+  EXPECT_EQ(st.replicated_lsn(), st.applied_lsn()) << read_text((d.path() / "primary2.err").string());
   ::kill(primary.pid, SIGTERM);
   EXPECT_EQ(primary.wait_exit(), 0);
-  EXPECT_NE(read_file((d.path() / "primary2.err").string()).find("written before the restart"), std::string::npos)
-      << read_file((d.path() / "primary2.err").string());
+  EXPECT_NE(read_text((d.path() / "primary2.err").string()).find("written before the restart"), std::string::npos)
+      << read_text((d.path() / "primary2.err").string());
   const std::string replica_dir = (d.path() / "replica").string();
   Process replica({"replica", "--nats", nats.url(), "--stream", "POOL", "--data-dir", replica_dir, "--once"},
                   (d.path() / "replica.err").string());
-  ASSERT_EQ(replica.wait_exit(), 0) << read_file(replica.stderr_path);
+  ASSERT_EQ(replica.wait_exit(), 0) << read_text(replica.stderr_path);
   const auto rep = recover(replica_dir), pri = recover(primary_dir);
   EXPECT_EQ(rep.lsn, pri.lsn);
   EXPECT_EQ(rep.draws, pri.draws);
@@ -370,7 +370,7 @@ TEST(ServiceReplication, APrimaryKilledWithAnUnshippedBacklogShipsItAfterItsRest
 }
 
 TEST(ServiceReplication, AFollowingReplicaKeepsUpWithALivePrimaryAndStopsCleanlyOnSigterm) {
-  ringkit::test::ScratchDir d;
+  rewardpool::test::TempDir d;
   NatsServer nats((d.path() / "js").string(), free_port());
   const std::string primary_dir = (d.path() / "primary").string(), replica_dir = (d.path() / "replica").string();
   Process primary({"serve", "--catalog", write_catalog(d, 1'000'000'000), "--data-dir", primary_dir, "--listen",
@@ -395,9 +395,9 @@ TEST(ServiceReplication, AFollowingReplicaKeepsUpWithALivePrimaryAndStopsCleanly
   // The replica reaches the primary's LSN while following, then stops on SIGTERM with exit 0.
   replica.wait_line("caught up at lsn " + std::to_string(st.applied_lsn()));
   ::kill(replica.pid, SIGTERM);
-  EXPECT_EQ(replica.wait_exit(), 0) << read_file(replica.stderr_path);
+  EXPECT_EQ(replica.wait_exit(), 0) << read_text(replica.stderr_path);
   ::kill(primary.pid, SIGTERM);
-  EXPECT_EQ(primary.wait_exit(), 0) << read_file(primary.stderr_path);
+  EXPECT_EQ(primary.wait_exit(), 0) << read_text(primary.stderr_path);
   const auto rep = recover(replica_dir), pri = recover(primary_dir);
   EXPECT_EQ(rep.lsn, pri.lsn);
   EXPECT_EQ(rep.draws, pri.draws);
@@ -405,7 +405,7 @@ TEST(ServiceReplication, AFollowingReplicaKeepsUpWithALivePrimaryAndStopsCleanly
 }
 
 TEST(ServiceReplication, ANewReplicaStartsFromTheLatestSnapshotInTheStream) {
-  ringkit::test::ScratchDir d;
+  rewardpool::test::TempDir d;
   NatsServer nats((d.path() / "js").string(), free_port());
   const std::string primary_dir = (d.path() / "primary").string(), replica_dir = (d.path() / "replica").string();
   Process primary({"serve", "--catalog", write_catalog(d, 1'000'000'000), "--data-dir", primary_dir, "--listen",
@@ -418,11 +418,11 @@ TEST(ServiceReplication, ANewReplicaStartsFromTheLatestSnapshotInTheStream) {
     load.join();
   }
   ::kill(primary.pid, SIGTERM);
-  EXPECT_EQ(primary.wait_exit(), 0) << read_file(primary.stderr_path);
+  EXPECT_EQ(primary.wait_exit(), 0) << read_text(primary.stderr_path);
   Process replica({"replica", "--nats", nats.url(), "--stream", "POOL", "--data-dir", replica_dir, "--once"},
                   (d.path() / "replica.err").string());
-  ASSERT_EQ(replica.wait_exit(), 0) << read_file(replica.stderr_path);
-  const std::string err = read_file(replica.stderr_path);
+  ASSERT_EQ(replica.wait_exit(), 0) << read_text(replica.stderr_path);
+  const std::string err = read_text(replica.stderr_path);
   const auto at = err.find("starting from the snapshot at lsn ");
   ASSERT_NE(at, std::string::npos) << err;
   EXPECT_GE(std::stoull(err.substr(at + std::string("starting from the snapshot at lsn ").size())), 1000u) << err;
@@ -434,8 +434,8 @@ TEST(ServiceReplication, ANewReplicaStartsFromTheLatestSnapshotInTheStream) {
   // Run again on its own directory: it resumes after the latest snapshot it already holds.
   Process again({"replica", "--nats", nats.url(), "--stream", "POOL", "--data-dir", replica_dir, "--once"},
                 (d.path() / "replica2.err").string());
-  ASSERT_EQ(again.wait_exit(), 0) << read_file(again.stderr_path);
-  EXPECT_NE(read_file(again.stderr_path).find("resuming after the snapshot at lsn"), std::string::npos)
-      << read_file(again.stderr_path);
+  ASSERT_EQ(again.wait_exit(), 0) << read_text(again.stderr_path);
+  EXPECT_NE(read_text(again.stderr_path).find("resuming after the snapshot at lsn"), std::string::npos)
+      << read_text(again.stderr_path);
   EXPECT_EQ(recover(replica_dir).lsn, pri.lsn);
 }

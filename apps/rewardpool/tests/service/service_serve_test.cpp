@@ -16,7 +16,7 @@ using namespace svctest;
 
 namespace {
 
-std::string write_catalog(const ringkit::test::ScratchDir& d, std::int64_t gold, std::int64_t silver) {
+std::string write_catalog(const rewardpool::test::TempDir& d, std::int64_t gold, std::int64_t silver) {
   const std::string path = (d.path() / "catalog.json").string();
   std::ofstream(path) << R"({"catalog": [{"item_id": "gold", "quantity": )" << gold
                       << R"(, "probability": 1}, {"item_id": "silver", "quantity": )" << silver
@@ -29,7 +29,7 @@ std::string write_catalog(const ringkit::test::ScratchDir& d, std::int64_t gold,
 class ServeSigterm : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ServeSigterm, DrawsInFlightAreAnsweredAndTheLogHoldsExactlyTheDrawsAcknowledged) {
-  ringkit::test::ScratchDir d;
+  rewardpool::test::TempDir d;
   const std::int64_t initial = 100'000'000;
   const std::string data = (d.path() / "data").string();
   Process p({"serve", "--catalog", write_catalog(d, initial, initial), "--data-dir", data, "--listen", "127.0.0.1:0",
@@ -72,11 +72,11 @@ TEST_P(ServeSigterm, DrawsInFlightAreAnsweredAndTheLogHoldsExactlyTheDrawsAcknow
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (answering.load() < 4 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  ASSERT_EQ(answering.load(), 4) << read_file(p.stderr_path);
+  ASSERT_EQ(answering.load(), 4) << read_text(p.stderr_path);
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   ASSERT_EQ(::kill(p.pid, SIGTERM), 0);
   for (auto& t : clients) t.join();
-  EXPECT_EQ(p.wait_exit(), 0) << read_file(p.stderr_path);
+  EXPECT_EQ(p.wait_exit(), 0) << read_text(p.stderr_path);
 
   rewardpool::wal::RecoveryOptions ro;
   ro.read_only = true;
@@ -94,7 +94,7 @@ TEST_P(ServeSigterm, DrawsInFlightAreAnsweredAndTheLogHoldsExactlyTheDrawsAcknow
 INSTANTIATE_TEST_SUITE_P(AckLevels, ServeSigterm, ::testing::Values("applied", "written", "durable"));
 
 TEST(ServeLoad, TheLoadGeneratorsDrawsMatchTheDrawsTheServerRecords) {
-  ringkit::test::ScratchDir d;
+  rewardpool::test::TempDir d;
   const std::int64_t initial = 1'000'000'000;
   Process server({"serve", "--catalog", write_catalog(d, initial, initial), "--wal", "none", "--listen", "127.0.0.1:0"},
                  (d.path() / "serve.err").string());
@@ -105,8 +105,8 @@ TEST(ServeLoad, TheLoadGeneratorsDrawsMatchTheDrawsTheServerRecords) {
     Process load({"load", "--target", address, "--connections", "2", "--in-flight", "4", "--duration", "0.3",
                   "--count", std::to_string(count), "--json", json_path},
                  (d.path() / "load.err").string());
-    ASSERT_EQ(load.wait_exit(), 0) << read_file(load.stderr_path);
-    const auto j = nlohmann::json::parse(read_file(json_path));
+    ASSERT_EQ(load.wait_exit(), 0) << read_text(load.stderr_path);
+    const auto j = nlohmann::json::parse(read_text(json_path));
     EXPECT_GT(j.at("requests").get<std::uint64_t>(), 0u);
     EXPECT_EQ(j.at("draws").get<std::uint64_t>(), j.at("requests").get<std::uint64_t>() * static_cast<std::uint64_t>(count));
     EXPECT_EQ(j.at("errors").get<std::uint64_t>(), 0u);
@@ -116,7 +116,7 @@ TEST(ServeLoad, TheLoadGeneratorsDrawsMatchTheDrawsTheServerRecords) {
   // Both runs' draws, and nothing else, left the pool.
   std::uint64_t drawn_by_load = 0;
   for (const int count : {1, 100}) {
-    drawn_by_load += nlohmann::json::parse(read_file((d.path() / ("load" + std::to_string(count) + ".json")).string()))
+    drawn_by_load += nlohmann::json::parse(read_text((d.path() / ("load" + std::to_string(count) + ".json")).string()))
                          .at("draws")
                          .get<std::uint64_t>();
   }
@@ -126,17 +126,17 @@ TEST(ServeLoad, TheLoadGeneratorsDrawsMatchTheDrawsTheServerRecords) {
   for (const auto& it : state.items()) drawn += initial - it.quantity();
   EXPECT_EQ(static_cast<std::uint64_t>(drawn), drawn_by_load);
   ::kill(server.pid, SIGTERM);
-  EXPECT_EQ(server.wait_exit(), 0) << read_file(server.stderr_path);
+  EXPECT_EQ(server.wait_exit(), 0) << read_text(server.stderr_path);
 }
 
 TEST(ServeFlags, ContradictoryFlagsAreRefusedWithAMessageNamingThem) {
-  ringkit::test::ScratchDir d;
+  rewardpool::test::TempDir d;
   Process p({"serve", "--catalog", write_catalog(d, 1, 1), "--wal", "none", "--data-dir", d.str()}, (d.path() / "err").string());
   EXPECT_EQ(p.wait_exit(), 2);
-  EXPECT_NE(read_file(p.stderr_path).find("--wal none keeps nothing"), std::string::npos) << read_file(p.stderr_path);
+  EXPECT_NE(read_text(p.stderr_path).find("--wal none keeps nothing"), std::string::npos) << read_text(p.stderr_path);
   Process q({"serve", "--catalog", write_catalog(d, 1, 1), "--data-dir", d.str() + "/x", "--max-count", "100",
              "--stream-buffer", "10"},
             (d.path() / "err2").string());
   EXPECT_EQ(q.wait_exit(), 2);
-  EXPECT_NE(read_file(q.stderr_path).find("--max-count"), std::string::npos) << read_file(q.stderr_path);
+  EXPECT_NE(read_text(q.stderr_path).find("--max-count"), std::string::npos) << read_text(q.stderr_path);
 }

@@ -4,15 +4,11 @@
 // forever on an oversubscribed machine and none loses by sleeping.
 #include <thread>
 
+#include <ringkit/cpu.hpp>
+
 namespace ringbench {
 
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield" ::: "memory");
-#endif
-}
+using ringkit::cpu_relax;  // the one spin-loop hint in the tree (<ringkit/cpu.hpp>)
 
 class Backoff {
  public:
