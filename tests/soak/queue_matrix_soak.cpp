@@ -174,6 +174,45 @@ struct BatchSizes {
   }
 };
 
+// The end of a round: what the producers had accepted, less what the queue evicted, must be exactly what
+// the consumers received (count and multiset hash), and the queue's counters must agree with both.
+Totals settle(std::span<const ProducerLog> plog, std::span<const ConsumerLog> clog, const ringkit::QueueStats& s) {
+  Totals t;
+  t.rounds = 1;
+  std::uint64_t accepted = 0, accepted_hash = 0, evicted = 0, evicted_hash = 0, received = 0, received_hash = 0,
+                foreign = 0;
+  for (const ProducerLog& p : plog) {
+    accepted += p.accepted;
+    accepted_hash += p.accepted_hash;
+    evicted += p.evictions.count;
+    evicted_hash += p.evictions.hash;
+    t.dropped += p.dropped;
+    t.spilled += p.spilled;
+    t.unexpected += p.bad_results;
+  }
+  for (const ConsumerLog& c : clog) {
+    received += c.received;
+    received_hash += c.hash;
+    t.reordered += c.reordered;
+    t.lost += c.gaps;
+    foreign += c.unexpected;
+  }
+  t.unexpected += foreign;
+  t.handoffs = received;
+  t.evicted = evicted;
+  // Exactly once: what came out is what was accepted less what was evicted, as a count and as a multiset.
+  const std::uint64_t expected = accepted - evicted;
+  if (received < expected) t.lost += expected - received;
+  if (received > expected) t.duplicated += received - expected;
+  if (received == expected && received_hash != accepted_hash - evicted_hash) ++t.mismatched;
+  // The queue's own counters name every drop and eviction, and agree with what the threads saw.
+  for (const bool wrong : {s.dropped != t.dropped, s.evicted != evicted, s.spilled != t.spilled,
+                           s.pushed + s.spilled != accepted, s.popped != received + foreign}) {
+    t.counters += wrong ? 1 : 0;
+  }
+  return t;
+}
+
 template <class Q>
 void produce(Q& q, unsigned p, std::uint64_t per_producer, Style style, bool back_off, ProducerLog& log) {
   using T = typename Q::value_type;
@@ -268,40 +307,104 @@ Totals round_on(Q& q, unsigned producers, unsigned consumers, std::uint64_t per_
   q.close();  // every push has returned: whatever they accepted is in the queue or the spill
   for (unsigned c = 0; c < consumers; ++c) threads[producers + c].join();
 
-  Totals t;
-  t.rounds = 1;
-  std::uint64_t accepted = 0, accepted_hash = 0, evicted = 0, evicted_hash = 0, received = 0, received_hash = 0;
-  for (unsigned p = 0; p < producers; ++p) {
-    accepted += plog[p].accepted;
-    accepted_hash += plog[p].accepted_hash;
-    evicted += plog[p].evictions.count;
-    evicted_hash += plog[p].evictions.hash;
-    t.dropped += plog[p].dropped;
-    t.spilled += plog[p].spilled;
-    t.unexpected += plog[p].bad_results;
+  return settle(std::span<const ProducerLog>(plog.data(), producers), std::span<const ConsumerLog>(clog.data(), consumers),
+                q.stats());
+}
+
+// The checker itself, on planted faults (each must be caught, and a clean round must pass): a cheap
+// checker is only worth its speed if it still sees what the bitmap of the old soak saw.
+struct Planted {
+  std::array<ProducerLog, 2> plog{};
+  std::array<ConsumerLog, 2> clog{};
+  ringkit::QueueStats stats;
+  unsigned consumers = 1;
+  Planted(unsigned c, bool exact) : consumers(c) {
+    for (ConsumerLog& l : clog) l.producers = 2, l.per_producer = 8, l.exact = exact;
   }
-  for (unsigned c = 0; c < consumers; ++c) {
-    received += clog[c].received;
-    received_hash += clog[c].hash;
-    t.reordered += clog[c].reordered;
-    t.lost += clog[c].gaps;
-    t.unexpected += clog[c].unexpected;
+  void accept(unsigned p, std::uint64_t i) {
+    ++plog[p].accepted;
+    plog[p].accepted_hash += mix(std::uint64_t{p} << kSeqBits | i);
+    ++stats.pushed;
   }
-  t.handoffs = received;
-  t.evicted = evicted;
-  // Exactly once: what came out is what was accepted less what was evicted, as a count and as a multiset.
-  const std::uint64_t expected = accepted - evicted;
-  if (received < expected) t.lost += expected - received;
-  if (received > expected) t.duplicated += received - expected;
-  if (received == expected && received_hash != accepted_hash - evicted_hash) ++t.mismatched;
-  // The queue's own counters name every drop and eviction, and agree with what the threads saw.
-  const ringkit::QueueStats s = q.stats();
-  const std::uint64_t popped = received + clog[0].unexpected + clog[1].unexpected;
-  for (const bool wrong : {s.dropped != t.dropped, s.evicted != evicted, s.spilled != t.spilled,
-                           s.pushed + s.spilled != accepted, s.popped != popped}) {
-    t.counters += wrong ? 1 : 0;
+  void receive(unsigned c, unsigned p, std::uint64_t i) {
+    clog[c].see(std::uint64_t{p} << kSeqBits | i);
+    ++stats.popped;
   }
-  return t;
+  Totals settle_now() const {
+    return settle(std::span<const ProducerLog>(plog.data(), 2), std::span<const ConsumerLog>(clog.data(), consumers),
+                  stats);
+  }
+};
+
+TEST(SoakChecker, PassesACleanRound) {
+  Planted r(2, false);
+  for (std::uint64_t i = 0; i < 8; ++i) r.accept(0, i), r.accept(1, i), r.receive(i % 2, 0, i), r.receive(1 - i % 2, 1, i);
+  EXPECT_EQ(r.settle_now().errors(), 0u);
+}
+
+TEST(SoakChecker, CatchesAGapWithOneLosslessConsumer) {
+  Planted r(1, true);
+  for (std::uint64_t i = 0; i < 3; ++i) r.accept(0, i);
+  r.receive(0, 0, 0), r.receive(0, 0, 2);
+  const Totals t = r.settle_now();
+  EXPECT_EQ(t.lost, 2u);  // the gap, and the count
+}
+
+TEST(SoakChecker, CatchesAReorderingAtAConsumer) {
+  Planted r(1, false);
+  r.accept(0, 0), r.accept(0, 1);
+  r.receive(0, 0, 1), r.receive(0, 0, 0);
+  EXPECT_EQ(r.settle_now().reordered, 1u);
+}
+
+TEST(SoakChecker, CatchesADuplicateAcrossConsumersThatHidesALoss) {
+  // Counts agree (4 accepted, 4 received): only the multiset hash sees that 1 came twice and 2 never.
+  Planted r(2, false);
+  for (std::uint64_t i = 0; i < 4; ++i) r.accept(0, i);
+  r.receive(0, 0, 0), r.receive(0, 0, 1), r.receive(1, 0, 1), r.receive(1, 0, 3);
+  const Totals t = r.settle_now();
+  EXPECT_EQ(t.lost + t.duplicated + t.reordered, 0u);
+  EXPECT_EQ(t.mismatched, 1u);
+}
+
+TEST(SoakChecker, CatchesADroppedItemThatCameOut) {
+  Planted r(1, false);
+  r.accept(0, 0);
+  ++r.plog[0].dropped, ++r.stats.dropped;  // 1 was dropped ...
+  r.receive(0, 0, 1);                      // ... and came out, instead of 0
+  EXPECT_EQ(r.settle_now().mismatched, 1u);
+}
+
+TEST(SoakChecker, CatchesAnEvictionTheCounterDoesNotName) {
+  Planted r(1, false);
+  r.accept(0, 0), r.accept(0, 1);
+  r.receive(0, 0, 1);
+  {
+    EvictLog log;
+    t_evictions = &log;
+    { Tracked evicted(std::uint64_t{0}); }                    // destroyed in place: an eviction
+    { Tracked a(std::uint64_t{1}); Tracked b(std::move(a)); b.tag = Tracked::kMoved; }  // moved out: none
+    t_evictions = nullptr;
+    r.plog[0].evictions = log;
+  }
+  EXPECT_EQ(r.plog[0].evictions.count, 1u);
+  EXPECT_EQ(r.settle_now().counters, 1u);  // stats().evicted is still 0
+  r.stats.evicted = 1;
+  EXPECT_EQ(r.settle_now().errors(), 0u);
+  r.plog[0].evictions.hash += 1;  // the eviction named the wrong item
+  EXPECT_EQ(r.settle_now().mismatched, 1u);
+}
+
+TEST(SoakChecker, CatchesAForeignTagAndCountersThatDisagree) {
+  Planted r(1, false);
+  r.accept(0, 0);
+  r.receive(0, 0, 0);
+  r.clog[0].see(std::uint64_t{7} << kSeqBits);  // producer 7 does not exist
+  ++r.stats.popped;
+  EXPECT_EQ(r.settle_now().unexpected, 1u);
+  EXPECT_EQ(r.settle_now().counters, 0u);
+  ++r.stats.dropped;  // a drop nobody saw
+  EXPECT_EQ(r.settle_now().counters, 1u);
 }
 
 struct Cell {
