@@ -243,6 +243,35 @@ Results run_memory() {
     r["shared_1m_rss_mb"] = static_cast<double>(rss_kb() - before) / 1024.0;
   }
   r["record_bytes"] = sizeof(tel::Record);
+  // Lanes: a 1M-event lane (capacity 2^20: 32 MiB) filled with the benchmark's message while the
+  // backend is held inside the sink, so the lane really holds them; then one more must be refused.
+  struct GateSink : tel::Sink {
+    std::atomic<bool> held{false}, open{false};
+    void write(const tel::Event&) override {
+      held.store(true);
+      while (!open.load()) std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+    void flush() override {}
+  };
+  {
+    const long before_lanes = rss_kb();
+    auto gate = std::make_shared<GateSink>();
+    tel::LoggerOptions o;
+    o.mode = tel::QueueMode::Lanes;
+    o.overflow = ringkit::Overflow::DropNewest;
+    o.capacity = std::size_t{1} << 20;
+    o.sinks = {gate};
+    tel::Logger lg(std::move(o));
+    RK_LOG_INFO(lg, "hold {}", 0);
+    while (!gate->held.load()) std::this_thread::sleep_for(std::chrono::microseconds(100));
+    const std::uint64_t n = std::uint64_t{1} << 20;
+    for (std::uint64_t i = 0; i < n + 1; ++i)
+      RK_LOG_INFO(lg, "Logging int: {}, int: {}, double: {}", static_cast<int>(i), 1, 0.5);
+    const tel::Metrics m = lg.metrics();
+    r["lanes_1m_rss_mb"] = static_cast<double>(rss_kb() - before_lanes) / 1024.0;
+    r["lanes_1m_held"] = static_cast<double>(n + 1 - m.dropped);
+    gate->open.store(true);
+  }
   return r;
 }
 
@@ -377,6 +406,15 @@ int main(int argc, char** argv) {
     Results m = in_child(run_memory);
     std::printf("\nmemory: a shared logger with a 1M-record ring (64-byte records, flight recorder off): +%.1f MB RSS\n",
                 m["shared_1m_rss_mb"]);
+    // The message's arguments are 16 bytes (int, int, double); a lane record adds a 16-byte header
+    // (timestamp; call site and length).
+    std::printf("memory: a lanes logger, capacity 2^20 (one 32 MiB lane), holding %.0f benchmark messages while the\n"
+                "        backend is held: +%.1f MB RSS = %.1f bytes per event (16 of them the arguments: %.1f MB beyond\n"
+                "        the arguments per 1M events)\n",
+                m["lanes_1m_held"], m["lanes_1m_rss_mb"], m["lanes_1m_rss_mb"] * 1048576.0 / m["lanes_1m_held"],
+                (m["lanes_1m_rss_mb"] * 1048576.0 / m["lanes_1m_held"] - 16.0));
+    row("ringkit_lanes", 1, "rss_mb_per_1m_events", m["lanes_1m_rss_mb"] * 1048576.0 / m["lanes_1m_held"]);
+    row("ringkit_shared", 1, "rss_mb_per_1m_events", m["shared_1m_rss_mb"]);
   }
   if (!csv.empty()) {
     std::FILE* f = std::fopen(csv.c_str(), "w");

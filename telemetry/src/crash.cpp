@@ -21,7 +21,7 @@ char g_dir[3072];
 std::atomic<bool> g_installed{false};
 std::atomic<bool> g_in_handler{false};
 std::byte g_block[64 * 1024];
-std::byte g_scratch[kMaxPayload];
+alignas(8) std::byte g_scratch[kMaxPayload + 64];  // a payload, or a whole Lanes-mode record
 alignas(16) std::byte g_altstack[64 * 1024];
 
 // Async-signal-safe decimal.

@@ -64,9 +64,9 @@ bool FlightRing::read(std::uint64_t i, Record& out) const noexcept {
   return true;
 }
 
-Producer::Producer(std::uint32_t idx, std::size_t lane_capacity, Overflow lane_overflow, std::size_t flight_records)
-    : index(idx), flight(flight_records) {
-  if (lane_capacity) lane = std::make_unique<SpscQueue<Record>>(lane_capacity, lane_overflow);
+Producer::Producer(std::uint32_t idx, std::size_t lane_bytes, std::size_t flight_records)
+    : index(idx), flight(lane_bytes ? 0 : flight_records) {
+  if (lane_bytes) lane = std::make_unique<ByteLane>(lane_bytes, flight_records);
 }
 
 }  // namespace detail
@@ -124,7 +124,8 @@ std::uint32_t current_tid() { return static_cast<std::uint32_t>(::syscall(SYS_ge
 // ---- the backend -------------------------------------------------------------------------------------
 class Backend {
  public:
-  explicit Backend(Logger& lg) : lg_(lg), staging_(256) {
+  explicit Backend(Logger& lg)
+      : lg_(lg), staging_(256), lane_buf_(detail::ByteLane::record_words(detail::ByteLane::kHeaderWords * 8 + kMaxPayload)) {
     // Grown once here, so the backend does not allocate per message in steady state.
     out_.message.reserve(kMaxPayload * 2);
     out_.values.reserve(kMaxPayload * 2);
@@ -293,7 +294,12 @@ class Backend {
     now_ns_ = realtime_ns();
     calib_ = tsc_calibration();
     std::uint64_t hw = lanes_high_water.load(std::memory_order_relaxed);  // relaxed: our own counter
-    for (std::size_t i = 0; i < np; ++i) hw = std::max<std::uint64_t>(hw, lg_.producers_[i]->lane->size());
+    for (std::size_t i = 0; i < np; ++i) {
+      ensure_reasm(static_cast<std::uint32_t>(i));
+      // acquire: pairs with the producer's release of sent (a snapshot for the statistic).
+      const std::uint64_t sent = lg_.producers_[i]->sent.load(std::memory_order_acquire);
+      if (sent > reasm_[i].expected) hw = std::max<std::uint64_t>(hw, sent - reasm_[i].expected);
+    }
     lanes_high_water.store(hw, std::memory_order_relaxed);  // relaxed: single-writer statistic
     std::size_t handled = 0;
     for (; handled < 4096; ++handled) {
@@ -301,22 +307,36 @@ class Backend {
       std::uint64_t best_ticks = 0;
       for (std::size_t i = 0; i < np; ++i) {
         detail::Producer* p = lg_.producers_[i];
-        const Record* f = p->lane->front();
-        if (f != nullptr && f->h.ticks <= cutoff && (best == nullptr || f->h.ticks < best_ticks)) {
+        const std::uint64_t* f = p->lane->front();
+        if (f != nullptr && f[0] <= cutoff && (best == nullptr || f[0] < best_ticks)) {
           best = p;
-          best_ticks = f->h.ticks;
+          best_ticks = f[0];
         }
       }
       if (best == nullptr) break;
-      const std::size_t k = best->lane->front()->h.nparts;
-      // Copied out and freed before handling, so a slow sink does not hold the producer's slots.
-      const SlotSpans<Record> spans = best->lane->peek(k);
-      const std::size_t got = spans.size();
-      for (std::size_t j = 0; j < got; ++j) staging_[j] = spans[j];
-      best->lane->pop_n(got);
-      for (std::size_t j = 0; j < got; ++j) handle(staging_[j]);
+      // Copied out and freed before handling, so a slow sink does not hold the producer's lane.
+      best->lane->pop(lane_buf_.data());
+      handle_lane(*best, lane_buf_.data());
     }
     return handled;
+  }
+
+  // One Lanes-mode record (ByteLane layout): a whole message; lanes lose nothing, so no gaps.
+  void handle_lane(detail::Producer& p, const std::uint64_t* words) {
+    ensure_reasm(p.index);
+    Reasm& st = reasm_[p.index];
+    const std::uint64_t tag = words[1];
+    RecordHeader h{};
+    h.ticks = words[0];
+    h.meta = reinterpret_cast<const Metadata*>(static_cast<std::uintptr_t>(tag & detail::ByteLane::kPointerMask));
+    h.producer = p.index;
+    h.seq = static_cast<std::uint32_t>(st.expected);
+    h.len = static_cast<std::uint16_t>(tag >> detail::ByteLane::kLenShift);
+    h.nparts = 1;
+    h.flags = (tag & detail::ByteLane::kTruncatedBit) ? kTruncated : 0;
+    ++st.expected;
+    emit(h, reinterpret_cast<const std::byte*>(words + detail::ByteLane::kHeaderWords), h.len, p);
+    p.accounted.store(st.expected, std::memory_order_release);  // release: pairs with register_thread()'s acquire
   }
 
   void ensure_reasm(std::uint32_t idx) {
@@ -481,6 +501,7 @@ class Backend {
 
   Logger& lg_;
   std::vector<Record> staging_;
+  std::vector<std::uint64_t> lane_buf_;  // one Lanes-mode record
   std::vector<Reasm> reasm_;
   std::vector<std::uint64_t> sent_snapshot_;
   DecodeOut out_;
@@ -508,6 +529,11 @@ LoggerOptions validated(LoggerOptions o) {
   if ((o.flight_records & (o.flight_records - 1)) != 0)
     throw std::invalid_argument("telemetry: flight_records must be a power of two (or 0), got " +
                                 std::to_string(o.flight_records));
+  if (o.mode == QueueMode::Lanes && o.flight_records > detail::ByteLane::kMaxFlight)
+    throw std::invalid_argument("telemetry: QueueMode::Lanes keeps at most 2^23 flight_records per thread, got " +
+                                std::to_string(o.flight_records));
+  if (o.mode == QueueMode::Lanes && o.capacity < 2)
+    throw std::invalid_argument("telemetry: QueueMode::Lanes needs a capacity of at least 2 (64-byte lanes)");
   if (o.max_threads == 0) throw std::invalid_argument("telemetry: max_threads must be at least 1");
   if (o.timestamps == TimestampSource::Tsc && !tsc_is_invariant())
     throw std::invalid_argument("telemetry: TimestampSource::Tsc needs an invariant TSC; this CPU has none (use Realtime)");
@@ -522,6 +548,7 @@ Logger::Logger(LoggerOptions options)
       mode_(opts_.mode),
       tsc_(opts_.timestamps == TimestampSource::Tsc),
       id_(g_next_logger_id.fetch_add(1, std::memory_order_relaxed)),  // relaxed: a unique number, orders nothing
+      lane_max_payload_(std::min<std::size_t>(kMaxPayload, opts_.capacity * 32 - detail::ByteLane::kHeaderWords * 8)),
       level_(opts_.level),
       producers_(std::make_unique<detail::Producer*[]>(opts_.max_threads)) {
   if (tsc_) (void)tsc_calibration();  // calibrate now, not on the backend's first event
@@ -545,6 +572,28 @@ void Logger::flush() { backend_->flush(); }
 void Logger::count_no_slot() noexcept {
   dropped_unregistered_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a counter
   report_drop(DropInfo::Reason::no_thread_slot, 1, 0);
+}
+
+void Logger::count_too_large(detail::Producer& p) noexcept {
+  p.bump(p.dropped);
+  report_drop(DropInfo::Reason::dropped_newest, 1, p.tid.load(std::memory_order_relaxed));  // relaxed: our own thread's id
+}
+
+void Logger::submit_lane_slow(detail::Producer& p, const std::uint64_t* words, std::size_t n) noexcept {
+  if (n * 8 > p.lane->capacity_bytes()) {  // never fits (only a fixed-size message larger than the lane)
+    count_too_large(p);
+    return;
+  }
+  for (;;) {
+    if (p.lane->try_write(words, n, p.sent.load(std::memory_order_relaxed))) break;  // relaxed: sent is ours
+    if (opts_.overflow == Overflow::DropNewest) {
+      p.bump(p.dropped);
+      report_drop(DropInfo::Reason::dropped_newest, 1, p.tid.load(std::memory_order_relaxed));  // relaxed: our own id
+      return;
+    }
+    std::this_thread::yield();  // Block: wait for the backend to make room
+  }
+  p.bump_release(p.sent);
 }
 
 void Logger::report_drop(DropInfo::Reason r, std::uint64_t count, std::uint32_t tid) noexcept {
@@ -587,8 +636,8 @@ detail::Producer* Logger::register_thread() {
     }
     if (p == nullptr) {
       owned_.push_back(std::make_unique<detail::Producer>(static_cast<std::uint32_t>(n),
-                                                          mode_ == QueueMode::Lanes ? opts_.capacity : 0,
-                                                          opts_.overflow, opts_.flight_records));
+                                                          mode_ == QueueMode::Lanes ? opts_.capacity * 32 : 0,
+                                                          opts_.flight_records));
       p = owned_.back().get();
       p->tid.store(tid, std::memory_order_relaxed);  // relaxed: published by the release below
       producers_[n] = p;
@@ -605,30 +654,6 @@ detail::Producer* Logger::register_thread() {
 
 void Logger::submit_slow(detail::Producer& p, const Record* records, std::size_t n) noexcept {
   const std::uint32_t tid = p.tid.load(std::memory_order_relaxed);  // relaxed: our own thread's id
-  if (mode_ == QueueMode::Lanes) {
-    SpscQueue<Record>& lane = *p.lane;
-    for (;;) {
-      if (n == 1) {
-        if (lane.try_push(records[0])) break;
-      } else {
-        // All or nothing: the parts of a message go in with one commit.
-        const SlotSpans<Record> spans = lane.try_claim(n);
-        if (spans.size() >= n) {
-          for (std::size_t i = 0; i < n; ++i) spans[i] = records[i];
-          lane.commit(n);
-          break;
-        }
-      }
-      if (opts_.overflow == Overflow::DropNewest) {
-        p.bump(p.dropped);
-        report_drop(DropInfo::Reason::dropped_newest, 1, tid);
-        return;
-      }
-      std::this_thread::yield();  // Block: wait for the backend to make room
-    }
-    p.bump(p.sent);
-    return;
-  }
   bool head_queued = false;
   for (std::size_t i = 0; i < n; ++i) {
     const PushResult r = queue_->push(records[i]);
@@ -740,6 +765,27 @@ namespace {
 // Writes one thread's readable flight records, oldest first, reassembling multi-record messages.
 void dump_producer(const detail::Producer& p, TimestampSource src, flight::DumpWriter& out, std::byte* scratch,
                    std::size_t scratch_cap) noexcept {
+  const std::uint32_t ltid = p.tid.load(std::memory_order_relaxed);  // relaxed: informational
+  if (p.lane) {  // Lanes: the flight recorder is the lane; copy the last messages out of it
+    const std::uint64_t fcap = p.lane->flight_capacity();
+    if (fcap == 0) return;
+    // acquire: pairs with the producer's release of sent: each message below it is in the lane and indexed.
+    const std::uint64_t sent = p.sent.load(std::memory_order_acquire);
+    // Skip the oldest index entry, as below: the one the owner's next message overwrites.
+    const std::uint64_t first = sent > fcap - 1 ? sent - (fcap - 1) : 0;
+    auto* words = reinterpret_cast<std::uint64_t*>(scratch);
+    for (std::uint64_t k = first; k < sent; ++k) {
+      if (p.lane->read_flight(k, words, scratch_cap / 8) == 0) continue;
+      const std::uint64_t tag = words[1];
+      const auto* m = reinterpret_cast<const Metadata*>(static_cast<std::uintptr_t>(tag & detail::ByteLane::kPointerMask));
+      if (m == nullptr) continue;
+      const std::size_t len = static_cast<std::size_t>(tag >> detail::ByteLane::kLenShift);
+      out.raw(ticks_to_ns(src, words[0]), m->level, ltid, *m,
+              reinterpret_cast<const std::byte*>(words + detail::ByteLane::kHeaderWords), len,
+              (tag & detail::ByteLane::kTruncatedBit) ? kTruncated : 0);
+    }
+    return;
+  }
   const std::uint64_t head = p.flight.head();
   const std::uint64_t cap = p.flight.capacity();
   if (cap == 0 || head == 0) return;
@@ -806,7 +852,7 @@ long Logger::dump_flight_recorder_fd(int fd) const noexcept {
   // Static buffers (no allocation, small stack): one dump at a time per process.
   static std::atomic<bool> busy{false};
   static std::byte block[64 * 1024];
-  static std::byte scratch[kMaxPayload];
+  alignas(8) static std::byte scratch[kMaxPayload + 64];  // a payload, or a whole Lanes-mode record
   if (busy.exchange(true, std::memory_order_acquire)) return -1;  // acquire: pairs with the release below
   flight::DumpWriter out(fd, block, sizeof block);
   out.header();

@@ -1,9 +1,11 @@
-// telemetry_crash_demo DIR: four threads log numbered events, the main thread logs "final event", then
+// telemetry_crash_demo DIR [--lanes]: four threads log numbered events, the main thread logs "final event", then
 // the process raises SIGSEGV. The crash handler writes the flight recorder to DIR/flight-<pid>.ttlog;
 // `ttlog-cat` prints it. The sinks get nothing here (no sink is configured and the backend may not
-// have run): the dump is the only record, as after a real crash.
+// have run): the dump is the only record, as after a real crash. --lanes: QueueMode::Lanes (the dump is
+// read out of the threads' lanes) instead of the default QueueMode::Shared.
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <thread>
 #include <vector>
 
@@ -11,8 +13,9 @@
 #include "ringkit/telemetry/logger.hpp"
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: telemetry_crash_demo DIR\n");
+  const bool lanes = argc == 3 && std::strcmp(argv[2], "--lanes") == 0;
+  if (argc != 2 && !lanes) {
+    std::fprintf(stderr, "usage: telemetry_crash_demo DIR [--lanes]\n");
     return 2;
   }
   using namespace ringkit::telemetry;
@@ -24,6 +27,7 @@ int main(int argc, char** argv) {
   }
   LoggerOptions o;
   o.flight_records = 64;
+  if (lanes) o.mode = QueueMode::Lanes;
   Logger log(std::move(o));
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {

@@ -1,13 +1,15 @@
 #!/bin/sh
 # ctest: telemetry_crash_demo must die of SIGSEGV, leave a flight-recorder dump in its directory, and
-# ttlog-cat must print that dump, the final event included.
+# ttlog-cat must print that dump, the final event included; in both queue modes (Shared, then --lanes).
 # usage: crash_demo_check.sh DEMO TTLOG_CAT
 set -u
 demo=$1
 cat=$2
+for mode in "" --lanes; do
 dir=$(mktemp -d "${TMPDIR:-/tmp}/telemetry-crash.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
-"$demo" "$dir"
+echo "telemetry_crash_demo DIR $mode"
+"$demo" "$dir" $mode
 rc=$?
 if [ "$rc" -ne 139 ]; then
   echo "FAIL: telemetry_crash_demo exited with $rc, expected 139 (killed by SIGSEGV)"
@@ -30,3 +32,5 @@ for t in 0 1 2 3; do
   echo "$out" | grep -q "thread $t event 99 worker=$t" || { echo "FAIL: thread $t's last event is missing"; exit 1; }
 done
 echo "PASS: $(echo "$out" | wc -l) lines, final event included"
+rm -rf "$dir"
+done

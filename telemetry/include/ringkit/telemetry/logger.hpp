@@ -6,9 +6,10 @@
 //   RK_LOG_INFO(log, "order {} filled at {:.2f}", id, px, kv<"venue">(venue));
 //   using namespace ringkit::telemetry::literals;  RK_LOG_WARN(log, "slow", "latency_us"_kv = us);
 //
-// The caller's thread checks the level, reads the clock, copies the arguments' bytes into a 64-byte
-// record (strings by length) and pushes it: no formatting, no allocation, no lock, no syscall (except
-// when a Block-policy queue is full and it must wait). A backend thread decodes, formats and hands
+// The caller's thread checks the level, reads the clock, copies the arguments' bytes into a record
+// (Lanes: 16 header bytes + the payload rounded up to 16, into its own byte lane; Shared: 64-byte
+// records into the MpscQueue; strings by length) and pushes it: no formatting, no allocation, no lock,
+// no syscall (except when a Block-policy queue is full and it must wait). A backend thread decodes, formats and hands
 // events to the sinks. docs/telemetry.md has the design, the policies and the measurements.
 #include <atomic>
 #include <chrono>
@@ -24,7 +25,7 @@
 
 #include "ringkit/mpsc_queue.hpp"
 #include "ringkit/policy.hpp"
-#include "ringkit/spsc_queue.hpp"
+#include "ringkit/telemetry/byte_lane.hpp"
 #include "ringkit/telemetry/clock.hpp"
 #include "ringkit/telemetry/record.hpp"
 #include "ringkit/telemetry/sink.hpp"
@@ -60,14 +61,19 @@ std::string_view to_string(DropInfo::Reason r) noexcept;
 
 struct LoggerOptions {
   QueueMode mode = QueueMode::Shared;
-  // Records (64 bytes each): the shared ring's capacity, or each lane's. A power of two.
+  // Shared: the ring's capacity in 64-byte records (a message of up to 32 argument bytes takes one).
+  // Lanes: each thread's lane is capacity * 32 bytes (a message with up to 16 argument bytes takes 32,
+  // so `capacity` of those fit; longer ones take 16 bytes more per 16). A power of two.
   std::size_t capacity = std::size_t{1} << 16;
   // Block, DropNewest, DropOldest (Shared only), SpillToDisk (Shared only; needs spill_directory).
   Overflow overflow = Overflow::Block;
   std::filesystem::path spill_directory;
   Level level = Level::info;  // run-time minimum level (set_level() changes it)
   TimestampSource timestamps = tsc_is_invariant() ? TimestampSource::Tsc : TimestampSource::Realtime;
-  std::size_t flight_records = 64;  // flight recorder: last records kept per thread (power of two; 0 = off)
+  // Flight recorder: the last records kept per thread (a power of two; 0 = off). Shared: a copy of each
+  // record in a per-thread ring. Lanes: an index of the last messages in the thread's own lane (no copy;
+  // the records stay readable until the lane wraps over them, so at most what the lane holds).
+  std::size_t flight_records = 64;
   std::size_t max_threads = 1024;    // thread slots (reused after a thread exits and its records are out)
   std::chrono::microseconds backend_idle_sleep{200};
   std::chrono::milliseconds metrics_interval{0};  // > 0: the backend logs its metrics this often
@@ -137,20 +143,24 @@ class FlightRing {
 
 // One logging thread's state in one logger.
 struct alignas(64) Producer {
-  Producer(std::uint32_t idx, std::size_t lane_capacity, Overflow lane_overflow, std::size_t flight);
+  Producer(std::uint32_t idx, std::size_t lane_bytes, std::size_t flight);
   // -- written by the owning thread only (read by the backend and metrics readers) --
   std::atomic<std::uint64_t> sent{0};     // messages whose first record was queued (= the next seq)
   std::atomic<std::uint64_t> dropped{0};  // messages not queued
   std::uint32_t index;
   std::atomic<std::uint32_t> tid{0};
   std::atomic<bool> active{true};  // false once the thread has exited
-  std::unique_ptr<SpscQueue<Record>> lane;  // Lanes mode
-  FlightRing flight;
+  std::unique_ptr<ByteLane> lane;  // Lanes mode (its flight index is the flight recorder)
+  FlightRing flight;               // Shared mode
   // -- written by the backend only --
   alignas(64) std::atomic<std::uint64_t> accounted{0};  // messages delivered or counted lost/incomplete
 
   void bump(std::atomic<std::uint64_t>& c) noexcept {
     c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);  // relaxed: single writer counter
+  }
+  void bump_release(std::atomic<std::uint64_t>& c) noexcept {
+    // release: the record (and its flight index entry) before the count; pairs with the flight reader's acquire.
+    c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_release);
   }
 };
 
@@ -202,17 +212,30 @@ class Logger {
     return register_thread();
   }
   [[nodiscard]] std::uint64_t now_ticks() const noexcept { return tsc_ ? read_tsc() : realtime_ns(); }
+  // Shared mode: n 64-byte records into the MpscQueue (and copies into the thread's flight ring).
   void submit(detail::Producer& p, const Record* records, std::size_t n) noexcept {
     for (std::size_t i = 0; i < n; ++i) p.flight.write(records[i]);
     if (n == 1) [[likely]] {
-      if (mode_ == QueueMode::Lanes ? p.lane->try_push(records[0]) : queue_->try_push(records[0])) [[likely]] {
+      if (queue_->try_push(records[0])) [[likely]] {
         p.bump(p.sent);
         return;
       }
     }
     submit_slow(p, records, n);
   }
+  // Lanes mode: one record of n words (ByteLane layout) into the caller's lane.
+  void submit_lane(detail::Producer& p, const std::uint64_t* words, std::size_t n) noexcept {
+    if (p.lane->try_write(words, n, p.sent.load(std::memory_order_relaxed))) [[likely]] {  // relaxed: sent is ours
+      p.bump_release(p.sent);
+      return;
+    }
+    submit_lane_slow(p, words, n);
+  }
+  [[nodiscard]] bool lanes() const noexcept { return mode_ == QueueMode::Lanes; }
+  // Lanes mode: the most argument bytes one message may carry (strings are cut to fit).
+  [[nodiscard]] std::size_t lane_max_payload() const noexcept { return lane_max_payload_; }
   void count_no_slot() noexcept;
+  void count_too_large(detail::Producer& p) noexcept;
 
   // For tests and the crash handler.
   [[nodiscard]] std::uint64_t id() const noexcept { return id_; }
@@ -226,12 +249,14 @@ class Logger {
   friend class Backend;
   detail::Producer* register_thread();
   void submit_slow(detail::Producer& p, const Record* records, std::size_t n) noexcept;
+  void submit_lane_slow(detail::Producer& p, const std::uint64_t* words, std::size_t n) noexcept;
   void report_drop(DropInfo::Reason r, std::uint64_t count, std::uint32_t tid) noexcept;
 
   LoggerOptions opts_;
   const QueueMode mode_;
   const bool tsc_;
   const std::uint64_t id_;
+  const std::size_t lane_max_payload_;
   std::atomic<Level> level_;
   std::unique_ptr<MpscQueue<Record>> queue_;  // Shared mode
   std::unique_ptr<detail::Producer*[]> producers_;
@@ -270,6 +295,88 @@ template <class... A>
   lg.submit(p, recs, nparts);
 }
 
+// ---- Lanes mode: the message as one variable-size record in the caller's byte lane ----
+inline constexpr std::size_t kInlineLanePayload = 240;  // larger messages take the cold path below
+
+inline std::uint64_t lane_tag(const Metadata* meta, std::size_t len, std::uint8_t flags) noexcept {
+  return (reinterpret_cast<std::uintptr_t>(meta) & ByteLane::kPointerMask) |
+         ((flags & kTruncated) ? ByteLane::kTruncatedBit : 0) | (static_cast<std::uint64_t>(len) << ByteLane::kLenShift);
+}
+
+template <class... A>
+[[gnu::noinline, gnu::cold]] void log_lane_big(Logger& lg, Producer& p, const Metadata* meta, std::uint64_t ticks,
+                                               std::size_t total, [[maybe_unused]] std::size_t string_budget,
+                                               std::uint8_t flags, const A&... args) noexcept {
+  if (total > lg.lane_max_payload()) {
+    lg.count_too_large(p);
+    return;
+  }
+  std::uint64_t buf[ByteLane::record_words(kMaxPayload)];
+  const std::size_t n = ByteLane::record_words(total);
+  buf[n - 2] = 0;  // the padding after the payload (no stale stack bytes in the lane)
+  buf[n - 1] = 0;
+  buf[0] = ticks;
+  buf[1] = lane_tag(meta, total, flags);
+  [[maybe_unused]] std::byte* w = reinterpret_cast<std::byte*>(buf + ByteLane::kHeaderWords);
+  ((w = encode_one(w, args, string_budget)), ...);
+  lg.submit_lane(p, buf, n);
+}
+
+template <class... A>
+inline void log_lane(Logger& lg, Producer& p, const Metadata* meta, std::uint64_t ticks, const A&... args) noexcept {
+  constexpr std::size_t fixed = (std::size_t{0} + ... + fixed_size<A>());
+  static_assert(fixed <= kMaxPayload, "ringkit telemetry: too many argument bytes for one message");
+  if constexpr (!has_strings_v<A...>) {
+    constexpr std::size_t n = ByteLane::record_words(fixed);
+    if constexpr (fixed > kInlineLanePayload) {
+      log_lane_big(lg, p, meta, ticks, fixed, 0, 0, args...);
+    } else {
+      if (fixed > lg.lane_max_payload()) [[unlikely]] {
+        lg.count_too_large(p);
+        return;
+      }
+      std::uint64_t buf[n];
+      if constexpr (n > ByteLane::kHeaderWords) {
+        buf[n - 2] = 0;  // the padding after the payload
+        buf[n - 1] = 0;
+      }
+      buf[0] = ticks;
+      buf[1] = lane_tag(meta, fixed, 0);
+      [[maybe_unused]] std::byte* w = reinterpret_cast<std::byte*>(buf + ByteLane::kHeaderWords);
+      [[maybe_unused]] std::size_t budget = 0;
+      ((w = encode_one(w, args, budget)), ...);
+      lg.submit_lane(p, buf, n);
+    }
+  } else {
+    const std::size_t max = lg.lane_max_payload();
+    if (fixed > max) [[unlikely]] {
+      lg.count_too_large(p);
+      return;
+    }
+    std::size_t total = fixed + (std::size_t{0} + ... + var_size(args));
+    std::size_t budget = ~std::size_t{0};
+    std::uint8_t flags = 0;
+    if (total > max) [[unlikely]] {
+      budget = max - fixed;  // strings share what the fixed-size values leave
+      total = max;
+      flags = kTruncated;
+    }
+    if (total > kInlineLanePayload) [[unlikely]] {
+      log_lane_big(lg, p, meta, ticks, total, budget, flags, args...);
+      return;
+    }
+    std::uint64_t buf[ByteLane::record_words(kInlineLanePayload)];
+    const std::size_t n = ByteLane::record_words(total);
+    buf[n - 2] = 0;  // the padding after the payload
+    buf[n - 1] = 0;
+    buf[0] = ticks;
+    buf[1] = lane_tag(meta, total, flags);
+    std::byte* w = reinterpret_cast<std::byte*>(buf + ByteLane::kHeaderWords);
+    ((w = encode_one(w, args, budget)), ...);
+    lg.submit_lane(p, buf, n);
+  }
+}
+
 constexpr bool compiled_in(Level l) noexcept {
   return static_cast<int>(l) + 0 * RINGKIT_TELEMETRY_ACTIVE_LEVEL >= RINGKIT_TELEMETRY_ACTIVE_LEVEL;
 }
@@ -285,6 +392,10 @@ inline void log_at(Logger& lg, format_for<A...>, const A&... args) noexcept {
     return;
   }
   const std::uint64_t ticks = lg.now_ticks();
+  if (lg.lanes()) {
+    log_lane(lg, *p, meta, ticks, args...);
+    return;
+  }
   constexpr std::size_t fixed = (std::size_t{0} + ... + fixed_size<A>());
   std::size_t total = fixed;
   if constexpr (has_strings_v<A...>) total += (std::size_t{0} + ... + var_size(args));
