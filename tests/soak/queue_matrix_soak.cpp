@@ -29,6 +29,7 @@
 
 #include "ringkit/mpmc_queue.hpp"
 #include "ringkit/mpsc_queue.hpp"
+#include "ringkit/spilling_queue.hpp"
 #include "ringkit/spsc_queue.hpp"
 #include "ringkit/wait_strategy.hpp"
 #include "scratch_dir.hpp"
@@ -187,11 +188,11 @@ void add_cells(std::vector<Cell>& cells, const std::string& wait) {
     const bool lossless = o == Overflow::Block || o == Overflow::SpillToDisk;
     const std::string suffix = "<" + wait + ">/" + std::string(to_string(o));
     if (o == Overflow::SpillToDisk) {
-      cells.push_back(make_cell<MpscQueue<T, Wait>>("MpscQueue" + suffix, 2, 1, lossless, [] {
-        return std::make_unique<MpscQueue<T, Wait>>(kCapacity, ringkit::SpillOptions{.directory = spill_dir()});
+      cells.push_back(make_cell<ringkit::SpillingMpscQueue<T, Wait>>("MpscQueue" + suffix, 2, 1, lossless, [] {
+        return std::make_unique<ringkit::SpillingMpscQueue<T, Wait>>(kCapacity, ringkit::SpillOptions{.directory = spill_dir()});
       }));
-      cells.push_back(make_cell<MpmcQueue<T, Wait>>("MpmcQueue" + suffix, 2, 2, lossless, [] {
-        return std::make_unique<MpmcQueue<T, Wait>>(kCapacity, ringkit::SpillOptions{.directory = spill_dir()});
+      cells.push_back(make_cell<ringkit::SpillingMpmcQueue<T, Wait>>("MpmcQueue" + suffix, 2, 2, lossless, [] {
+        return std::make_unique<ringkit::SpillingMpmcQueue<T, Wait>>(kCapacity, ringkit::SpillOptions{.directory = spill_dir()});
       }));
     } else {
       cells.push_back(make_cell<MpscQueue<T, Wait>>("MpscQueue" + suffix, 2, 1, lossless,

@@ -22,7 +22,7 @@
 #include <thread>
 #include <vector>
 
-#include "ringkit/mpsc_queue.hpp"
+#include "ringkit/spilling_queue.hpp"
 #include "ringkit/policy.hpp"
 #include "ringkit/spsc_queue.hpp"
 #include "ringkit/telemetry/clock.hpp"
@@ -233,7 +233,7 @@ class Logger {
   const bool tsc_;
   const std::uint64_t id_;
   std::atomic<Level> level_;
-  std::unique_ptr<MpscQueue<Record>> queue_;  // Shared mode
+  std::unique_ptr<SpillingMpscQueue<Record>> queue_;  // Shared mode (spill-capable: the policy is chosen at run time)
   std::unique_ptr<detail::Producer*[]> producers_;
   std::atomic<std::size_t> nproducers_{0};
   std::mutex register_mu_;
