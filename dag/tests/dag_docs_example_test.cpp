@@ -6,11 +6,41 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <cerrno>
+#include <string>
+#include <system_error>
+#include <unistd.h>
 
 #include "ringkit/dag/executor.hpp"
 #include "ringkit/dag/trace.hpp"
 
+namespace {
+// The example writes "run.json" into the working directory: run it in a fresh directory of its own, so the
+// test leaves nothing in the source tree or the build directory.
+class InFreshDirectory {
+ public:
+  InFreshDirectory() : previous_(std::filesystem::current_path()) {
+    std::string pattern = (std::filesystem::temp_directory_path() / "dag_docs_example.XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::system_error(errno, std::generic_category(), "mkdtemp");
+    dir_ = pattern;
+    std::filesystem::current_path(dir_);
+  }
+  InFreshDirectory(const InFreshDirectory&) = delete;
+  InFreshDirectory& operator=(const InFreshDirectory&) = delete;
+  ~InFreshDirectory() {
+    std::filesystem::current_path(previous_);
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+ private:
+  std::filesystem::path previous_;
+  std::filesystem::path dir_;
+};
+}  // namespace
+
 TEST(DagDocs, UsageExampleRuns) {
+  InFreshDirectory fresh;
 #include "dag_usage_example.inc"
   EXPECT_EQ(r.status, dag::RunStatus::Succeeded);
   EXPECT_EQ(r2.status, dag::RunStatus::Succeeded);
