@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // SpillToDisk: a 4-slot ring that overflows into a spill file in a directory you choose; items come back in
 // order once the consumer catches up. Link ringkit::spill.
-#include <ringkit/mpsc_queue.hpp>
+#include <ringkit/spilling_queue.hpp>
 
 #include <cstdio>
 #include <filesystem>
@@ -28,7 +28,7 @@ static int run(const std::filesystem::path& dir) {
   long expect = 0;
   unsigned long long spilled = 0;
   {
-    ringkit::MpscQueue<long> q(4, ringkit::SpillOptions{.directory = dir});
+    ringkit::SpillingMpscQueue<long> q(4, ringkit::SpillOptions{.directory = dir});
     for (long i = 0; i < 1000; ++i) (void)q.push(i);
     spilled = q.stats().spilled;
     long v = 0;

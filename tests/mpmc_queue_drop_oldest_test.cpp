@@ -56,15 +56,15 @@ void evicts_nothing_while_a_consumer_vacates_the_slot() {
   EXPECT_EQ(q.stats().evicted, 0u);
 }
 
-TEST(MpscQueueDropOldest, evicts_nothing_while_a_consumer_vacates_the_slot) {
+TEST(MpscQueueDropOldest, EvictsNothingWhileAConsumerVacatesTheSlot) {
   evicts_nothing_while_a_consumer_vacates_the_slot<ringkit::MpscQueue<StallingItem>>();
 }
 
-TEST(MpmcQueueDropOldest, evicts_nothing_while_a_consumer_vacates_the_slot) {
+TEST(MpmcQueueDropOldest, EvictsNothingWhileAConsumerVacatesTheSlot) {
   evicts_nothing_while_a_consumer_vacates_the_slot<ringkit::MpmcQueue<StallingItem>>();
 }
 
-TEST(MpmcQueueDropOldest, a_full_ring_still_evicts_the_oldest) {
+TEST(MpmcQueueDropOldest, AFullRingStillEvictsTheOldest) {
   ringkit::MpmcQueue<int> q(4, ringkit::Overflow::DropOldest);
   for (int i = 0; i < 6; ++i) ASSERT_EQ(q.push(i), ringkit::PushResult::Pushed);
   EXPECT_EQ(q.stats().evicted, 2u);
@@ -80,12 +80,12 @@ TEST(MpmcQueueDropOldest, a_full_ring_still_evicts_the_oldest) {
 // slot array's byte size from wrapping, and deadlines from narrow duration types.
 namespace {
 
-TEST(MpmcQueueLimits, capacity_too_large_for_memory_is_rejected_before_allocating) {
+TEST(MpmcQueueLimits, CapacityTooLargeForMemoryIsRejectedBeforeAllocating) {
   EXPECT_THROW(ringkit::MpmcQueue<long>(std::size_t{1} << 61), std::length_error);
   EXPECT_THROW(ringkit::MpscQueue<long>(std::size_t{1} << 61), std::length_error);
 }
 
-TEST(MpmcQueueLimits, timeouts_with_narrow_durations_terminate) {
+TEST(MpmcQueueLimits, TimeoutsWithNarrowDurationsTerminate) {
   ringkit::MpmcQueue<long, ringkit::Blocking> q(1);
   long x = 0;
   EXPECT_FALSE(q.try_pop_for(x, std::chrono::duration<int, std::micro>(1000)));

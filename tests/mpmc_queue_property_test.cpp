@@ -10,10 +10,12 @@
 #include <deque>
 #include <filesystem>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "ringkit/mpmc_queue.hpp"
 #include "ringkit/mpsc_queue.hpp"
+#include "ringkit/spilling_queue.hpp"
 
 namespace ringkit::test {
 namespace {
@@ -171,26 +173,28 @@ void property(Overflow overflow) {
   const std::uint64_t start = near_wrap ? ~std::uint64_t{0} - *rc::gen::inRange<std::uint64_t>(0, 40) : 0;
   const auto ops = *rc::gen::container<std::vector<Op>>(gen_op());
   Model m{capacity, overflow, {}, {}};
-  if (overflow == Overflow::SpillToDisk) {
-    const auto dir = std::filesystem::temp_directory_path();
-    Q q(capacity, SpillOptions{.directory = dir}, TrivialCodec<long>{}, StartSequence{start});
-    check(q, m, ops);
-    RC_ASSERT(q.spill_path().empty());  // drained: the file is gone
-    RC_ASSERT(!q.last_error());
-  } else {
-    Q q(capacity, overflow, StartSequence{start});
-    check(q, m, ops);
+  if constexpr (std::is_constructible_v<Q, std::size_t, SpillOptions>) {  // a spilling queue
+    if (overflow == Overflow::SpillToDisk) {
+      const auto dir = std::filesystem::temp_directory_path();
+      Q q(capacity, SpillOptions{.directory = dir}, TrivialCodec<long>{}, StartSequence{start});
+      check(q, m, ops);
+      RC_ASSERT(q.spill_path().empty());  // drained: the file is gone
+      RC_ASSERT(!q.last_error());
+      return;
+    }
   }
+  Q q(capacity, overflow, StartSequence{start});
+  check(q, m, ops);
 }
 
 RC_GTEST_PROP(MpscQueueProperty, Block, ()) { property<MpscQueue<long>>(Overflow::Block); }
 RC_GTEST_PROP(MpscQueueProperty, DropNewest, ()) { property<MpscQueue<long>>(Overflow::DropNewest); }
 RC_GTEST_PROP(MpscQueueProperty, DropOldest, ()) { property<MpscQueue<long>>(Overflow::DropOldest); }
-RC_GTEST_PROP(MpscQueueProperty, SpillToDisk, ()) { property<MpscQueue<long>>(Overflow::SpillToDisk); }
+RC_GTEST_PROP(MpscQueueProperty, SpillToDisk, ()) { property<SpillingMpscQueue<long>>(Overflow::SpillToDisk); }
 RC_GTEST_PROP(MpmcQueueProperty, Block, ()) { property<MpmcQueue<long>>(Overflow::Block); }
 RC_GTEST_PROP(MpmcQueueProperty, DropNewest, ()) { property<MpmcQueue<long>>(Overflow::DropNewest); }
 RC_GTEST_PROP(MpmcQueueProperty, DropOldest, ()) { property<MpmcQueue<long>>(Overflow::DropOldest); }
-RC_GTEST_PROP(MpmcQueueProperty, SpillToDisk, ()) { property<MpmcQueue<long>>(Overflow::SpillToDisk); }
+RC_GTEST_PROP(MpmcQueueProperty, SpillToDisk, ()) { property<SpillingMpmcQueue<long>>(Overflow::SpillToDisk); }
 
 }  // namespace
 }  // namespace ringkit::test

@@ -11,8 +11,7 @@
 #include <vector>
 
 #include "lifecycle.hpp"
-#include "ringkit/mpmc_queue.hpp"
-#include "ringkit/mpsc_queue.hpp"
+#include "ringkit/spilling_queue.hpp"
 #include "spill_test_support.hpp"
 #include "stress_support.hpp"
 #include "test_scale.hpp"
@@ -112,14 +111,14 @@ void spill_stress(std::size_t producers, std::size_t consumers, std::uint64_t to
 }
 
 TEST(MpscQueueSpillStress, TwoProducersSlowConsumerMillionItems) {
-  spill_stress<MpscQueue<Correlated>>(2, 1, scaled(1'000'000, 50));
+  spill_stress<SpillingMpscQueue<Correlated>>(2, 1, scaled(1'000'000, 50));
 }
 
 TEST(MpscQueueSpillStress, FourProducersBlockingStrategy) {
-  spill_stress<MpscQueue<Correlated, Blocking>>(4, 1, scaled(200'000, 50));
+  spill_stress<SpillingMpscQueue<Correlated, Blocking>>(4, 1, scaled(200'000, 50));
 }
 
-TEST(MpmcQueueSpillStress, TwoByTwo) { spill_stress<MpmcQueue<Correlated>>(2, 2, scaled(200'000, 50)); }
+TEST(MpmcQueueSpillStress, TwoByTwo) { spill_stress<SpillingMpmcQueue<Correlated>>(2, 2, scaled(200'000, 50)); }
 
 }  // namespace
 }  // namespace ringkit::test

@@ -10,8 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "ringkit/mpmc_queue.hpp"
-#include "ringkit/mpsc_queue.hpp"
+#include "ringkit/spilling_queue.hpp"
 #include "spill_test_support.hpp"
 
 namespace ringkit::test {
@@ -48,7 +47,7 @@ std::vector<long> iota(long n) {
 
 TEST(MpscQueueSpill, OverflowGoesToDiskAndComesBackInOrder) {
   ScratchDir dir;
-  MpscQueue<long> q(4, SpillOptions{.directory = dir.path()});
+  SpillingMpscQueue<long> q(4, SpillOptions{.directory = dir.path()});
   EXPECT_EQ(q.overflow(), Overflow::SpillToDisk);
   for (long i = 0; i < 4; ++i) EXPECT_EQ(q.push(i), PushResult::Pushed);
   for (long i = 4; i < 100; ++i) EXPECT_EQ(q.push(i), PushResult::Spilled);
@@ -79,7 +78,7 @@ TEST(MpscQueueSpill, OverflowGoesToDiskAndComesBackInOrder) {
 
 TEST(MpscQueueSpill, BatchesAndBlockingPopReadTheSpill) {
   ScratchDir dir;
-  MpmcQueue<long> q(2, SpillOptions{.directory = dir.path()});
+  SpillingMpmcQueue<long> q(2, SpillOptions{.directory = dir.path()});
   for (long i = 0; i < 10; ++i) q.push(i);
   std::vector<long> out(5);
   EXPECT_EQ(q.pop_batch(out), 2u);  // the ring's run
@@ -103,7 +102,7 @@ TEST(MpscQueueSpill, BatchesAndBlockingPopReadTheSpill) {
 
 TEST(MpscQueueSpill, CustomCodecAndRecordLimit) {
   ScratchDir dir;
-  MpscQueue<std::string> q(1, SpillOptions{.directory = dir.path(), .max_record_bytes = 8}, StringCodec{});
+  SpillingMpscQueue<std::string> q(1, SpillOptions{.directory = dir.path(), .max_record_bytes = 8}, StringCodec{});
   EXPECT_EQ(q.push("ring"), PushResult::Pushed);
   EXPECT_EQ(q.push("disk"), PushResult::Spilled);
   std::string big = "much too long";
@@ -126,20 +125,20 @@ TEST(MpscQueueSpill, MissingDirectoryRejectedAtConstruction) {
   ScratchDir dir;
   const auto missing = dir.path() / "nope";
   try {
-    MpscQueue<long> q(4, SpillOptions{.directory = missing});
+    SpillingMpscQueue<long> q(4, SpillOptions{.directory = missing});
     FAIL() << "accepted a missing directory";
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find(missing.string()), std::string::npos) << e.what();
   }
-  EXPECT_THROW(MpscQueue<long>(4, SpillOptions{.directory = dir.path(), .max_record_bytes = 0}), std::invalid_argument);
-  EXPECT_THROW(MpscQueue<long>(3, SpillOptions{.directory = dir.path()}), std::invalid_argument);
+  EXPECT_THROW(SpillingMpscQueue<long>(4, SpillOptions{.directory = dir.path(), .max_record_bytes = 0}), std::invalid_argument);
+  EXPECT_THROW(SpillingMpscQueue<long>(3, SpillOptions{.directory = dir.path()}), std::invalid_argument);
 }
 
 TEST(MpscQueueSpill, DirectoryGoneIsAnErrorNotADrop) {
   ScratchDir dir;
   const auto sub = dir.path() / "spill";
   std::filesystem::create_directory(sub);
-  MpscQueue<long> q(2, SpillOptions{.directory = sub});
+  SpillingMpscQueue<long> q(2, SpillOptions{.directory = sub});
   q.push(1);
   q.push(2);
   std::filesystem::remove(sub);
@@ -155,7 +154,7 @@ TEST(MpscQueueSpill, DirectoryGoneIsAnErrorNotADrop) {
 
 TEST(MpscQueueSpill, FullDiskIsAnErrorAndEarlierItemsSurvive) {
   ScratchDir dir;
-  MpscQueue<long> q(4, SpillOptions{.directory = dir.path()});
+  SpillingMpscQueue<long> q(4, SpillOptions{.directory = dir.path()});
   long next = 0;
   PushResult r = PushResult::Pushed;
   {
@@ -173,7 +172,7 @@ TEST(MpscQueueSpill, FullDiskIsAnErrorAndEarlierItemsSurvive) {
 
 TEST(MpscQueueSpill, CorruptRecordReportedNotDelivered) {
   ScratchDir dir;
-  MpscQueue<long> q(2, SpillOptions{.directory = dir.path()});
+  SpillingMpscQueue<long> q(2, SpillOptions{.directory = dir.path()});
   for (long i = 0; i < 10; ++i) q.push(i);  // 0,1 in the ring; 2..9 spilled, 16 bytes per record
   const auto file = q.spill_path();
   const std::uint64_t record = SpillFile::kFrameSize + sizeof(long);
@@ -198,7 +197,7 @@ TEST(MpscQueueSpill, OversizedFirstRecordLeavesNoSpillFile) {
     void encode(const long&, std::vector<std::byte>& out) const { out.assign(64, std::byte{1}); }
     std::optional<long> decode(std::span<const std::byte>) const { return 0; }
   };
-  MpscQueue<long> q(1, SpillOptions{.directory = dir.path(), .max_record_bytes = 32}, BigCodec{});
+  SpillingMpscQueue<long> q(1, SpillOptions{.directory = dir.path(), .max_record_bytes = 32}, BigCodec{});
   EXPECT_EQ(q.push(1), PushResult::Pushed);
   EXPECT_EQ(q.push(2), PushResult::Error);
   EXPECT_EQ(q.last_error(), spill_errc::record_too_large);
@@ -233,7 +232,7 @@ TEST(MpscQueueSpill, ConsumerWaitingBehindAnUnpublishedSlotDoesNotSpin) {
       return SlowItem(*v);
     }
   };
-  MpscQueue<SlowItem, Blocking> q(2, SpillOptions{.directory = dir.path()}, SlowCodec{});
+  SpillingMpscQueue<SlowItem, Blocking> q(2, SpillOptions{.directory = dir.path()}, SlowCodec{});
   stall = true;
   std::thread slow_producer([&] { (void)q.push(SlowItem(0)); });  // claims position 0, then stalls mid-move
   while (!in_move) std::this_thread::yield();
@@ -257,7 +256,7 @@ TEST(MpscQueueSpill, ConsumerWaitingBehindAnUnpublishedSlotDoesNotSpin) {
 
 TEST(MpscQueueSpill, TruncatedSpillFileReported) {
   ScratchDir dir;
-  MpmcQueue<long> q(1, SpillOptions{.directory = dir.path()});
+  SpillingMpmcQueue<long> q(1, SpillOptions{.directory = dir.path()});
   for (long i = 0; i < 5; ++i) q.push(i);
   std::filesystem::resize_file(q.spill_path(), std::filesystem::file_size(q.spill_path()) - 3);
   EXPECT_EQ(drain(q), (std::vector<long>{0, 1, 2, 3}));
@@ -267,7 +266,7 @@ TEST(MpscQueueSpill, TruncatedSpillFileReported) {
 TEST(MpscQueueSpill, DestroyedWithItemsRemovesFile) {
   ScratchDir dir;
   {
-    MpscQueue<long> q(1, SpillOptions{.directory = dir.path()});
+    SpillingMpscQueue<long> q(1, SpillOptions{.directory = dir.path()});
     for (long i = 0; i < 5; ++i) q.push(i);
     EXPECT_EQ(dir.file_count(), 1u);
   }

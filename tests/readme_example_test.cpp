@@ -12,7 +12,7 @@ int run_readme_example() {
   return sum;
 }
 
-TEST(Readme, ten_line_example_compiles_and_delivers_every_item) {
+TEST(Readme, TenLineExampleCompilesAndDeliversEveryItem) {
   EXPECT_EQ(run_readme_example(), 999 * 1000 / 2);
 }
 

@@ -320,6 +320,21 @@ TYPED_TEST_P(SlotQueueTest, Batches) {
   EXPECT_EQ(q.push_batch(std::span<long>(in.data(), 0)), 0u);
 }
 
+// consume(): SpscQueue's verb, spelled the same on the slot queues: fn(T&) in place, in order.
+TYPED_TEST_P(SlotQueueTest, ConsumeHandsItemsInPlaceInOrder) {
+  typename TypeParam::template queue<long> q(4);
+  EXPECT_EQ(q.available(), 4u);
+  for (long i = 1; i <= 3; ++i) ASSERT_TRUE(q.try_push(i));
+  EXPECT_EQ(q.available(), 1u);
+  std::vector<long> seen;
+  EXPECT_EQ(q.consume(2, [&](long& v) noexcept { seen.push_back(v); }), 2u);
+  EXPECT_EQ(seen, (std::vector<long>{1, 2}));
+  EXPECT_EQ(q.consume(10, [&](long& v) noexcept { seen.push_back(v); }), 1u);
+  EXPECT_EQ(seen, (std::vector<long>{1, 2, 3}));
+  EXPECT_EQ(q.consume(10, [&](long&) noexcept { ADD_FAILURE() << "called on an empty queue"; }), 0u);
+  EXPECT_EQ(q.available(), 4u);
+}
+
 TYPED_TEST_P(SlotQueueTest, StatsDerivedFromIndexes) {
   typename TypeParam::template queue<long> q(256);
   for (long i = 0; i < 200; ++i) ASSERT_TRUE(q.try_push(i));
@@ -337,7 +352,7 @@ TYPED_TEST_P(SlotQueueTest, SlotIndexRemapIsAPermutation) {
   for (std::size_t cap : {1u, 2u, 16u, 64u, 1024u}) {
     typename TypeParam::template queue<long> q(cap);
     std::set<std::size_t> seen;
-    for (std::uint64_t p = 0; p < cap; ++p) seen.insert(q.slot_index_for(p));
+    for (std::uint64_t p = 0; p < cap; ++p) seen.insert(detail::slot_index_for(q, p));
     EXPECT_EQ(seen.size(), cap);
     EXPECT_EQ(*seen.rbegin(), cap - 1);
   }
@@ -388,7 +403,8 @@ TYPED_TEST_P(SlotQueueTest, BlockingHandOffTwoThreads) {
 REGISTER_TYPED_TEST_SUITE_P(SlotQueueTest, Smoke, BlockingEmplaceAppliesThePolicy, CapacityEdgesFailExactlyWhenFull, RejectsBadCapacityNamingTheValue,
                             IndexWrapNearTwoToThe64, LifecycleCountsExact, ExceptionsLeaveQueueUnchanged,
                             ConceptRejectsThrowingTypes, ClosedQueue, CloseWakesBlockedPopAndPush, TimedCallsTimeOut,
-                            DropNewestRejectsAndCounts, DropOldestKeepsNewest, Batches, StatsDerivedFromIndexes,
+                            DropNewestRejectsAndCounts, DropOldestKeepsNewest, Batches, ConsumeHandsItemsInPlaceInOrder,
+                            StatsDerivedFromIndexes,
                             SlotIndexRemapIsAPermutation, ZeroAllocationsAfterConstruction,
                             BlockingHandOffTwoThreads);
 

@@ -18,8 +18,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "ringkit/mpmc_queue.hpp"
-#include "ringkit/mpsc_queue.hpp"
+#include "ringkit/spilling_queue.hpp"
 #include "spill_test_support.hpp"
 
 // ---- a global allocator that can be told to fail the Nth allocation, and counts live blocks ----------
@@ -92,15 +91,15 @@ void throwing_decode_discards_one_record_and_reports_it() {
 }
 
 TEST(SpillCodecThrow, MpscThrowingDecodeDiscardsOneRecordAndReportsIt) {
-  throwing_decode_discards_one_record_and_reports_it<MpscQueue<long>>();
+  throwing_decode_discards_one_record_and_reports_it<SpillingMpscQueue<long>>();
 }
 TEST(SpillCodecThrow, MpmcThrowingDecodeDiscardsOneRecordAndReportsIt) {
-  throwing_decode_discards_one_record_and_reports_it<MpmcQueue<long>>();
+  throwing_decode_discards_one_record_and_reports_it<SpillingMpmcQueue<long>>();
 }
 
 TEST(SpillCodecThrow, PopBatchReturnsWhatItMovedWhenDecodeThrows) {
   ScratchDir dir;
-  MpscQueue<long> q(1, SpillOptions{.directory = dir.path()}, ThrowingCodec{});
+  SpillingMpscQueue<long> q(1, SpillOptions{.directory = dir.path()}, ThrowingCodec{});
   for (long i : {10L, 11L, 12L, 13L, 14L}) ASSERT_NE(q.push(i), PushResult::Error);  // 10 ring, rest spilled
   long first = 0;
   ASSERT_TRUE(q.try_pop(first));
@@ -148,10 +147,10 @@ void constructor_frees_everything_when_an_allocation_throws() {
 }
 
 TEST(SpillConstruction, MpscFreesEverythingWhenAnAllocationThrows) {
-  constructor_frees_everything_when_an_allocation_throws<MpscQueue<long>>();
+  constructor_frees_everything_when_an_allocation_throws<SpillingMpscQueue<long>>();
 }
 TEST(SpillConstruction, MpmcFreesEverythingWhenAnAllocationThrows) {
-  constructor_frees_everything_when_an_allocation_throws<MpmcQueue<long>>();
+  constructor_frees_everything_when_an_allocation_throws<SpillingMpmcQueue<long>>();
 }
 
 }  // namespace

@@ -13,14 +13,14 @@ namespace {
 
 using ringkit::test::AllocationCounter;
 
-TEST(SpscQueueAllocation, construction_allocates_the_slots_once) {
+TEST(SpscQueueAllocation, ConstructionAllocatesTheSlotsOnce) {
   AllocationCounter c;
   ringkit::SpscQueue<std::uint64_t> q(1024);
   EXPECT_EQ(c.allocations(), 1);
   EXPECT_GE(c.bytes(), static_cast<long>(1024 * sizeof(std::uint64_t)));
 }
 
-TEST(SpscQueueAllocation, push_pop_batch_claim_peek_allocate_nothing) {
+TEST(SpscQueueAllocation, PushPopBatchClaimPeekAllocateNothing) {
   ringkit::SpscQueue<std::uint64_t, ringkit::Blocking> q(64);
   std::array<std::uint64_t, 16> batch{};
   AllocationCounter c;
@@ -46,7 +46,7 @@ TEST(SpscQueueAllocation, push_pop_batch_claim_peek_allocate_nothing) {
   EXPECT_EQ(c.allocations(), 0) << "hot paths must not allocate";
 }
 
-TEST(SpscQueueAllocation, two_thread_transfer_allocates_nothing_after_construction) {
+TEST(SpscQueueAllocation, TwoThreadTransferAllocatesNothingAfterConstruction) {
   ringkit::SpscQueue<std::uint64_t, ringkit::Blocking> q(256);
   std::uint64_t sum = 0;
   long allocations = -1;

@@ -1,5 +1,5 @@
 // Property tests: random sequences of single, batch, claim/commit and peek/pop_n operations on an
-// SpscQueue agree with a std::deque model (F-STREAM-001's prop_* list).
+// SpscQueue agree with a std::deque model.
 #include "ringkit/spsc_queue.hpp"
 
 #include <gtest/gtest.h>
@@ -133,12 +133,12 @@ void check_against_model(std::size_t capacity, std::uint64_t start, const std::v
   RC_ASSERT(pushed == popped);
 }
 
-RC_GTEST_PROP(SpscQueueProperty, prop_items_read_in_fifo_order_with_length_within_capacity, ()) {
+RC_GTEST_PROP(SpscQueueProperty, ItemsReadInFifoOrderWithLengthWithinCapacity, ()) {
   const std::size_t capacity = std::size_t{1} << *rc::gen::inRange(0, 6);
   check_against_model(capacity, *gen_start(), *gen_steps());
 }
 
-RC_GTEST_PROP(SpscQueueProperty, prop_write_seq_always_gte_read_seq_near_the_top_of_the_range, ()) {
+RC_GTEST_PROP(SpscQueueProperty, WriteSeqAlwaysGteReadSeqNearTheTopOfTheRange, ()) {
   const std::size_t capacity = std::size_t{1} << *rc::gen::inRange(0, 4);
   const std::uint64_t start = std::numeric_limits<std::uint64_t>::max() - *rc::gen::inRange<std::uint64_t>(0, 40);
   check_against_model(capacity, start, *gen_steps());

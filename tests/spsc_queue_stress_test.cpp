@@ -135,12 +135,12 @@ void run_mixed_paths(const Config& cfg, std::uint64_t items, unsigned seed) {
 
 class SpscStress : public ::testing::TestWithParam<Config> {};
 
-TEST_P(SpscStress, every_item_once_in_order_across_all_paths_yielding) {
+TEST_P(SpscStress, EveryItemOnceInOrderAcrossAllPathsYielding) {
   Watchdog dog(std::chrono::seconds(240));
   run_mixed_paths<ringkit::Yielding>(GetParam(), ringkit::test::scaled(1'000'000, 40), 1);
 }
 
-TEST_P(SpscStress, every_item_once_in_order_across_all_paths_blocking) {
+TEST_P(SpscStress, EveryItemOnceInOrderAcrossAllPathsBlocking) {
   Watchdog dog(std::chrono::seconds(240));
   run_mixed_paths<ringkit::Blocking>(GetParam(), ringkit::test::scaled(500'000, 40), 2);
 }
@@ -153,7 +153,7 @@ INSTANTIATE_TEST_SUITE_P(
       return "cap" + std::to_string(param_info.param.capacity) + (param_info.param.start ? "_wrapping" : "");
     });
 
-TEST(SpscStressLifecycle, non_trivial_items_are_constructed_and_destroyed_exactly_once) {
+TEST(SpscStressLifecycle, NonTrivialItemsAreConstructedAndDestroyedExactlyOnce) {
   Watchdog dog(std::chrono::seconds(240));
   using ringkit::test::life_counts;
   using ringkit::test::Tracked;

@@ -1,4 +1,4 @@
-// Unit tests for ringkit::SpscQueue: F-STREAM-001's test plan (by its names), then lifecycle, move-only,
+// Unit tests for ringkit::SpscQueue: the basics (construction, capacity, round trip, wrap-around), then lifecycle, move-only,
 // throwing constructors, batch/claim/peek paths, blocking calls and the role check.
 #include "ringkit/spsc_queue.hpp"
 
@@ -34,9 +34,9 @@ class LifecycleChecked : public ::testing::Test {
   void TearDown() override { EXPECT_EQ(life_counts().alive(), 0) << "objects leaked or double-destroyed"; }
 };
 
-// ---- F-STREAM-001 unit test plan -----------------------------------------------------------------
+// ---- basics: construction, capacity, observers, round trip, wrap-around ---------------------------
 
-TEST(FStream001, test_new_creates_empty_buffer) {
+TEST(SpscQueueBasics, NewQueueIsEmpty) {
   SpscQueue<std::uint64_t> q(16);
   EXPECT_TRUE(q.empty());
   EXPECT_EQ(q.size(), 0u);
@@ -44,7 +44,7 @@ TEST(FStream001, test_new_creates_empty_buffer) {
   EXPECT_FALSE(q.try_pop(out));
 }
 
-TEST(FStream001, test_new_panics_on_non_power_of_two) {
+TEST(SpscQueueBasics, RejectsNonPowerOfTwoCapacity) {
   for (std::size_t bad : {3u, 6u, 12u, 100u, 1000u, 65535u}) {
     try {
       SpscQueue<int> q(bad);
@@ -57,7 +57,7 @@ TEST(FStream001, test_new_panics_on_non_power_of_two) {
   }
 }
 
-TEST(FStream001, test_new_panics_on_zero_capacity) {
+TEST(SpscQueueBasics, RejectsZeroCapacity) {
   try {
     SpscQueue<int> q(0);
     ADD_FAILURE() << "capacity 0 was accepted";
@@ -66,7 +66,7 @@ TEST(FStream001, test_new_panics_on_zero_capacity) {
   }
 }
 
-TEST(FStream001, test_capacity_returns_correct_value) {
+TEST(SpscQueueBasics, CapacityIsWhatWasAskedFor) {
   for (std::size_t cap : {1u, 2u, 4u, 64u, 1024u, 65536u}) {
     SpscQueue<int> q(cap);
     EXPECT_EQ(q.capacity(), cap);
@@ -74,7 +74,7 @@ TEST(FStream001, test_capacity_returns_correct_value) {
   }
 }
 
-TEST(FStream001, test_len_empty_buffer_returns_zero) {
+TEST(SpscQueueBasics, SizeOfNewQueueIsZero) {
   SpscQueue<int> q(8);
   EXPECT_EQ(q.size(), 0u);
   ASSERT_TRUE(q.try_push(1));
@@ -83,19 +83,19 @@ TEST(FStream001, test_len_empty_buffer_returns_zero) {
   EXPECT_EQ(q.size(), 0u);
 }
 
-TEST(FStream001, test_is_empty_true_on_new_buffer) {
+TEST(SpscQueueBasics, NewQueueReportsEmpty) {
   SpscQueue<int> q(8);
   EXPECT_TRUE(q.empty());
 }
 
-TEST(FStream001, test_is_full_false_on_new_buffer) {
+TEST(SpscQueueBasics, NewQueueIsNotFull) {
   SpscQueue<int> q(8);
   EXPECT_FALSE(q.full());
   SpscQueue<int> one(1);
   EXPECT_FALSE(one.full());
 }
 
-TEST(FStream001, test_single_write_read_roundtrip) {
+TEST(SpscQueueBasics, OneItemRoundTrips) {
   SpscQueue<std::string> q(4);
   ASSERT_TRUE(q.try_push(std::string("hello")));
   EXPECT_EQ(q.size(), 1u);
@@ -105,7 +105,7 @@ TEST(FStream001, test_single_write_read_roundtrip) {
   EXPECT_TRUE(q.empty());
 }
 
-TEST(FStream001, test_fill_to_capacity) {
+TEST(SpscQueueBasics, FillsExactlyToCapacity) {
   for (std::size_t cap : {1u, 2u, 8u, 1024u}) {
     SpscQueue<std::size_t> q(cap);
     for (std::size_t i = 0; i < cap; ++i) ASSERT_TRUE(q.try_push(i)) << "cap " << cap << " i " << i;
@@ -122,7 +122,7 @@ TEST(FStream001, test_fill_to_capacity) {
   }
 }
 
-TEST(FStream001, test_wrap_around_sequence_numbers) {
+TEST(SpscQueueBasics, SequencesWrapAroundTwoToThe64) {
   // Start 5 below 2^64: the sequences wrap through zero during the test.
   const std::uint64_t start = std::numeric_limits<std::uint64_t>::max() - 4;
   SpscQueue<std::uint64_t> q(4, Overflow::Block, StartSequence{start});
@@ -143,7 +143,7 @@ TEST(FStream001, test_wrap_around_sequence_numbers) {
   EXPECT_EQ(q.stats().pushed, next_push) << "stats are relative to the start sequence";
 }
 
-TEST_F(LifecycleChecked, test_drop_cleans_up_remaining_items) {
+TEST_F(LifecycleChecked, DestructorDestroysRemainingItems) {
   {
     SpscQueue<Tracked> q(8);
     for (int i = 0; i < 5; ++i) ASSERT_TRUE(q.try_emplace(i));
@@ -154,7 +154,7 @@ TEST_F(LifecycleChecked, test_drop_cleans_up_remaining_items) {
   // LifecycleChecked::TearDown asserts that the 4 left inside were destroyed with the queue.
 }
 
-TEST(FStream001, test_bitwise_modulo_matches_regular_modulo) {
+TEST(SpscQueueBasics, MaskedIndexMatchesModulo) {
   // The index a sequence maps to is seq & (cap - 1); observe it through the zero-copy spans.
   for (std::size_t cap : {1u, 2u, 8u, 64u}) {
     SpscQueue<std::uint64_t> q(cap);
@@ -172,7 +172,7 @@ TEST(FStream001, test_bitwise_modulo_matches_regular_modulo) {
 
 // ---- beyond the seed's plan ----------------------------------------------------------------------
 
-TEST(SpscQueue, move_only_type_round_trips) {
+TEST(SpscQueue, MoveOnlyTypeRoundTrips) {
   SpscQueue<std::unique_ptr<int>> q(4);
   ASSERT_TRUE(q.try_push(std::make_unique<int>(7)));
   ASSERT_TRUE(q.try_emplace(new int(8)));
@@ -184,7 +184,7 @@ TEST(SpscQueue, move_only_type_round_trips) {
   EXPECT_EQ(**second, 8);
 }
 
-TEST(SpscQueue, failed_try_push_leaves_the_argument_intact) {
+TEST(SpscQueue, FailedTryPushLeavesTheArgumentIntact) {
   SpscQueue<std::unique_ptr<int>> q(1);
   ASSERT_TRUE(q.try_push(std::make_unique<int>(1)));
   auto p = std::make_unique<int>(2);
@@ -203,7 +203,7 @@ struct Delta {
   long moves() const { return life_counts().moves - m0; }
 };
 
-TEST_F(LifecycleChecked, lifecycle_counts_are_exact_per_call) {
+TEST_F(LifecycleChecked, LifecycleCountsAreExactPerCall) {
   SpscQueue<Tracked> q(4);
   Tracked a(1);
   {
@@ -240,7 +240,7 @@ TEST_F(LifecycleChecked, lifecycle_counts_are_exact_per_call) {
   EXPECT_EQ(life_counts().alive(), 2) << "a and out";
 }
 
-TEST_F(LifecycleChecked, throwing_constructor_leaves_queue_unchanged) {
+TEST_F(LifecycleChecked, ThrowingConstructorLeavesQueueUnchanged) {
   using ringkit::test::ThrowCountdown;
   using ringkit::test::ThrowingOnCopy;
   {
@@ -266,7 +266,7 @@ TEST_F(LifecycleChecked, throwing_constructor_leaves_queue_unchanged) {
   ringkit::test::ThrowCountdown::disarm();
 }
 
-TEST_F(LifecycleChecked, push_batch_rolls_back_on_throw_and_keeps_the_callers_items) {
+TEST_F(LifecycleChecked, PushBatchRollsBackOnThrowAndKeepsTheCallersItems) {
   using ringkit::test::ThrowCountdown;
   using ringkit::test::ThrowingOnCopy;
   // A copyable type whose move may throw: push_batch copies (move_if_noexcept), so a throw half-way
@@ -300,14 +300,14 @@ TEST_F(LifecycleChecked, push_batch_rolls_back_on_throw_and_keeps_the_callers_it
 template <class T>
 concept can_pop_batch = requires(SpscQueue<T>& q, std::span<T> s) { q.pop_batch(s); };
 
-TEST(SpscQueue, pop_batch_needs_a_nothrow_move_assignment) {
+TEST(SpscQueue, PopBatchNeedsANothrowMoveAssignment) {
   static_assert(!can_pop_batch<ringkit::test::ThrowingOnCopy>);
   static_assert(can_pop_batch<std::string>);
   static_assert(can_pop_batch<std::unique_ptr<int>>);
   SUCCEED();
 }
 
-TEST(SpscQueue, capacity_too_large_for_memory_is_rejected_before_allocating) {
+TEST(SpscQueue, CapacityTooLargeForMemoryIsRejectedBeforeAllocating) {
   try {
     SpscQueue<std::uint64_t> q(std::size_t{1} << 61);  // 2^64 bytes would wrap size_t
     ADD_FAILURE() << "accepted";
@@ -317,7 +317,7 @@ TEST(SpscQueue, capacity_too_large_for_memory_is_rejected_before_allocating) {
   EXPECT_THROW(SpscQueue<std::uint64_t>(std::size_t{1} << 63), std::invalid_argument) << "above 2^62";
 }
 
-TEST(SpscQueue, a_stale_claim_cannot_be_committed) {
+TEST(SpscQueue, AStaleClaimCannotBeCommitted) {
   SpscQueue<int> q(8);
   auto claim = q.try_claim(2);
   ASSERT_EQ(claim.size(), 2u);
@@ -331,7 +331,7 @@ TEST(SpscQueue, a_stale_claim_cannot_be_committed) {
   EXPECT_EQ(x, 99);
 }
 
-TEST(SpscQueue, consume_callbacks_may_use_the_consumer_side) {
+TEST(SpscQueue, ConsumeCallbacksMayUseTheConsumerSide) {
   SpscQueue<int> q(8);
   for (int i = 0; i < 4; ++i) ASSERT_TRUE(q.try_push(i));
   std::size_t sizes = 0;
@@ -340,14 +340,14 @@ TEST(SpscQueue, consume_callbacks_may_use_the_consumer_side) {
   EXPECT_EQ(q.size(), 2u);
 }
 
-TEST(SpscQueue, throwing_and_nothrow_construction_are_both_allowed) {
+TEST(SpscQueue, ThrowingAndNothrowConstructionAreBothAllowed) {
   static_assert(!std::is_nothrow_copy_constructible_v<ringkit::test::ThrowingOnCopy>);
   static_assert(noexcept(std::declval<SpscQueue<int>&>().capacity()));
   SpscQueue<ringkit::test::ThrowingOnCopy> q(2);  // compiles: SPSC publishes after constructing
   EXPECT_EQ(q.capacity(), 2u);
 }
 
-TEST(SpscQueue, push_batch_moves_in_what_fits_with_one_publish) {
+TEST(SpscQueue, PushBatchMovesInWhatFitsWithOnePublish) {
   SpscQueue<std::unique_ptr<int>> q(8);
   std::vector<std::unique_ptr<int>> in;
   for (int i = 0; i < 11; ++i) in.push_back(std::make_unique<int>(i));
@@ -366,7 +366,7 @@ TEST(SpscQueue, push_batch_moves_in_what_fits_with_one_publish) {
   EXPECT_EQ(q.pop_batch(rest), 0u);
 }
 
-TEST(SpscQueue, claim_and_commit_hand_out_two_spans_at_the_wrap) {
+TEST(SpscQueue, ClaimAndCommitHandOutTwoSpansAtTheWrap) {
   SpscQueue<std::uint32_t> q(8);
   for (std::uint32_t i = 0; i < 6; ++i) ASSERT_TRUE(q.try_push(i));
   std::uint32_t sink[6];
@@ -387,7 +387,7 @@ TEST(SpscQueue, claim_and_commit_hand_out_two_spans_at_the_wrap) {
   EXPECT_TRUE(q.empty());
 }
 
-TEST(SpscQueue, peek_and_pop_n_read_in_place) {
+TEST(SpscQueue, PeekAndPopNReadInPlace) {
   SpscQueue<std::string> q(4);
   for (const char* s : {"a", "b", "c"}) ASSERT_TRUE(q.try_push(std::string(s)));
   auto spans = q.peek(2);
@@ -404,7 +404,7 @@ TEST(SpscQueue, peek_and_pop_n_read_in_place) {
   EXPECT_EQ(q.front(), nullptr);
 }
 
-TEST(SpscQueue, consume_keeps_unfinished_items_when_fn_throws) {
+TEST(SpscQueue, ConsumeKeepsUnfinishedItemsWhenFnThrows) {
   SpscQueue<int> q(8);
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(q.try_push(i));
   int calls = 0;
@@ -421,7 +421,7 @@ TEST(SpscQueue, consume_keeps_unfinished_items_when_fn_throws) {
   EXPECT_EQ(x, 2);
 }
 
-TEST(SpscQueue, drop_newest_rejects_and_counts) {
+TEST(SpscQueue, DropNewestRejectsAndCounts) {
   SpscQueue<std::unique_ptr<int>> q(2, Overflow::DropNewest);
   EXPECT_EQ(q.push(std::make_unique<int>(1)), PushResult::Pushed);
   EXPECT_EQ(q.push(std::make_unique<int>(2)), PushResult::Pushed);
@@ -432,7 +432,7 @@ TEST(SpscQueue, drop_newest_rejects_and_counts) {
   EXPECT_EQ(q.stats().pushed, 2u);
 }
 
-TEST(SpscQueue, unsupported_overflow_policies_are_rejected_with_a_reason) {
+TEST(SpscQueue, UnsupportedOverflowPoliciesAreRejectedWithAReason) {
   for (Overflow o : {Overflow::DropOldest, Overflow::SpillToDisk}) {
     try {
       SpscQueue<int> q(4, o);
@@ -443,7 +443,7 @@ TEST(SpscQueue, unsupported_overflow_policies_are_rejected_with_a_reason) {
   }
 }
 
-TEST(SpscQueue, closed_queue_rejects_pushes_and_drains) {
+TEST(SpscQueue, ClosedQueueRejectsPushesAndDrains) {
   SpscQueue<int> q(4);
   EXPECT_EQ(q.push(1), PushResult::Pushed);
   EXPECT_EQ(q.push(2), PushResult::Pushed);
@@ -464,7 +464,7 @@ class SpscBlocking : public ::testing::Test {};
 using AllWaits = ::testing::Types<ringkit::BusySpin, ringkit::Yielding, ringkit::Sleeping, ringkit::Blocking>;
 TYPED_TEST_SUITE(SpscBlocking, AllWaits);
 
-TYPED_TEST(SpscBlocking, timed_calls_time_out_and_leave_the_item) {
+TYPED_TEST(SpscBlocking, TimedCallsTimeOutAndLeaveTheItem) {
   SpscQueue<int, TypeParam> q(1);
   int x = 0;
   EXPECT_FALSE(q.try_pop_for(x, std::chrono::milliseconds(2)));
@@ -475,7 +475,7 @@ TYPED_TEST(SpscBlocking, timed_calls_time_out_and_leave_the_item) {
   EXPECT_EQ(x, 1);
 }
 
-TYPED_TEST(SpscBlocking, timeouts_with_narrow_and_extreme_durations_terminate) {
+TYPED_TEST(SpscBlocking, TimeoutsWithNarrowAndExtremeDurationsTerminate) {
   SpscQueue<int, TypeParam> q(1);
   int x = 0;
   // A 32-bit count of microseconds cannot represent time_point::max() - now; it must not wrap into
@@ -489,7 +489,7 @@ TYPED_TEST(SpscBlocking, timeouts_with_narrow_and_extreme_durations_terminate) {
   EXPECT_TRUE(q.try_pop_for(x, std::chrono::hours::max())) << "an item is there: no wait at all";
 }
 
-TYPED_TEST(SpscBlocking, close_wakes_a_blocked_consumer_and_a_blocked_producer) {
+TYPED_TEST(SpscBlocking, CloseWakesABlockedConsumerAndABlockedProducer) {
   {
     SpscQueue<int, TypeParam> q(1);
     std::thread consumer([&] {
@@ -510,7 +510,7 @@ TYPED_TEST(SpscBlocking, close_wakes_a_blocked_consumer_and_a_blocked_producer) 
   }
 }
 
-TYPED_TEST(SpscBlocking, blocking_transfer_delivers_everything_in_order) {
+TYPED_TEST(SpscBlocking, BlockingTransferDeliversEverythingInOrder) {
   const std::uint64_t n = ringkit::test::scaled(100'000);
   SpscQueue<std::uint64_t, TypeParam> q(2);
   std::thread producer([&] {
@@ -523,7 +523,7 @@ TYPED_TEST(SpscBlocking, blocking_transfer_delivers_everything_in_order) {
   EXPECT_EQ(expect, n);
 }
 
-TEST(SpscQueue, layout_keeps_producer_and_consumer_indices_apart) {
+TEST(SpscQueue, LayoutKeepsProducerAndConsumerIndicesApart) {
   using Q = SpscQueue<int>;
   static_assert(alignof(Q) >= ringkit::detail::kFalseSharingRange);
   static_assert(sizeof(Q) >= 4 * ringkit::detail::kFalseSharingRange);
@@ -549,7 +549,7 @@ void misuse_from_two_threads() {
   b.join();  // reaching here (no abort in 30 s) fails the death test
 }
 
-TEST(SpscQueueDeathTest, two_concurrent_producers_abort_in_debug_builds) {
+TEST(SpscQueueDeathTest, TwoConcurrentProducersAbortInDebugBuilds) {
   if (ringkit::test::under_tsan()) GTEST_SKIP() << "TSan reports the misuse itself, before the role check";
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_DEATH(misuse_from_two_threads(), "two threads are in the (producer|consumer) role");

@@ -11,7 +11,7 @@
 #include <filesystem>
 #include <thread>
 
-#include "ringkit/mpsc_queue.hpp"
+#include "ringkit/spilling_queue.hpp"
 
 namespace {
 
@@ -21,7 +21,7 @@ std::filesystem::path spill_dir() {
 }
 
 void BM_SpillPush(benchmark::State& state) {
-  ringkit::MpscQueue<long> q(1024, ringkit::SpillOptions{.directory = spill_dir()});
+  ringkit::SpillingMpscQueue<long> q(1024, ringkit::SpillOptions{.directory = spill_dir()});
   while (q.try_push(1)) {
   }
   long v = 0;
@@ -36,7 +36,7 @@ void BM_SpillDrain(benchmark::State& state) {
   long v = 0;
   for (auto _ : state) {
     state.PauseTiming();
-    auto q = std::make_unique<ringkit::MpscQueue<long>>(64, ringkit::SpillOptions{.directory = spill_dir()});
+    auto q = std::make_unique<ringkit::SpillingMpscQueue<long>>(64, ringkit::SpillOptions{.directory = spill_dir()});
     for (long i = 0; i < kN; ++i) (void)q->push(i);
     state.ResumeTiming();
     while (q->try_pop(v)) {
@@ -53,7 +53,7 @@ BENCHMARK(BM_SpillDrain)->Unit(benchmark::kMillisecond);
 void BM_SpillSlowConsumer(benchmark::State& state) {
   constexpr long kN = 1 << 18;
   for (auto _ : state) {
-    ringkit::MpscQueue<long> q(64, ringkit::SpillOptions{.directory = spill_dir()});
+    ringkit::SpillingMpscQueue<long> q(64, ringkit::SpillOptions{.directory = spill_dir()});
     std::atomic<int> left{2};
     auto produce = [&] {
       for (long i = 0; i < kN / 2; ++i) (void)q.push(i);

@@ -554,9 +554,9 @@ Logger::Logger(LoggerOptions options)
   if (tsc_) (void)tsc_calibration();  // calibrate now, not on the backend's first event
   if (mode_ == QueueMode::Shared) {
     if (opts_.overflow == Overflow::SpillToDisk)
-      queue_ = std::make_unique<MpscQueue<Record>>(opts_.capacity, SpillOptions{.directory = opts_.spill_directory});
+      queue_ = std::make_unique<SpillingMpscQueue<Record>>(opts_.capacity, SpillOptions{.directory = opts_.spill_directory});
     else
-      queue_ = std::make_unique<MpscQueue<Record>>(opts_.capacity, opts_.overflow);
+      queue_ = std::make_unique<SpillingMpscQueue<Record>>(opts_.capacity, opts_.overflow);
   }
   registry::add(this);
   backend_ = std::make_unique<Backend>(*this);

@@ -1,6 +1,7 @@
 // A downstream project: uses the installed headers and the installed spill library through
 // find_package(ringkit).
 #include <ringkit/mpsc_queue.hpp>
+#include <ringkit/spilling_queue.hpp>
 #include <ringkit/spsc_queue.hpp>
 
 #include <cstdio>
@@ -20,7 +21,7 @@ int main() {
 
   // SpillToDisk: 4 slots, 100 items; the rest goes through the spill file and comes back in order.
   const auto dir = std::filesystem::temp_directory_path();
-  ringkit::MpscQueue<long> spilling(4, ringkit::SpillOptions{.directory = dir});
+  ringkit::SpillingMpscQueue<long> spilling(4, ringkit::SpillOptions{.directory = dir});
   for (long i = 0; i < 100; ++i) (void)spilling.push(i);
   long expect = 0, v = 0;
   while (spilling.try_pop(v)) {

@@ -46,6 +46,7 @@
 
 #include "ringkit/mpmc_queue.hpp"
 #include "ringkit/mpsc_queue.hpp"
+#include "ringkit/spilling_queue.hpp"
 #include "ringkit/spsc_queue.hpp"
 #include "ringkit/wait_strategy.hpp"
 #include "scratch_dir.hpp"
@@ -449,11 +450,11 @@ void add_cells(std::vector<Cell>& cells, const std::string& wait, Style style) {
     const bool lossless = o == Overflow::Block || o == Overflow::SpillToDisk;
     const std::string suffix = "<" + wait + ">/" + std::string(to_string(o)) + suffix_style;
     if (o == Overflow::SpillToDisk) {
-      cells.push_back(make_cell<MpscQueue<T, Wait>>("MpscQueue" + suffix, 2, 1, lossless, style, [](std::size_t cap) {
-        return std::make_unique<MpscQueue<T, Wait>>(cap, ringkit::SpillOptions{.directory = spill_dir()});
+      cells.push_back(make_cell<ringkit::SpillingMpscQueue<T, Wait>>("MpscQueue" + suffix, 2, 1, lossless, style, [](std::size_t cap) {
+        return std::make_unique<ringkit::SpillingMpscQueue<T, Wait>>(cap, ringkit::SpillOptions{.directory = spill_dir()});
       }));
-      cells.push_back(make_cell<MpmcQueue<T, Wait>>("MpmcQueue" + suffix, 2, 2, lossless, style, [](std::size_t cap) {
-        return std::make_unique<MpmcQueue<T, Wait>>(cap, ringkit::SpillOptions{.directory = spill_dir()});
+      cells.push_back(make_cell<ringkit::SpillingMpmcQueue<T, Wait>>("MpmcQueue" + suffix, 2, 2, lossless, style, [](std::size_t cap) {
+        return std::make_unique<ringkit::SpillingMpmcQueue<T, Wait>>(cap, ringkit::SpillOptions{.directory = spill_dir()});
       }));
     } else if (o == Overflow::DropOldest) {  // Tracked: the evicted items are named, not only counted
       cells.push_back(make_cell<MpscQueue<Tracked, Wait>>("MpscQueue" + suffix, 2, 1, lossless, style,

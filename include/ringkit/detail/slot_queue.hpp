@@ -39,7 +39,21 @@
 //     FIFO holds in claim order: items are consumed in the order their producers won the tail CAS, so
 //     one producer's items come out in its push order; items of different producers interleave by
 //     claim order. Under DropOldest some items are evicted instead, in the same order. Under SpillToDisk
-//     FIFO holds per producer (docs/mpmc-design.md, "Spill").
+//     (SpillingMpscQueue/SpillingMpmcQueue) FIFO holds per producer (docs/mpmc-design.md, "Spill").
+//
+// Overflow layers: the template parameter Layer adds overflow handling that lives outside the ring.
+// NoSpill (MpscQueue, MpmcQueue) adds nothing: every hook below is a compile-time constant, so the plain
+// queues compile no spill, file or mutex code. SpillLayer<T> (detail/spill_layer.hpp, included by
+// ringkit/spilling_queue.hpp) is the Overflow::SpillToDisk layer. The ring calls a layer at six points,
+// and only when Layer::kSpills:
+//   blocks_ring()         producer try paths: refuse the ring while the layer holds items (FIFO)
+//   push(ring, v)         push() under Overflow::SpillToDisk
+//   take(ring, deliver)   consumer paths, after the ring came up empty
+//   readable(ring)        the consumer's wake-up hint
+//   drained_after_close() the close/drain protocol of pop() and wait_for_not_empty()
+//   add_stats(s)          stats()
+// A layer reaches the ring through emplace_ring(), tail_closed(), ring_drained() and the two wait
+// strategies (it is the ring's friend).
 //
 // When try_* fails although the queue is not full/empty (the only spurious failures):
 //   * try_pop / pop_batch fail while the slot at head was claimed by a producer that has not yet
@@ -56,7 +70,6 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
-#include <mutex>
 #include <new>
 #include <optional>
 #include <span>
@@ -68,14 +81,13 @@
 #include <utility>
 #include <vector>
 
-#include "ringkit/detail/aligned_new.hpp"
 #include "ringkit/detail/cache_line.hpp"
 #include "ringkit/detail/cpu_relax.hpp"
 #include "ringkit/detail/resume_hysteresis.hpp"
+#include "ringkit/detail/ring_storage.hpp"
 #include "ringkit/detail/role_check.hpp"
 #include "ringkit/detail/sharded_counter.hpp"
 #include "ringkit/policy.hpp"
-#include "ringkit/spill.hpp"
 #include "ringkit/spsc_queue.hpp"  // StartSequence, detail::checked_capacity
 #include "ringkit/wait_strategy.hpp"
 
@@ -95,10 +107,18 @@ struct SharedRoleScope {
   constexpr SharedRoleScope(RoleCheck&, const char*) noexcept {}
 };
 
-template <class T, WaitStrategy Wait, bool kMultiConsumer>
+// The overflow layer of the plain queues: nothing beyond the ring (see "Overflow layers" above).
+struct NoSpill {
+  static constexpr bool kSpills = false;
+};
+
+template <class T, WaitStrategy Wait, bool kMultiConsumer, class Layer = NoSpill>
 class SlotQueue {
   static_assert(NothrowQueueElement<T>);
-  static constexpr const char* kName = kMultiConsumer ? "MpmcQueue" : "MpscQueue";
+  static constexpr bool kSpills = Layer::kSpills;
+  static constexpr const char* kName = kSpills ? (kMultiConsumer ? "SpillingMpmcQueue" : "SpillingMpscQueue")
+                                               : (kMultiConsumer ? "MpmcQueue" : "MpscQueue");
+  friend Layer;  // the layer's hooks use emplace_ring(), tail_closed(), ring_drained() and the waits
   // MpscQueue: builds with RINGKIT_CHECK_ROLES abort if two threads are in consumer functions at once (RoleCheck).
   using ConsumerScope = std::conditional_t<kMultiConsumer, SharedRoleScope, RoleCheck::Scope>;
 
@@ -107,25 +127,23 @@ class SlotQueue {
   using wait_strategy = Wait;
 
   // capacity: a non-zero power of two, else std::invalid_argument naming the value.
-  // overflow: what push() does when the ring is full. SpillToDisk needs the SpillOptions overload.
+  // overflow: what push() does when the ring is full. SpillToDisk needs a spilling queue
+  // (ringkit/spilling_queue.hpp) built with SpillOptions.
   explicit SlotQueue(std::size_t capacity, Overflow overflow = Overflow::Block)
       : SlotQueue(capacity, overflow, StartSequence{}) {}
 
   SlotQueue(std::size_t capacity, Overflow overflow, StartSequence start)
-      : SlotQueue(capacity, overflow, start, nullptr) {
+      : SlotQueue(capacity, overflow, start, Layer{}) {
     if (overflow == Overflow::SpillToDisk) {
-      throw std::invalid_argument(std::string(kName) +
-                                  ": Overflow::SpillToDisk needs a directory (and a codec): construct with "
-                                  "SpillOptions, e.g. q(capacity, ringkit::SpillOptions{.directory = dir})");
+      throw std::invalid_argument(
+          std::string(kName) +
+          (kSpills ? ": Overflow::SpillToDisk needs a directory (and a codec): construct with SpillOptions, "
+                     "e.g. q(capacity, ringkit::SpillOptions{.directory = dir})"
+                   : ": Overflow::SpillToDisk needs a spilling queue: use ringkit::Spilling" +
+                         std::string(kMultiConsumer ? "MpmcQueue" : "MpscQueue") +
+                         " (ringkit/spilling_queue.hpp) constructed with SpillOptions"));
     }
   }
-
-  // A SpillToDisk queue: items that do not fit go to a spill file in options.directory, encoded by
-  // `codec` (TrivialCodec<T> by default, which needs trivially copyable T). Links ringkit_spill.
-  template <class C = default_codec_t<T>>
-    requires Codec<C, T>
-  SlotQueue(std::size_t capacity, SpillOptions options, C codec = C{}, StartSequence start = {})
-      : SlotQueue(capacity, Overflow::SpillToDisk, start, make_channel(std::move(options), std::move(codec))) {}
 
   SlotQueue(const SlotQueue&) = delete;
   SlotQueue& operator=(const SlotQueue&) = delete;
@@ -138,15 +156,14 @@ class SlotQueue {
       Slot& s = slot(p);
       if (s.turn.load(std::memory_order_relaxed) == full_turn(p)) s.item()->~T();  // relaxed: as above
     }
-    deallocate(slots_, capacity());
-    delete spill_;
+    Storage::deallocate(slots_, capacity());
   }
 
   // ---- observers (any thread) -------------------------------------------------------------------
   [[nodiscard]] std::size_t capacity() const noexcept { return static_cast<std::size_t>(mask_) + 1; }
 
   // Approximate: items claimed in the ring (including ones still being written or read) at some moment
-  // during the call; never above capacity(). Items in the spill file are not counted (spill_pending()).
+  // during the call; never above capacity(). Items in a spill file are not counted (spill_pending()).
   [[nodiscard]] std::size_t size_approx() const noexcept {
     // head_ is written with relaxed CASes, so nothing orders the two loads against each other: a
     // snapshot may see t < h (briefly, on a weakly ordered machine). Clamp the signed difference to
@@ -157,6 +174,7 @@ class SlotQueue {
     return d <= 0 ? 0 : static_cast<std::size_t>(std::min<std::uint64_t>(static_cast<std::uint64_t>(d), capacity()));
   }
   [[nodiscard]] std::size_t size() const noexcept { return size_approx(); }  // the same racy snapshot
+  [[nodiscard]] std::size_t available() const noexcept { return capacity() - size_approx(); }  // racy snapshot
   [[nodiscard]] bool empty() const noexcept { return size_approx() == 0; }   // racy snapshot
   [[nodiscard]] bool full() const noexcept { return size_approx() == capacity(); }  // racy snapshot
   [[nodiscard]] Overflow overflow() const noexcept { return overflow_; }
@@ -178,12 +196,7 @@ class SlotQueue {
     s.pushed = wrap(t - start_);
     const std::uint64_t taken = wrap(h - start_);  // popped + evicted
     s.popped = taken >= s.evicted ? taken - s.evicted : 0;
-    if (spill_ != nullptr) {
-      // relaxed: statistics written under the spill mutex; a snapshot.
-      s.spilled = spill_->spilled.load(std::memory_order_relaxed);
-      s.unspilled = spill_->unspilled.load(std::memory_order_relaxed);
-      s.popped += s.unspilled;
-    }
+    if constexpr (kSpills) layer_.add_stats(s);
     s.high_water = high_water_.load(std::memory_order_relaxed);  // relaxed: a monotonic statistic
     return s;
   }
@@ -193,13 +206,13 @@ class SlotQueue {
   [[nodiscard]] bool try_push(T&& value) noexcept { return try_emplace(std::move(value)); }
 
   // Never applies the overflow policy and never spills: fails when the ring is full (or spuriously, see
-  // the header comment) or the queue is closed, and under SpillToDisk also while the spill holds items (going around them would
-  // break per-producer FIFO). If constructing T from args may throw, T is built first, outside the ring,
+  // the header comment) or the queue is closed, and under SpillToDisk also while the spill holds items
+  // (going around them would break per-producer FIFO). If constructing T from args may throw, T is built first, outside the ring,
   // so a throw leaves the queue untouched; the item is then moved in (nothrow).
   template <class... Args>
     requires std::is_constructible_v<T, Args&&...>
   [[nodiscard]] bool try_emplace(Args&&... args) noexcept(std::is_nothrow_constructible_v<T, Args&&...>) {
-    if (spill_blocks_ring()) return false;
+    if (layer_blocks_ring()) return false;
     return emplace_ring(std::forward<Args>(args)...);
   }
 
@@ -233,7 +246,7 @@ class SlotQueue {
   // is free for its position, then the CAS claims them all (docs/mpmc-design.md, "Batches"). Never
   // spills or evicts. The moved-from items stay in `items`.
   std::size_t push_batch(std::span<T> items) noexcept {
-    if (spill_blocks_ring()) return 0;
+    if (layer_blocks_ring()) return 0;
     std::uint64_t pos = 0;
     const std::size_t n = claim_push_run(items.size(), pos);
     for (std::size_t i = 0; i < n; ++i) {
@@ -263,7 +276,7 @@ class SlotQueue {
       release_slot(*s, pos);
       return true;
     }
-    return spill_ != nullptr && try_unspill([&](T&& v) noexcept { out = std::move(v); });
+    return take_from_layer([&](T&& v) noexcept { out = std::move(v); });
   }
 
   [[nodiscard]] std::optional<T> try_pop() {
@@ -277,7 +290,7 @@ class SlotQueue {
       return out;
     }
     std::optional<T> out;
-    if (spill_ != nullptr) (void)try_unspill([&](T&& v) noexcept { out.emplace(std::move(v)); });
+    (void)take_from_layer([&](T&& v) noexcept { out.emplace(std::move(v)); });
     return out;
   }
 
@@ -311,16 +324,20 @@ class SlotQueue {
       release_slot_quietly(s, pos + i);
     }
     if (n != 0) notify_items(not_full_, n);  // once per run, after every slot of it is free
-    if (n != 0 || spill_ == nullptr) return n;
-    std::size_t k = 0;
-    try {
-      while (k < out.size() && try_unspill([&](T&& v) noexcept { out[k] = std::move(v); })) ++k;
-    } catch (...) {
-      if (k == 0) throw;  // nothing moved: the caller loses nothing by the exception
-      // k items are in `out` already: return them. The record that threw is still next (try_unspill
-      // consumes nothing when it throws), so the next call meets the error again.
+    if constexpr (!kSpills) {
+      return n;
+    } else {
+      if (n != 0) return n;
+      std::size_t k = 0;
+      try {
+        while (k < out.size() && take_from_layer([&](T&& v) noexcept { out[k] = std::move(v); })) ++k;
+      } catch (...) {
+        if (k == 0) throw;  // nothing moved: the caller loses nothing by the exception
+        // k items are in `out` already: return them. The record that threw is still next (the layer's
+        // take() consumes nothing when it throws), so the next call meets the error again.
+      }
+      return k;
     }
-    return k;
   }
 
   // Allocation-free batch consumer: calls fn(T&&) on up to `max` of the oldest items, in order, each
@@ -341,14 +358,29 @@ class SlotQueue {
       release_slot_quietly(s, pos + i);
     }
     if (n != 0) notify_items(not_full_, n);  // once per run, after every slot of it is free
-    if (n != 0 || spill_ == nullptr) return n;
-    std::size_t k = 0;
-    try {
-      while (k < max && try_unspill([&](T&& v) noexcept { fn(std::move(v)); })) ++k;
-    } catch (...) {
-      if (k == 0) throw;  // as in pop_batch(): fn already has k items; report them, not the exception
+    if constexpr (!kSpills) {
+      return n;
+    } else {
+      if (n != 0) return n;
+      std::size_t k = 0;
+      try {
+        while (k < max && take_from_layer([&](T&& v) noexcept { fn(std::move(v)); })) ++k;
+      } catch (...) {
+        if (k == 0) throw;  // as in pop_batch(): fn already has k items; report them, not the exception
+      }
+      return k;
     }
-    return k;
+  }
+
+  // SpscQueue's consume(), spelled the same: calls fn(T&) on up to `max` of the oldest items, in order,
+  // in place, then destroys each; returns how many. As take_batch(), the run is claimed up front and
+  // cannot be given back, so fn must be noexcept (SpscQueue's consume() lets fn throw).
+  template <class Fn>
+    requires std::is_invocable_v<Fn&, T&>
+  std::size_t consume(std::size_t max, Fn&& fn) {
+    static_assert(std::is_nothrow_invocable_v<Fn&, T&>,
+                  "consume: the callback must be noexcept (a claimed run of slots cannot be given back)");
+    return take_batch(max, [&fn](T&& item) noexcept { fn(item); });
   }
 
   // Convenience: as take_batch(min(max, capacity()), fn) into a new std::vector. ALLOCATES (the vector);
@@ -372,7 +404,7 @@ class SlotQueue {
       const std::size_t n = push_batch(items);
       if (n != 0) return n;
       if (tail_closed()) return 0;
-      not_full_.wait([&] { return closed() || (!spill_blocks_ring() && slot_free_hint()); });
+      not_full_.wait([&] { return closed() || (!layer_blocks_ring() && slot_free_hint()); });
     }
   }
 
@@ -402,7 +434,7 @@ class SlotQueue {
         // mutex.
         for (unsigned spins = 0;;) {
           if (item_hint()) return true;
-          if (ring_drained() && spill_drained_after_close()) return item_hint();
+          if (ring_drained() && layer_drained_after_close()) return item_hint();
           short_backoff(spins);
         }
       }
@@ -426,100 +458,27 @@ class SlotQueue {
     not_full_.notify_all();
   }
 
-  // ---- spill state (any thread) -----------------------------------------------------------------
-  // The last spill error: set by a push that returned PushResult::Error (I/O error, disk full,
-  // record_too_large) or by a pop that met a corrupt record (checksum_mismatch, bad_length,
-  // truncated_record, codec_rejected: that record and the rest of its file are discarded and counted in
-  // spill_discarded_bytes(), never delivered) or a codec whose decode() threw (codec_threw: that record
-  // alone is discarded). Cleared by nothing; compare with a previous value.
-  [[nodiscard]] std::error_code last_error() const {
-    if (spill_ == nullptr) return {};
-    std::lock_guard lock(spill_->mutex);
-    return spill_->error;
-  }
-  // last_error() with where it happened (file, byte offset).
-  [[nodiscard]] std::string last_error_message() const {
-    if (spill_ == nullptr) return {};
-    std::lock_guard lock(spill_->mutex);
-    return spill_->error_message;
-  }
-  [[nodiscard]] std::filesystem::path spill_path() const {
-    if (spill_ == nullptr) return {};
-    std::lock_guard lock(spill_->mutex);
-    return spill_->channel->current_path();
-  }
-  [[nodiscard]] std::uint64_t spill_discarded_bytes() const {
-    if (spill_ == nullptr) return 0;
-    std::lock_guard lock(spill_->mutex);
-    return spill_->channel->discarded_bytes();
-  }
-  // Spilled records discarded after a corrupt one (never delivered; see last_error()).
-  [[nodiscard]] std::uint64_t spill_discarded_records() const {
-    if (spill_ == nullptr) return 0;
-    std::lock_guard lock(spill_->mutex);
-    return spill_->channel->discarded_records();
-  }
-  // Items written to the spill file and not yet read back or discarded (a snapshot).
-  [[nodiscard]] std::uint64_t spill_pending() const {
-    if (spill_ == nullptr) return 0;
-    std::lock_guard lock(spill_->mutex);  // the discarded count is guarded by it; a consistent snapshot
-    // relaxed: statistics, written under the mutex we hold.
-    return spill_->spilled.load(std::memory_order_relaxed) - spill_->unspilled.load(std::memory_order_relaxed) -
-           spill_->channel->discarded_records();
-  }
+  // Test hook (not API): detail::slot_index_for(q, position) below reads index().
+  template <class Q>
+  friend std::size_t slot_index_for(const Q& q, std::uint64_t position) noexcept;
 
-  // The debug/test view of the slot layout: index(p) for a position.
-  [[nodiscard]] std::size_t slot_index_for(std::uint64_t position) const noexcept { return index(position); }
-
- private:
-  struct Slot {
-    std::atomic<std::uint64_t> turn;
-    alignas(T) unsigned char storage[sizeof(T)];
-    T* item() noexcept { return std::launder(reinterpret_cast<T*>(storage)); }
-  };
-
-  struct SpillState {
-    explicit SpillState(std::unique_ptr<SpillChannel<T>> c) : channel(std::move(c)) {}
-    mutable std::mutex mutex;
-    std::unique_ptr<SpillChannel<T>> channel;  // guarded by mutex
-    std::error_code error;                     // guarded by mutex
-    std::string error_message;                 // guarded by mutex
-    std::atomic<std::uint64_t> spilled{0};     // written under mutex, read anywhere
-    std::atomic<std::uint64_t> unspilled{0};   // written under mutex, read anywhere
-  };
-
-  template <class C>
-  static std::unique_ptr<SpillChannel<T>> make_channel(SpillOptions options, C codec) {
-    std::error_code ec;
-    if (!std::filesystem::is_directory(options.directory, ec)) {
-      throw std::invalid_argument(std::string(kName) + ": spill directory '" + options.directory.string() +
-                                  "' is not an existing directory" + (ec ? " (" + ec.message() + ")" : ""));
-    }
-    if (options.max_record_bytes == 0 || options.max_record_bytes > SpillFile::kMaxRecordLimit) {
-      throw std::invalid_argument(std::string(kName) + ": SpillOptions::max_record_bytes " +
-                                  std::to_string(options.max_record_bytes) + " is not in [1, 2^30]");
-    }
-    return std::make_unique<SpillChannelImpl<T, C>>(std::move(options), std::move(codec));
-  }
-
-  // The target constructor. `channel` is null unless overflow == SpillToDisk.
-  SlotQueue(std::size_t capacity, Overflow overflow, StartSequence start, std::unique_ptr<SpillChannel<T>> channel)
-      : mask_(detail::checked_capacity(capacity, kName, kMaxSlots) - 1),
+ protected:
+  // The target constructor; a spilling queue passes its layer, built (and checked) beforehand.
+  SlotQueue(std::size_t capacity, Overflow overflow, StartSequence start, Layer layer)
+      : mask_(detail::checked_capacity(capacity, kName, Storage::kMaxSlots) - 1),
         remap_shift_(remap_shift_for(capacity)),
         overflow_(overflow),
         multi_consumer_(kMultiConsumer || overflow == Overflow::DropOldest),
-        start_(wrap(start.value)) {
-    // Every allocation before the slot array, so a throw leaves nothing behind (the slot array is not
-    // yet owned by anything that would free it).
-    std::unique_ptr<SpillState> spill = channel ? std::make_unique<SpillState>(std::move(channel)) : nullptr;
-    slots_ = allocate(capacity);  // nothing after this can throw
+        start_(wrap(start.value)),
+        layer_(std::move(layer)) {
+    // The slot array last: nothing after it can throw, so it never needs freeing here.
+    slots_ = Storage::allocate(capacity);
     for (std::uint64_t p = start.value; p != start.value + capacity; ++p) {
       Slot* s = ::new (static_cast<void*>(&slots_[index(p)])) Slot;
       s->turn.store(empty_turn(p), std::memory_order_relaxed);  // relaxed: construction precedes sharing
     }
     head_.store(word_of(start_), std::memory_order_relaxed);  // relaxed: as above
     tail_.store(word_of(start_), std::memory_order_relaxed);  // relaxed: as above
-    spill_ = spill.release();
     // The layout promise (the class is complete here, and standard-layout: all data members private).
     static_assert(std::is_standard_layout_v<SlotQueue>);
     static_assert(offsetof(SlotQueue, head_) - offsetof(SlotQueue, tail_) >= kFalseSharingRange);
@@ -531,25 +490,22 @@ class SlotQueue {
     static_assert(alignof(SlotQueue) >= kFalseSharingRange);
   }
 
+  // For the spilling queues' observers (ringkit/spilling_queue.hpp).
+  const Layer& layer() const noexcept { return layer_; }
+
+ private:
+  struct Slot {
+    std::atomic<std::uint64_t> turn;
+    alignas(T) unsigned char storage[sizeof(T)];
+    T* item() noexcept { return std::launder(reinterpret_cast<T*>(storage)); }
+  };
+
   // ---- slots ----
-  static constexpr std::size_t kSlotAlign = std::max(alignof(Slot), kFalseSharingRange);
-  static constexpr std::size_t kPadSlots = (kFalseSharingRange + sizeof(Slot) - 1) / sizeof(Slot);
+  using Storage = PaddedSlots<Slot>;  // detail/ring_storage.hpp
   // Slots per false-sharing range, rounded down to a power of two.
   static constexpr std::size_t kSlotsPerRange =
       sizeof(Slot) >= kFalseSharingRange ? 1 : std::bit_floor(kFalseSharingRange / sizeof(Slot));
 
-  // Largest capacity whose padded slot array's size in bytes does not overflow size_t.
-  static constexpr std::size_t kMaxSlots = std::numeric_limits<std::size_t>::max() / sizeof(Slot) - 2 * kPadSlots;
-
-  // Slots with kPadSlots of dead space either side, so a neighbouring heap block never shares a line.
-  static Slot* allocate(std::size_t capacity) {
-    void* raw = detail::aligned_allocate(sizeof(Slot) * (capacity + 2 * kPadSlots), kSlotAlign);
-    return static_cast<Slot*>(raw) + kPadSlots;
-  }
-  static void deallocate(Slot* slots, std::size_t capacity) noexcept {
-    detail::aligned_deallocate(static_cast<void*>(slots - kPadSlots), sizeof(Slot) * (capacity + 2 * kPadSlots),
-                               kSlotAlign);
-  }
 
   // Consecutive positions go to slots on different false-sharing ranges, so producers writing adjacent
   // positions do not fight over one line (atomic_queue's index remapping): swap the low log2(S) bits of
@@ -591,10 +547,28 @@ class SlotQueue {
     return (tail_.load(std::memory_order_relaxed) & kClosedBit) != 0;
   }
 
-  // SpillToDisk: while the spill holds items, new items must queue behind them (docs/mpmc-design.md).
-  bool spill_blocks_ring() const noexcept {
-    // acquire: pairs with the release in push_spill(); a stale value is covered by the argument there.
-    return spill_ != nullptr && spill_active_.load(std::memory_order_acquire);
+  // ---- the overflow layer's hooks ("Overflow layers" above); constants for NoSpill ----
+  bool layer_blocks_ring() const noexcept {
+    if constexpr (kSpills) {
+      return layer_.blocks_ring();
+    } else {
+      return false;
+    }
+  }
+  template <class Deliver>
+  bool take_from_layer(Deliver&& deliver) {
+    if constexpr (kSpills) {
+      return layer_.take(*this, std::forward<Deliver>(deliver));
+    } else {
+      return false;
+    }
+  }
+  bool layer_drained_after_close() const {
+    if constexpr (kSpills) {
+      return layer_.drained_after_close();
+    } else {
+      return true;
+    }
   }
 
   template <class... Args>
@@ -785,17 +759,17 @@ class SlotQueue {
     s.turn.store(empty_turn(pos + capacity()), std::memory_order_release);
   }
 
-  // True if a pop may succeed now: the slot at head is published (or head moved on), or the spill has
-  // something.
+  // True if a pop may succeed now: the slot at head is published (or head moved on), or the overflow
+  // layer has something it may hand out.
   bool item_hint() const noexcept {
     const std::uint64_t h = pos_of(head_.load(std::memory_order_relaxed));  // relaxed: a hint
     // acquire: pairs with the release in publish(); the Blocking strategy's W4 reads this turn.
     if (diff(slot(h).turn.load(std::memory_order_acquire), full_turn(h)) >= 0) return true;
-    // acquire: pairs with the release in push_spill(). The spill is readable only once the ring holds no
-    // claimed position (try_unspill); hinting earlier would make a Blocking consumer spin, not park.
-    // Every change to "drained" is a publish (which notifies) or a claim of a published slot (which the
-    // turn check above already reports), so waiting on this hint loses no wake-up.
-    return spill_ != nullptr && spill_active_.load(std::memory_order_acquire) && ring_drained();
+    if constexpr (kSpills) {
+      return layer_.readable(*this);
+    } else {
+      return false;
+    }
   }
 
   // No position is claimed-but-unconsumed: everything pushed to the ring was taken.
@@ -854,91 +828,16 @@ class SlotQueue {
     }
   }
 
-  // ---- spill ----
-  // Spill routing (per-producer FIFO, docs/mpmc-design.md "Spill"): once anything is spilled, every
-  // later push goes to the spill until it is drained; the consumer reads the spill only while the ring
-  // holds no claimed position, under the same mutex the producers append under.
-  template <class V>
-  PushResult push_spill(V&& value) {
-    // acquire: pairs with the release below; a stale `false` only means we try the ring first.
-    if (!spill_active_.load(std::memory_order_acquire) && emplace_ring(std::forward<V>(value))) {
-      return PushResult::Pushed;
-    }
-    {
-      std::lock_guard lock(spill_->mutex);
-      // relaxed: under the mutex, which orders every write of the flag.
-      if (!spill_active_.load(std::memory_order_relaxed) && emplace_ring(std::forward<V>(value))) {
-        return PushResult::Pushed;
-      }
-      // Under the mutex: a consumer that saw closed() takes it before it trusts an inactive spill
-      // (pop_impl), so either it sees our record or we see the closed bit here.
-      if (tail_closed()) return PushResult::Closed;
-      const std::error_code ec = spill_->channel->append(std::as_const(value));
-      if (ec) {
-        spill_->error = ec;
-        spill_->error_message = spill_->channel->detail();
-        return PushResult::Error;
-      }
-      // relaxed: a statistic written under the mutex.
-      spill_->spilled.store(spill_->spilled.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-      // release: pairs with the acquire loads in push_spill()/try_unspill()/item_hint().
-      spill_active_.store(true, std::memory_order_release);
-    }
-    not_empty_.notify();
-    return PushResult::Spilled;
-  }
-
-  template <class Deliver>
-  bool try_unspill(Deliver&& deliver) {
-    // acquire: pairs with the release in push_spill() (the mutex below does the real ordering).
-    if (!spill_active_.load(std::memory_order_acquire)) return false;
-    std::optional<T> item;
-    {
-      std::lock_guard lock(spill_->mutex);
-      if (!spill_active_.load(std::memory_order_relaxed)) return false;  // relaxed: under the mutex
-      // Ring first: a producer's ring item is always claimed before its later spilled items are read.
-      if (!ring_drained()) return false;
-      std::error_code ec;
-      switch (spill_->channel->read(item, ec)) {
-        case SpillChannel<T>::Read::Item:
-          // relaxed: a statistic written under the mutex.
-          spill_->unspilled.store(spill_->unspilled.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-          break;
-        case SpillChannel<T>::Read::Error:
-          spill_->error = ec;
-          spill_->error_message = spill_->channel->detail();
-          break;
-        case SpillChannel<T>::Read::Empty:
-          break;
-      }
-      if (spill_->channel->empty()) {
-        // release: pairs with the acquire loads of the flag (a stale `true` only costs a lock).
-        spill_active_.store(false, std::memory_order_release);
-        not_full_.notify_all();
-      }
-    }
-    if (!item) return false;
-    deliver(std::move(*item));
-    return true;
-  }
-
-  // After close() (the caller saw the bit): true if the spill holds nothing and never will again. Under
-  // the spill mutex, so a push_spill() either appended before (we see it active) or checks closed()
-  // after us and refuses.
-  bool spill_drained_after_close() const {
-    if (spill_ == nullptr) return true;
-    std::lock_guard lock(spill_->mutex);
-    return !spill_active_.load(std::memory_order_relaxed);  // relaxed: under the mutex
-  }
-
   // ---- blocking ----
   template <class V>
   PushResult push_impl(V&& value, std::chrono::steady_clock::time_point deadline) {
     bool counted = false;
     for (;;) {
-      if (overflow_ == Overflow::SpillToDisk) {
-        if (tail_closed()) return PushResult::Closed;
-        return push_spill(std::forward<V>(value));
+      if constexpr (kSpills) {
+        if (overflow_ == Overflow::SpillToDisk) {
+          if (tail_closed()) return PushResult::Closed;
+          return layer_.push(*this, std::forward<V>(value));
+        }
       }
       if (overflow_ == Overflow::DropOldest) return push_evicting(std::forward<V>(value));
       if (emplace_ring(std::forward<V>(value))) return PushResult::Pushed;  // a failed try leaves value intact
@@ -978,7 +877,7 @@ class SlotQueue {
         // Drain: deliver what producers claimed before close() (ring), then the spill.
         for (unsigned spins = 0;;) {
           if (try_pop(out)) return true;
-          if (ring_drained() && spill_drained_after_close()) return try_pop(out);
+          if (ring_drained() && layer_drained_after_close()) return try_pop(out);
           short_backoff(spins);
         }
       }
@@ -1004,11 +903,10 @@ class SlotQueue {
   const Overflow overflow_;
   const bool multi_consumer_;  // several threads may claim head: MpmcQueue, or any queue under DropOldest
   const std::uint64_t start_;
-  SpillState* spill_ = nullptr;
 
   // ---- written rarely (close, spill mode changes, a new high-water mark) ----
   alignas(kFalseSharingRange) std::atomic<bool> closed_{false};  // set after the closed bit in tail_
-  std::atomic<bool> spill_active_{false};  // the spill holds records: route pushes there
+  [[no_unique_address]] Layer layer_;  // NoSpill: empty; SpillLayer: its mode flag and state pointer
   std::atomic<std::uint64_t> high_water_{0};
 
   // ---- statistics, one line per thread-shard (docs/mpmc-design.md, Metrics) ----
@@ -1020,6 +918,12 @@ class SlotQueue {
   alignas(kFalseSharingRange) Wait not_empty_;
   alignas(kFalseSharingRange) Wait not_full_;
 };
+
+// Test hook: the slot a position lives in (the index remapping), for the layout tests.
+template <class Q>
+std::size_t slot_index_for(const Q& q, std::uint64_t position) noexcept {
+  return q.index(position);
+}
 
 }  // namespace detail
 }  // namespace ringkit

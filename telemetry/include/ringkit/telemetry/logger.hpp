@@ -23,7 +23,7 @@
 #include <thread>
 #include <vector>
 
-#include "ringkit/mpsc_queue.hpp"
+#include "ringkit/spilling_queue.hpp"
 #include "ringkit/policy.hpp"
 #include "ringkit/telemetry/byte_lane.hpp"
 #include "ringkit/telemetry/clock.hpp"
@@ -258,7 +258,7 @@ class Logger {
   const std::uint64_t id_;
   const std::size_t lane_max_payload_;
   std::atomic<Level> level_;
-  std::unique_ptr<MpscQueue<Record>> queue_;  // Shared mode
+  std::unique_ptr<SpillingMpscQueue<Record>> queue_;  // Shared mode (spill-capable: the policy is chosen at run time)
   std::unique_ptr<detail::Producer*[]> producers_;
   std::atomic<std::size_t> nproducers_{0};
   std::mutex register_mu_;
