@@ -1,7 +1,8 @@
 #pragma once
 // Blocking: spin, then yield, for up to about kSpinFor; then park on a futex. Idle costs no CPU; while
 // the peer keeps the queue busy, hand-offs complete before parking and never pay the ~25 µs wake-up of
-// a parked thread.
+// a parked thread. A thread whose notify() woke a parked thread polls up to kWakeGraceYields more times in
+// its next wait before parking (detail::woke_a_peer below): the woken thread is on its way.
 // The notify side makes a futex syscall only when some thread is registered as parked (or about to
 // park), and on Linux pays no fence either: its StoreLoad barrier is the light half of an asymmetric
 // pair whose heavy half (membarrier) the parking thread pays (detail/fence.hpp). membarrier's
