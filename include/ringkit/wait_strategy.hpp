@@ -5,6 +5,7 @@
 //   Yielding  spin, then sched_yield()        default; survives oversubscription; 100% CPU when idle
 //   Sleeping  spin, yield, sleep 1..200 µs    ~0% CPU when idle; up to ~200 µs extra latency after idle
 //   Blocking  spin/yield ~20 µs, futex park   0% CPU when idle; a wake-up costs a syscall on each side
+//             (the waker's next wait polls up to 4,000 yields more before parking: the woken thread is on its way)
 //   Parking   futex park at once              as Blocking, for more threads than cores
 //
 // A strategy waits for a caller-supplied predicate; the queue calls notify() after each publish and

@@ -237,6 +237,7 @@ class Backend {
         p.accounted.store(st.expected - (st.pending ? 1 : 0), std::memory_order_release);  // release: pairs with register_thread()'s acquire
       }
     }
+    periodic();  // the rate and the calibration are due at least at every flush, however busy the backend was
     flush_sinks();
     flush_done_.store(req, std::memory_order_release);  // release: pairs with the acquire in flush()
     flush_done_.notify_all();

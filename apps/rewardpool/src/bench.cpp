@@ -35,20 +35,6 @@ struct Sample {
          wal_bytes_per_draw = 0, wal_file_bytes = 0, fsyncs_per_s = 0, draws_per_fsync = 0, cpu_us_per_draw = 0, switches_per_draw = 0;
 };
 
-struct Stat {
-  double median = 0, min = 0, max = 0;
-};
-
-Stat stat_of(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  Stat s;
-  if (v.empty()) return s;
-  s.min = v.front();
-  s.max = v.back();
-  s.median = v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
-  return s;
-}
-
 Catalog bench_catalog() {
   Catalog c;
   for (int i = 0; i < 100; ++i) c.items.push_back({"item" + std::to_string(i), 1'000'000'000'000, 1.0 + i % 17});

@@ -42,20 +42,6 @@ struct Sample {
   double draws_per_s = 0, p50_us = 0, p99_us = 0, allocs_per_draw = 0, cpu_us_per_draw = 0, syncs = 0, io_batches = 0;
 };
 
-struct Stat {
-  double median = 0, min = 0, max = 0;
-};
-
-Stat stat_of(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  Stat s;
-  if (v.empty()) return s;
-  s.min = v.front();
-  s.max = v.back();
-  s.median = v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
-  return s;
-}
-
 double percentile(std::vector<std::uint64_t>& v, double p) {
   if (v.empty()) return 0;
   const auto k = static_cast<std::size_t>(p / 100.0 * static_cast<double>(v.size() - 1));

@@ -138,4 +138,14 @@ WorkloadResult run_workload(Service& svc, const WorkloadOptions& o) {
   return r;
 }
 
+Stat stat_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  Stat s;
+  if (v.empty()) return s;
+  s.min = v.front();
+  s.max = v.back();
+  s.median = v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+  return s;
+}
+
 }  // namespace rewardpool::cli

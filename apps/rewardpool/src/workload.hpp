@@ -41,4 +41,10 @@ void alloc_probe(long& count, long& bytes);
 // User + system CPU seconds of the whole process so far.
 double process_cpu_seconds();
 
+// The median, minimum and maximum of the repeats of one benchmark configuration (all 0 for none).
+struct Stat {
+  double median = 0, min = 0, max = 0;
+};
+Stat stat_of(std::vector<double> v);
+
 }  // namespace rewardpool::cli

@@ -27,6 +27,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using test::GatedFileIo;
 using test::HeldSegmentWriteIo;
 using test::WatchedFileIo;
 using test::TempDir;
@@ -403,26 +404,13 @@ INSTANTIATE_TEST_SUITE_P(Faults, ServiceFault,
 // ---- snapshots run off the acknowledgement path (defect 6) ----------------------------------------
 namespace {
 // Holds the fdatasync of snapshot temporaries until released: a snapshot that takes as long as the test wants.
-class HeldSnapshotIo final : public WatchedFileIo {
+class HeldSnapshotIo final : public GatedFileIo {
  public:
-  HeldSnapshotIo() : WatchedFileIo(".snap.tmp") {}
+  HeldSnapshotIo() : GatedFileIo(".snap.tmp") {}
   int fdatasync(int fd) override {
-    if (fd == watched_fd.load()) {
-      std::unique_lock lock(mu);
-      held = true;
-      cv.notify_all();
-      cv.wait(lock, [&] { return released; });
-    }
+    if (fd == watched_fd.load()) hold();
     return FileIo::fdatasync(fd);
   }
-  void release() {
-    std::lock_guard lock(mu);
-    released = true;
-    cv.notify_all();
-  }
-  std::mutex mu;
-  std::condition_variable cv;
-  bool held = false, released = false;
 };
 }  // namespace
 

@@ -1,8 +1,9 @@
 #pragma once
 // The StoreLoad barriers ringkit uses, in one place.
 //
-// ThreadSanitizer does not model stand-alone fences (nor membarrier; the tsan preset passes -Wno-tsan
-// to silence GCC's note saying so). Every use here orders atomics against atomics only (a "did anyone
+// ThreadSanitizer does not model stand-alone fences (nor membarrier): under TSan the asymmetric pair is
+// off and store_load_fence() is an RMW TSan understands, so users' -fsanitize=thread -Werror builds are
+// clean. Every use here orders atomics against atomics only (a "did anyone
 // park?" check against a published index), never plain data: element hand-off is always an
 // acquire/release pair on an index, which TSan does see.
 //
@@ -26,7 +27,18 @@ namespace ringkit::detail {
 
 // Symmetric StoreLoad barrier: a store sequenced before it is visible to any thread whose own seq_cst
 // fence follows this one in the single total order S, before that thread's subsequent loads.
-inline void store_load_fence() noexcept { std::atomic_thread_fence(std::memory_order_seq_cst); }
+// Under ThreadSanitizer (which does not model stand-alone fences, and with which GCC's -Wtsan rejects
+// one under -Werror) every barrier is a seq_cst read-modify-write of one process-wide word instead: the
+// RMWs are totally ordered and each reads the previous one, so the earlier side's stores happen-before
+// the later side's loads — the fence pair's guarantee, in a form TSan sees (no -Wno-tsan needed).
+inline void store_load_fence() noexcept {
+#if defined(__SANITIZE_THREAD__)
+  static std::atomic<unsigned> tsan_fence_word{0};
+  tsan_fence_word.fetch_add(1, std::memory_order_seq_cst);  // seq_cst RMW: pairs with every other thread's
+#else
+  std::atomic_thread_fence(std::memory_order_seq_cst);  // seq_cst: pairs with the other side's fence in S
+#endif
+}
 
 // Decided once per process (a function-local static: every thread sees the same answer, so the light
 // and heavy sides can never disagree about which scheme is in force).

@@ -78,17 +78,11 @@ class WatchedFileIo : public wal::FileIo {
   std::string suffix_;
 };
 
-// Holds every write() into a WAL segment until release(): the I/O thread stalls, the log buffer fills,
-// then the actor and the mailbox.
-class HeldSegmentWriteIo final : public WatchedFileIo {
+// A WatchedFileIo whose overrides can hold a call at a gate until the test calls release(); `held` says
+// a call reached the gate (wait for it on `cv` under `mu`).
+class GatedFileIo : public WatchedFileIo {
  public:
-  long write(int fd, const void* data, std::size_t n) override {
-    if (fd == watched_fd.load()) {
-      std::unique_lock lock(mu);
-      cv.wait(lock, [&] { return released; });
-    }
-    return FileIo::write(fd, data, n);
-  }
+  using WatchedFileIo::WatchedFileIo;
   void release() {
     std::lock_guard lock(mu);
     released = true;
@@ -96,7 +90,25 @@ class HeldSegmentWriteIo final : public WatchedFileIo {
   }
   std::mutex mu;
   std::condition_variable cv;
-  bool released = false;
+  bool held = false, released = false;
+
+ protected:
+  void hold() {
+    std::unique_lock lock(mu);
+    held = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return released; });
+  }
+};
+
+// Holds every write() into a WAL segment until release(): the I/O thread stalls, the log buffer fills,
+// then the actor and the mailbox.
+class HeldSegmentWriteIo final : public GatedFileIo {
+ public:
+  long write(int fd, const void* data, std::size_t n) override {
+    if (fd == watched_fd.load()) hold();
+    return FileIo::write(fd, data, n);
+  }
 };
 
 }  // namespace rewardpool::test

@@ -151,9 +151,13 @@ class ByteLane {
   std::size_t read_flight(std::uint64_t msg, std::uint64_t* out, std::size_t cap) const noexcept {
     if (flight_pos_ == nullptr) return 0;
     const std::atomic<std::uint64_t>& slot = flight_pos_[msg & flight_mask_];
-    const std::uint64_t e = slot.load(std::memory_order_acquire);  // acquire: with claim_ below, sees a claim at least as new as the entry
+    // acquire (relaxed would do): the entry of a message below the caller's acquired `sent` is already
+    // visible through that edge (pairs with Producer::bump_release); a newer entry fails the tag check.
+    const std::uint64_t e = slot.load(std::memory_order_acquire);
     if ((e >> kPosBits) != (msg & (~std::uint64_t{0} >> kPosBits))) return 0;
-    const std::uint64_t c0 = claim_.load(std::memory_order_acquire);  // acquire: pairs with sent's release (the entry's claim came before it)
+    // acquire (relaxed would do): at least the claim of message `msg`, stored before the producer's release
+    // of `sent` that the caller acquired; so w <= c0 below.
+    const std::uint64_t c0 = claim_.load(std::memory_order_acquire);
     const std::uint64_t w = c0 - ((c0 - e) & kPosMask);  // the entry's full word position, at most c0
     if (w + words_ < c0) return 0;  // already overwritten
     const std::uint64_t hdr = std::atomic_ref<std::uint64_t>(ring_[(w + 1) & mask_]).load(std::memory_order_relaxed);  // relaxed: checked by the seqlock below
