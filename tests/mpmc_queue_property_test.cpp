@@ -176,14 +176,14 @@ void property(Overflow overflow) {
   if constexpr (std::is_constructible_v<Q, std::size_t, SpillOptions>) {  // a spilling queue
     if (overflow == Overflow::SpillToDisk) {
       const auto dir = std::filesystem::temp_directory_path();
-      Q q(capacity, SpillOptions{.directory = dir}, TrivialCodec<long>{}, StartSequence{start});
+      Q q(capacity, SpillOptions{.directory = dir}, TrivialCodec<long>{}, detail::StartSequence{start});
       check(q, m, ops);
       RC_ASSERT(q.spill_path().empty());  // drained: the file is gone
       RC_ASSERT(!q.last_error());
       return;
     }
   }
-  Q q(capacity, overflow, StartSequence{start});
+  Q q(capacity, overflow, detail::StartSequence{start});
   check(q, m, ops);
 }
 

@@ -133,7 +133,7 @@ TYPED_TEST_P(SlotQueueTest, IndexWrapNearTwoToThe64) {
   using Q = typename TypeParam::template queue<long>;
   for (std::size_t cap : {1u, 2u, 4u, 64u}) {
     const std::uint64_t start = std::numeric_limits<std::uint64_t>::max() - 2 * cap - 1;
-    Q q(cap, Overflow::Block, StartSequence{start});
+    Q q(cap, Overflow::Block, detail::StartSequence{start});
     long next_in = 0, next_out = 0;
     for (int step = 0; step < 400; ++step) {  // crosses 2^64 several laps in
       while (q.try_push(next_in)) ++next_in;

@@ -39,7 +39,7 @@ rc::Gen<std::uint64_t> gen_start() {
 
 // Runs `steps` on a queue and the model; checks every property after every step.
 void check_against_model(std::size_t capacity, std::uint64_t start, const std::vector<Step>& steps) {
-  SpscQueue<std::uint64_t> q(capacity, ringkit::Overflow::Block, ringkit::StartSequence{start});
+  SpscQueue<std::uint64_t> q(capacity, ringkit::Overflow::Block, ringkit::detail::StartSequence{start});
   std::deque<std::uint64_t> model;
   std::uint64_t next = 1;
   std::uint64_t pushed = 0, popped = 0;

@@ -48,7 +48,7 @@ struct Config {
 
 template <class Wait>
 void run_mixed_paths(const Config& cfg, std::uint64_t items, unsigned seed) {
-  ringkit::SpscQueue<Correlated, Wait> q(cfg.capacity, ringkit::Overflow::Block, ringkit::StartSequence{cfg.start});
+  ringkit::SpscQueue<Correlated, Wait> q(cfg.capacity, ringkit::Overflow::Block, ringkit::detail::StartSequence{cfg.start});
   std::atomic<bool> failed{false};
 
   std::thread producer([&] {

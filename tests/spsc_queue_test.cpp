@@ -23,7 +23,7 @@ namespace {
 using ringkit::Overflow;
 using ringkit::PushResult;
 using ringkit::SpscQueue;
-using ringkit::StartSequence;
+using ringkit::detail::StartSequence;
 using ringkit::test::life_counts;
 using ringkit::test::Tracked;
 
@@ -430,6 +430,21 @@ TEST(SpscQueue, DropNewestRejectsAndCounts) {
   ASSERT_NE(third, nullptr) << "a dropped item stays with the caller";
   EXPECT_EQ(q.stats().dropped, 1u);
   EXPECT_EQ(q.stats().pushed, 2u);
+}
+
+// emplace() and size_approx(): the verbs every queue spells the same (README, "One verb set").
+TEST(SpscQueue, EmplaceBuildsTheItemAndAppliesThePolicy) {
+  SpscQueue<std::string> q(2, Overflow::DropNewest);
+  EXPECT_EQ(q.emplace(3, 'a'), PushResult::Pushed);
+  EXPECT_EQ(q.emplace("b"), PushResult::Pushed);
+  EXPECT_EQ(q.size_approx(), 2u);
+  EXPECT_EQ(q.emplace("c"), PushResult::Dropped);
+  std::string out;
+  ASSERT_TRUE(q.try_pop(out));
+  EXPECT_EQ(out, "aaa");
+  EXPECT_EQ(q.size_approx(), 1u);
+  q.close();
+  EXPECT_EQ(q.emplace("d"), PushResult::Closed);
 }
 
 TEST(SpscQueue, UnsupportedOverflowPoliciesAreRejectedWithAReason) {

@@ -8,12 +8,12 @@
 //   * A pop that frees a slot synchronizes-with the push that next reuses it, so a slot's destruction
 //     happens-before its reconstruction.
 //   * FIFO; linearizable for one producer and one consumer. try_* are wait-free (no loops, no CAS).
-//   * size()/empty()/full()/available() are exact when called by the producer or consumer while the
+//   * size()/size_approx()/empty()/full()/available() are exact when called by the producer or consumer while the
 //     other side is idle, otherwise a snapshot that may be stale by the time it returns (never above
 //     capacity()).
 //
 // Thread roles: exactly one thread at a time may call producer functions (try_push, try_emplace, push,
-// try_push_for, push_batch, push_batch_wait, try_claim, commit) and one the consumer functions (try_pop,
+// emplace, try_push_for, push_batch, push_batch_wait, try_claim, commit) and one the consumer functions (try_pop,
 // pop, front, try_pop_for, pop_batch, pop_batch_wait, wait_for_not_empty, peek, pop_n, consume). With
 // RINGKIT_CHECK_ROLES defined, a call aborts if two threads overlap in a role.
 // Observers, close() and stats() may be called from any thread.
@@ -29,7 +29,7 @@
 //
 // Sequences are 64-bit and never reset: index = seq & mask_. At 10^9 pushes/s a sequence takes 584
 // years to wrap, and all arithmetic is modular (write - read), so even a wrap would be harmless;
-// tests start sequences just below 2^64 to prove it (StartSequence).
+// tests start sequences just below 2^64 to prove it (detail::StartSequence).
 //
 // Exceptions: T may throw from its constructors. A throwing construction leaves the queue unchanged
 // (the slot is published only after it is constructed); a throwing move-assignment in try_pop leaves the
@@ -71,44 +71,18 @@
 #include <type_traits>
 #include <utility>
 
-#include "ringkit/detail/aligned_new.hpp"
 #include "ringkit/detail/cache_line.hpp"
 #include "ringkit/detail/cpu_relax.hpp"
 #include "ringkit/detail/deadline.hpp"
 #include "ringkit/detail/fence.hpp"
 #include "ringkit/detail/resume_hysteresis.hpp"
+#include "ringkit/detail/ring_storage.hpp"
 #include "ringkit/detail/role_check.hpp"
 #include "ringkit/policy.hpp"
 #include "ringkit/slot_spans.hpp"
 #include "ringkit/wait_strategy.hpp"
 
 namespace ringkit {
-
-// Test hook: start both sequences at `value` instead of 0 (e.g. near 2^64 to exercise wrap-around).
-struct StartSequence {
-  std::uint64_t value = 0;
-};
-
-namespace detail {
-// Validates a ring capacity: a non-zero power of two, at most 2^62, and at most `max_slots` (what the
-// slot array's byte size can represent). Throws std::invalid_argument / std::length_error naming it.
-inline std::size_t checked_capacity(std::size_t capacity, const char* queue,
-                                    std::size_t max_slots = std::numeric_limits<std::size_t>::max()) {
-  if (capacity == 0 || (capacity & (capacity - 1)) != 0) {
-    throw std::invalid_argument(std::string(queue) + ": capacity must be a non-zero power of two, got " +
-                                std::to_string(capacity));
-  }
-  if (capacity > (std::size_t{1} << 62)) {
-    throw std::invalid_argument(std::string(queue) + ": capacity " + std::to_string(capacity) +
-                                " is larger than 2^62");
-  }
-  if (capacity > max_slots) {
-    throw std::length_error(std::string(queue) + ": capacity " + std::to_string(capacity) +
-                            " slots do not fit in the address space");
-  }
-  return capacity;
-}
-}  // namespace detail
 
 template <class T, WaitStrategy Wait = Yielding>
 class SpscQueue {
@@ -122,15 +96,15 @@ class SpscQueue {
   // capacity: a non-zero power of two, else std::invalid_argument naming the value.
   // overflow: what push() does when full: Overflow::Block (default) or Overflow::DropNewest.
   explicit SpscQueue(std::size_t capacity, Overflow overflow = Overflow::Block)
-      : SpscQueue(capacity, overflow, StartSequence{}) {}
+      : SpscQueue(capacity, overflow, detail::StartSequence{}) {}
 
-  SpscQueue(std::size_t capacity, Overflow overflow, StartSequence start)
-      : slots_(allocate(detail::checked_capacity(capacity, "SpscQueue", kMaxSlots))),
+  SpscQueue(std::size_t capacity, Overflow overflow, detail::StartSequence start)
+      : slots_(Storage::allocate(detail::checked_capacity(capacity, "SpscQueue", Storage::kMaxSlots))),
         mask_(capacity - 1),
         overflow_(overflow),
         start_(start.value) {
     if (overflow != Overflow::Block && overflow != Overflow::DropNewest) {
-      deallocate(slots_, capacity);
+      Storage::deallocate(slots_, capacity);
       throw std::invalid_argument("SpscQueue: overflow policy " + std::string(to_string(overflow)) +
                                   " needs MpscQueue/MpmcQueue; SpscQueue supports Block and DropNewest");
     }
@@ -160,7 +134,7 @@ class SpscQueue {
     // relaxed: the destructor must already be ordered after both threads' last calls.
     const std::uint64_t w = write_.load(std::memory_order_relaxed);
     for (std::uint64_t r = read_.load(std::memory_order_relaxed); r != w; ++r) destroy(slot(r));
-    deallocate(slots_, capacity());
+    Storage::deallocate(slots_, capacity());
   }
 
   // ---- observers (any thread) -------------------------------------------------------------------
@@ -174,6 +148,8 @@ class SpscQueue {
     const std::uint64_t w = write_.load(std::memory_order_acquire);
     return static_cast<std::size_t>(std::min<std::uint64_t>(w - r, capacity()));
   }
+  // The name every queue shares for this snapshot (racy from any other thread; see the header comment).
+  [[nodiscard]] std::size_t size_approx() const noexcept { return size(); }
   [[nodiscard]] bool empty() const noexcept { return size() == 0; }
   [[nodiscard]] bool full() const noexcept { return size() == capacity(); }
   [[nodiscard]] std::size_t available() const noexcept { return capacity() - size(); }
@@ -206,6 +182,13 @@ class SpscQueue {
   // or Closed (value untouched).
   PushResult push(const T& value) { return push_impl(value, std::chrono::steady_clock::time_point::max()); }
   PushResult push(T&& value) { return push_impl(std::move(value), std::chrono::steady_clock::time_point::max()); }
+
+  // Blocking emplace, as on MpscQueue/MpmcQueue: builds a T from args (outside the ring), then push()es it.
+  template <class... Args>
+    requires std::is_constructible_v<T, Args&&...> && std::is_move_constructible_v<T>
+  PushResult emplace(Args&&... args) {
+    return push(T(std::forward<Args>(args)...));
+  }
 
   // As push(), but gives up after `timeout` with PushResult::TimedOut (value untouched).
   template <class Rep, class Period>
@@ -445,20 +428,7 @@ class SpscQueue {
   }
 
  private:
-  static constexpr std::size_t kPadSlots = (detail::kFalseSharingRange + sizeof(T) - 1) / sizeof(T);
-  static constexpr std::size_t kSlotAlign = std::max(alignof(T), detail::kFalseSharingRange);
-  // Largest capacity whose padded slot array's size in bytes does not overflow size_t.
-  static constexpr std::size_t kMaxSlots = std::numeric_limits<std::size_t>::max() / sizeof(T) - 2 * kPadSlots;
-
-  // Slots with kPadSlots of dead space either side, so a neighbouring heap block never shares a line.
-  static T* allocate(std::size_t capacity) {
-    void* raw = detail::aligned_allocate(sizeof(T) * (capacity + 2 * kPadSlots), kSlotAlign);
-    return static_cast<T*>(raw) + kPadSlots;
-  }
-  static void deallocate(T* slots, std::size_t capacity) noexcept {
-    detail::aligned_deallocate(static_cast<void*>(slots - kPadSlots), sizeof(T) * (capacity + 2 * kPadSlots),
-                               kSlotAlign);
-  }
+  using Storage = detail::PaddedSlots<T>;  // detail/ring_storage.hpp
 
   T* slot(std::uint64_t seq) const noexcept { return slots_ + (seq & mask_); }
 

@@ -83,12 +83,12 @@
 
 #include "ringkit/detail/cache_line.hpp"
 #include "ringkit/detail/cpu_relax.hpp"
+#include "ringkit/detail/deadline.hpp"
 #include "ringkit/detail/resume_hysteresis.hpp"
 #include "ringkit/detail/ring_storage.hpp"
 #include "ringkit/detail/role_check.hpp"
 #include "ringkit/detail/sharded_counter.hpp"
 #include "ringkit/policy.hpp"
-#include "ringkit/spsc_queue.hpp"  // StartSequence, detail::checked_capacity
 #include "ringkit/wait_strategy.hpp"
 
 namespace ringkit {
