@@ -274,6 +274,7 @@ class SlotQueue {
       out = std::move(*item);
       item->~T();
       release_slot(*s, pos);
+      hand_on_spill();
       return true;
     }
     return take_from_layer([&](T&& v) noexcept { out = std::move(v); });
@@ -287,6 +288,7 @@ class SlotQueue {
       std::optional<T> out(std::move(*item));
       item->~T();
       release_slot(*s, pos);
+      hand_on_spill();
       return out;
     }
     std::optional<T> out;
@@ -324,6 +326,7 @@ class SlotQueue {
       release_slot_quietly(s, pos + i);
     }
     if (n != 0) notify_items(not_full_, n);  // once per run, after every slot of it is free
+    if (n != 0) hand_on_spill();
     if constexpr (!kSpills) {
       return n;
     } else {
@@ -358,6 +361,7 @@ class SlotQueue {
       release_slot_quietly(s, pos + i);
     }
     if (n != 0) notify_items(not_full_, n);  // once per run, after every slot of it is free
+    if (n != 0) hand_on_spill();
     if constexpr (!kSpills) {
       return n;
     } else {
@@ -748,6 +752,16 @@ class SlotQueue {
     }
   }
 
+  // SpillingMpmcQueue: a consumer's ring claim can be what drains the ring and so makes the spill readable;
+  // the notify() calls made when those items were spilled may have found nobody parked, and the claiming
+  // consumer may stop popping: wake one parked consumer for them (tests/spilling_mpmc_wake_test.cpp). A
+  // single consumer is the claimant itself, so MPSC needs nothing.
+  void hand_on_spill() noexcept {
+    if constexpr (kSpills && kMultiConsumer) {
+      if (layer_.readable(*this)) not_empty_.notify();
+    }
+  }
+
   void release_slot(Slot& s, std::uint64_t pos) noexcept {
     release_slot_quietly(s, pos);
     not_full_.notify();
@@ -832,6 +846,7 @@ class SlotQueue {
   template <class V>
   PushResult push_impl(V&& value, std::chrono::steady_clock::time_point deadline) {
     bool counted = false;
+    bool resumed_once = false;  // the hysteresis phase runs at most once per push()
     for (;;) {
       if constexpr (kSpills) {
         if (overflow_ == Overflow::SpillToDisk) {
@@ -850,7 +865,8 @@ class SlotQueue {
         blocked_.add(1);
         counted = true;
       }
-      if (deadline == std::chrono::steady_clock::time_point::max()) {
+      if (deadline == std::chrono::steady_clock::time_point::max() && !resumed_once) {
+        resumed_once = true;  // once per push(): a producer that then loses the claim waits exactly
         // Hysteresis (spin only, bounded; detail/resume_hysteresis.hpp): resume when capacity/8 is free.
         // relaxed (both loads): an estimate; the claim that follows decides.
         ResumeHysteresis::wait(

@@ -52,7 +52,8 @@ class SpillLayer {
   // ---- hooks the ring calls (detail/slot_queue.hpp) ----
   // Producer try paths: while the spill holds items, new items must queue behind them.
   bool blocks_ring() const noexcept {
-    // acquire: pairs with the release in push(); a stale value is covered by the argument there.
+    // acquire: pairs with the releases in push() (true) and take() (false); a hint: a stale value only
+    // sends one try_push to the ring, or refuses it, once.
     return state_ != nullptr && active_.load(std::memory_order_acquire);
   }
 
@@ -126,8 +127,9 @@ class SpillLayer {
 
   // The consumer's wake-up hint: true if take() may succeed now. The spill is readable only once the
   // ring holds no claimed position; hinting earlier would make a Blocking consumer spin, not park.
-  // Every change to "drained" is a publish (which notifies) or a claim of a published slot (which the
-  // ring's own turn check reports), so waiting on this hint loses no wake-up.
+  // Every change to "drained" is a publish (which notifies) or a claim of a published slot: a waiter that
+  // has not parked yet sees it in its own re-check, and a parked one is woken by the claimant
+  // (SlotQueue::hand_on_spill()), so waiting on this hint loses no wake-up.
   template <class Ring>
   bool readable(const Ring& ring) const noexcept {
     // acquire: pairs with the release in push().
