@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The two commands a new user runs (see README):
 #   make bench   install what is missing, build Release, run the main benchmark job
 #   make test    install, then build and run every test: normal (Release), ASan+UBSan, TSan, then the

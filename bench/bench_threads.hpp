@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Thread helpers for the queue benchmarks: pin a thread to a CPU (round-robin over the machine's CPUs),
 // and run a set of role functions on pinned threads, timing the whole transfer.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // MpscQueue / MpmcQueue micro-benchmarks (results and method: docs/mpmc-results.md).
 //   BM_Mpsc<Wait>/P        P producers x 1 consumer, capacity 1024, blocking push()/pop(), Overflow::Block
 //   BM_Mpmc<Wait>/P/C      P x C (1 x 1: the same hand-off as BM_Mpsc/1, for the single-consumer path)

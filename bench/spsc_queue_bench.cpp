@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // SpscQueue micro-benchmarks: F-STREAM-001's list (uncontended and contended push+pop, batch push and
 // pop per item, false-sharing isolation) plus a ping-pong round trip with median and p99.
 // Producer pinned to CPU 0, consumer to CPU 1. Every run checks what it received. allocs_per_op comes

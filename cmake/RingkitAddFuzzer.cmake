@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # ringkit_add_fuzzer(<name> SOURCES <file>... CORPUS <dir>
 #                    [INCLUDE_DIRECTORIES <dir>...] [LINK_LIBRARIES <lib>...] [SANITIZERS <name>...])
 #

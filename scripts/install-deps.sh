@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Installs the Debian packages ringkit's build, tests, benchmarks and apps need.
 # Idempotent: asks dpkg first and touches apt only when something is missing.
 set -euo pipefail

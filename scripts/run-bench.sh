@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The main benchmark job, run by `make bench` after a Release build. Arguments go to ringbench.
 # Each system's benchmark runs after it when it is built; results land in bench-results/.
 # A benchmark whose self-check fails (a lost or duplicated item, a dependency violated) exits non-zero,

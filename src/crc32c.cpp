@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // CRC-32C (Castagnoli). Hardware path: the SSE4.2 crc32 instruction, 8 bytes at a time, chosen once at
 // run time. Portable path: a byte-wise table.
 #include "ringkit/crc32c.hpp"

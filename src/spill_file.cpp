@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // SpillFile: see include/ringkit/spill_file.hpp and docs/spill-format.md.
 #include "ringkit/spill_file.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The blocking batch calls (issue 8): push_batch_wait() waits until at least one item fits,
 // pop_batch_wait() until at least one arrives, wait_for_not_empty() waits without popping; all three
 // end with 0/false once the queue is closed and drained, and they lose nothing to a racing close().

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // push()'s resume hysteresis (issue 8, detail/resume_hysteresis.hpp): a producer that found the ring
 // full spins until capacity/8 slots are free before it pushes again, but only while the consumer keeps
 // making progress. A consumer that frees one slot and then waits for this very push (a caller waiting

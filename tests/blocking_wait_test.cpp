@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The Blocking/Parking strategy's bookkeeping (issue 8): a waiter that returns early un-counts itself,
 // a notify() wakes ONE parked waiter (not every one), notify_all() wakes all, and a woken waiter is
 // un-counted exactly once. The protocol itself is model-checked in tests/model/blocking_wait.pml; the

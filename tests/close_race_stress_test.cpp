@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // close() from a third thread must not strand items (issue 8, item 1).
 //
 // The contract pinned here: whichever thread calls close(), once a consumer's pop() has returned false,

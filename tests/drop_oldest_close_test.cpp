@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // DropOldest and close() (issue 8, item 2): a push() must not evict the oldest item and then return
 // Closed without inserting its own: the evicted item would be destroyed for nothing. After an
 // eviction the push completes (or the eviction does not happen).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Regression tests from the MPSC/MPMC review. DropOldest evicts only from a ring that is really full:
 // a consumer that has claimed the oldest slot and is still moving the item out leaves the ring one
 // short of full, and a producer must wait for that slot, not evict the remaining items one after

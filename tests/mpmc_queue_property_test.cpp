@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Property tests (rapidcheck, single-threaded) for MpscQueue and MpmcQueue, one per overflow policy,
 // against a std::deque model (RELIABILITY row 10). Random sequences of push/try_push/try_emplace/
 // push_batch/pop/try_pop/pop_batch/take_batch on random capacities (1..16) with sequences starting at 0

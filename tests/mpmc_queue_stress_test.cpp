@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Multi-threaded stress for MpscQueue and MpmcQueue (RELIABILITY rows 5, 6 and 10):
 // P x C in {1,2,4} x {1 (MPSC), 2 (MPMC)}, rings of 1, 2, 4 and 1024 slots, try_* loops and blocking
 // calls, Correlated payloads (a torn read breaks seq/seq+13/seq-7). Asserts: every item exactly once,

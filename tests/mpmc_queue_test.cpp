@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // MpmcQueue unit suite: every case of slot_queue_cases.hpp, for every wait strategy.
 #include "slot_queue_cases.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A bounded model check of the slot protocol in detail/slot_queue.hpp (RELIABILITY row 8): every
 // interleaving of 2-4 threads over a capacity-1 or -2 ring, explored exhaustively, step by step at the
 // granularity of the real code's atomic operations (load tail, load turn, CAS tail, write item, store

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // SpillToDisk under load: a ring of 64 slots, producers much faster than a deliberately slow consumer,
 // 10^6 items in Release (scaled under sanitizers). Nothing lost, nothing duplicated, no torn payload,
 // per-producer FIFO across ring and spill, and the spill file removed once drained.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Overflow::SpillToDisk through the queues: routing and order, the spill file's lifetime, custom codecs,
 // and every error path: missing directory, a directory that disappears, a full disk (RLIMIT_FSIZE), a
 // record too large, and a corrupt (bit-flipped) or truncated spill file — reported, never delivered.

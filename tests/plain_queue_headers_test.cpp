@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The plain queues compile no spill code: mpsc_queue.hpp and mpmc_queue.hpp (and spsc_queue.hpp) must
 // pull in neither <mutex> nor <filesystem> (the spill layer needs both; detail/spill_layer.hpp), and a
 // plain queue refuses Overflow::SpillToDisk with a message naming the spilling queue to use instead.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The README's ten-line example, extracted from README.md at configure time, compiled and run.
 #include <ringkit/spsc_queue.hpp>
 

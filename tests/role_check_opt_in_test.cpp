@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The role check is opt-in (RINGKIT_CHECK_ROLES): this test program defines the macro itself, so the
 // check is pinned in every preset, Release included (the debug/asan/tsan presets define it for the
 // whole tree; tests/spsc_queue_test.cpp and tests/mpsc_queue_test.cpp check it there).

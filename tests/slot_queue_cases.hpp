@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The unit suite every MpscQueue/MpmcQueue configuration runs (typed, parameterized by a Config with
 // `template <class T> using queue = ...`). Instantiated by mpsc_queue_test.cpp and mpmc_queue_test.cpp,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A throwing spill codec must not lose items (issue 8, item 3), and a throw while constructing a
 // spilling queue must not leak its slot array (item 4).
 //

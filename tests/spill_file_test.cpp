@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The spill file format (docs/spill-format.md) and its reader's error cases (RELIABILITY row 11):
 // CRC-32C vectors, round trip, truncated tail, bit flips in payload and length, bad/unsupported headers,
 // unwritable directories, and a full disk (RLIMIT_FSIZE) leaving the file whole.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Scratch directories and file surgery for the spill tests.
 #include <sys/resource.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // SpillingMpmcQueue with a parking strategy: when one consumer's ring claim is what drains the ring, the
 // spilled items become readable; a second consumer parked meanwhile must be woken to take them (the
 // notify() calls made when they were spilled may have found nobody parked). Before the fix the parked

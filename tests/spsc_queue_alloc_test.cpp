@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Zero allocation after construction: a counting global allocator watches every SpscQueue hot path.
 #include "counting_allocator.hpp"  // replaces global operator new for this executable
 #include "ringkit/spsc_queue.hpp"

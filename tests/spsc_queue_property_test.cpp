@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Property tests: random sequences of single, batch, claim/commit and peek/pop_n operations on an
 // SpscQueue agree with a std::deque model.
 #include "ringkit/spsc_queue.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Two-thread stress for SpscQueue: every item arrives exactly once and in order, across single,
 // batch, claim/commit, peek/pop_n, consume and blocking paths, on tiny and large rings, with sequences
 // that wrap through 2^64, and with correlated payload fields that expose torn reads.

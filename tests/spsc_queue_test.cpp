@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Unit tests for ringkit::SpscQueue: the basics (construction, capacity, round trip, wrap-around), then lifecycle, move-only,
 // throwing constructors, batch/claim/peek paths, blocking calls and the role check.
 #include "ringkit/spsc_queue.hpp"

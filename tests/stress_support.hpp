@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Helpers for the multi-threaded tests: a watchdog that turns a hang into a failure, and a start gate.
 #include <atomic>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Lost-wake-up hunt (RELIABILITY row 7) for every wait strategy (BusySpin, Yielding, Sleeping, Blocking)
 // on SpscQueue (1x1), MpscQueue (2x1) and MpmcQueue (2x2), rings of 1, 2 and 4 slots. Producers and
 // consumers use the blocking push()/pop() and, at random, sleep or yield between calls, so a publish

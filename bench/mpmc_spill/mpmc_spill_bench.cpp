@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Overflow::SpillToDisk with the ring full (docs/mpmc-results.md):
 //   BM_SpillPush      one thread, ring full: each push() appends one framed record (one pwrite)
 //   BM_SpillDrain     one thread reads back what was spilled (64 KiB read-ahead, CRC check, decode)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // dagbench: Taskflow's benchmark shapes with tiny tasks (~65K per graph) on the ringkit DAG executor,
 // side by side in the same run with oneTBB's flow graph and the same executor over a mutex +
 // condition-variable channel (the seed's baseline), at 1, 2 and 4 workers. Every run is verified: each

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Summarises one or more `dagbench --csv` files as markdown: per shape and worker count, each engine's
 median tasks/s (the median of the runs' medians; with several files, the spread of the runs' medians in
 brackets), the ratios the issue's targets name, the fraction of tasks through the ring, and the targets

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Draws a Chrome/Perfetto trace written by `dagbench --trace FILE` (or dag::write_chrome_trace) as a
 PNG timeline with gnuplot: one row per worker, one bar per task (blue) or stream item (orange).
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The executor: run state, the worker pool over a task ring (ringkit::MpmcQueue or the channel
 // baseline), per-worker local batches, completion counting. docs/dag.md explains the design.
 #include "ringkit/dag/executor.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "ringkit/dag/graph.hpp"
 
 #include <algorithm>

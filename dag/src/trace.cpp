@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "ringkit/dag/trace.hpp"
 
 #include <fstream>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // No allocation per task in steady state: a run allocates a fixed handful of blocks (its per-node
 // arrays) whatever its node count, so a 65,536-task run allocates exactly as often as a 1,024-task run
 // of the same shape; stream items allocate nothing either. Proved with the counting global allocator.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Test helper: a graph whose tasks check, when they run, that every predecessor already ran (acquire
 // on its done flag) and count their own runs, so a test can assert "each task exactly once, after its

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // docs/dag.md's Usage example, extracted by CMake into dag_usage_example.inc, compiled and run: the
 // documented API exists and the example does what its comments say.
 #include <gtest/gtest.h>

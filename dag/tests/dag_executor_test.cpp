@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Executor behaviour, for each engine configuration (ringkit ring / channel, local batches on / off):
 // order, fan-out/fan-in, conditions, streams, subgraphs, repeated runs, exceptions, cancellation,
 // results stream, per-node stats, trace output.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Graph building and validation: ids, node kinds, the for_each rules, cycles rejected naming the nodes.
 #include <gtest/gtest.h>
 

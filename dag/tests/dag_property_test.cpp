@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Property: for random DAGs, under 1-4 workers, both queue kinds, local batches on and off, every task
 // runs exactly once and after all its predecessors; with one throwing node, exactly the nodes that
 // depend on it are skipped and every other node still runs once.

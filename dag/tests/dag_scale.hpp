@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The DAG tests' iteration counts: full size in a normal build, divided under a sanitizer so `make test`
 // stays fast. Only counts change, never an assertion.

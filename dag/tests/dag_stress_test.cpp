@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Stress: several threads start runs of checked graphs (every task exactly once, after its
 // predecessors) on one 4-worker executor at once, some of them cancelled at random moments, with tiny
 // rings so the full-ring paths (push-back, overflow, sharing) run constantly. Every run must finish with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), as used by the spill format
 // (docs/spill-format.md). Compiled in ringkit_spill: SSE4.2 crc32 instructions where the CPU has them,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // MpmcQueue<T, Wait>: a bounded, pre-allocated multi-producer / multi-consumer ring (Vyukov's bounded
 // queue with a capacity-1-safe turn encoding). Items move by value into pre-allocated slots.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // MpscQueue<T, Wait>: a bounded, pre-allocated multi-producer / single-consumer ring. Items move by value
 // into pre-allocated slots: no allocation after construction.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Vocabulary shared by every queue: what push() does when the ring is full, what it reports, and the
 // counters stats() returns.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // SlotSpans<T>: a run of ring slots handed out for zero-copy access. A run that crosses the end of the
 // slot array comes as two contiguous pieces: `first` (up to the end) then `second` (from slot 0).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Overflow::SpillToDisk support: SpillOptions (where), the Codec<T> concept (how an item becomes bytes),
 // TrivialCodec<T> (the default, for trivially copyable T), and the type-erased channel a queue talks to.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // SpillFile: one append-only file of framed records, the disk half of Overflow::SpillToDisk.
 // Format (version 1; full spec and rationale in docs/spill-format.md):

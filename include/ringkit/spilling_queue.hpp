@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // SpillingMpscQueue<T, Wait>, SpillingMpmcQueue<T, Wait>: MpscQueue / MpmcQueue plus Overflow::SpillToDisk.
 // Items that do not fit in the ring go to a spill file in a directory you choose and come back in order

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // SpscQueue<T, Wait>: a bounded, pre-allocated, wait-free single-producer / single-consumer ring.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Wait strategies: how a thread waits for a queue to become non-empty (consumer) or non-full (producer).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // logbench: the ringkit telemetry logger (shared and lanes modes) side by side with spdlog's async logger
 // and Boost.Log's asynchronous sink, by the fastest loggers' published method:
 //   latency: each thread logs "Logging int: {}, int: {}, double: {}" 20 times in a row, times the 20 calls,

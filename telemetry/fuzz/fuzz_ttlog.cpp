@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libFuzzer: the ttlog reader (ttlog::parse, as ttlog-cat uses it) on arbitrary bytes. It must never
 // crash or read out of bounds, always terminate, consume everything when final, report entries in
 // non-decreasing block offsets, and render every entry as text and JSON without throwing.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Internal: the process-wide list of live loggers (for the crash handler) and the async-signal-safe
 // flight-recorder dump writer.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "ringkit/telemetry/sinks.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "ringkit/telemetry/text_format.hpp"
 
 #include <charconv>

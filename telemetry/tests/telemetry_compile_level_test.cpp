@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // RINGKIT_TELEMETRY_ACTIVE_LEVEL removes calls below it at compile time: their arguments are not even
 // evaluated, whatever the run-time level says.
 #define RINGKIT_TELEMETRY_ACTIVE_LEVEL 3  // warn

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The hot path and the backend: formatting on the backend, structured fields, level filters, long
 // strings, zero allocation per call, exactly-once delivery from many threads in both queue modes.
 #include <gtest/gtest.h>

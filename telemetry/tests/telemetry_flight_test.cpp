@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The flight recorder: the last records of every thread, dumped on demand (ttlog format, read back
 // here with the same parser ttlog-cat uses) and by the crash handler from inside a fatal signal.
 #include <gtest/gtest.h>

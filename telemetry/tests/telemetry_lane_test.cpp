@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // detail::ByteLane (the Lanes-mode queue and flight recorder) and the logger in Lanes mode: every
 // record arrives exactly once, in order and intact; a flight reader racing the producer never returns
 // a torn record; the Lanes-mode flight recorder dumps the last messages of every thread.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Metrics: readable in-process (events/s, high-water mark, backend lag, drops) and logged periodically
 // by the logger itself as a structured event.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The four overflow policies, with exact counts: the backend is held inside a sink (a gate) while the
 // test logs into a ring of 8 records, so what fits, what is dropped, evicted or spilled is known.
 // Invariant everywhere: logged == delivered + dropped + lost + incomplete (+ in_flight, 0 after flush).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The sinks: text and JSON-lines files, rotation by size and by time with retention, the console's
 // colour, and a full disk (injected ENOSPC): reported through metrics and the callback, never blocking
 // producers.

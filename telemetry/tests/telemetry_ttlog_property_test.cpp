@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Properties of the ttlog format: any sequence of events written in blocks reads back equal; damaging
 // any one byte of a block's region loses at most that block (every other block's events still read
 // back, the damage is reported at or before the damaged byte's block), and never invents an event.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The binary ttlog format and ttlog-cat: round trip, text and JSON output, level and time filters,
 // damaged blocks reported by offset with reading resumed at the next good block, truncated tails,
 // follow mode.

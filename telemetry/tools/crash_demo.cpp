@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // telemetry_crash_demo DIR [--lanes]: four threads log numbered events, the main thread logs "final event", then
 // the process raises SIGSEGV. The crash handler writes the flight recorder to DIR/flight-<pid>.ttlog;
 // `ttlog-cat` prints it. The sinks get nothing here (no sink is configured and the backend may not

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # ctest: telemetry_crash_demo must die of SIGSEGV, leave a flight-recorder dump in its directory, and
 # ttlog-cat must print that dump, the final event included; in both queue modes (Shared, then --lanes).
 # usage: crash_demo_check.sh DEMO TTLOG_CAT

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "ttlog_cat.hpp"
 
 #include <cerrno>

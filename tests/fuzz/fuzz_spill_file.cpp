@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libFuzzer: ringkit::SpillFile's reader (SpillFile::open + SpillFile::read, src/spill_file.cpp) on arbitrary
 // file contents, and its writer/reader round trip. Input: one mode byte, then the rest.
 //   mode bit 2 clear: the rest is the file. bit 0 puts a valid header in front (record_max from bits 4-7,

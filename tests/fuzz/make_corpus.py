@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Writes the seed corpus of fuzz_spill_file into corpus/spill_file/ (see fuzz_spill_file.cpp for the
 input format: one mode byte, then a spill file or a payload list)."""
 import os

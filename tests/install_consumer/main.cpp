@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A downstream project: uses the installed headers and the installed spill library through
 // find_package(ringkit).
 #include <ringkit/mpsc_queue.hpp>

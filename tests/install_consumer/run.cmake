@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # cmake -P script: configure, build and install ringkit into WORK_DIR/prefix, then build and run the consumer.
 file(REMOVE_RECURSE ${WORK_DIR})
 function(run)

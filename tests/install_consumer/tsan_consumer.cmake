@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # cmake -P script (ctest tsan_consumer_test): compiles tsan_consumer.cpp as a user's ThreadSanitizer build
 # would, `-fsanitize=thread -Werror`, with no -Wno-tsan. GCC warns (-Wtsan) on every std::atomic_thread_fence
 # under TSan; include/ringkit/detail/fence.hpp therefore uses a seq_cst RMW there, and this pins that.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The Blocking wait strategy's park/notify protocol (include/ringkit/wait/blocking.hpp), explored
  * exhaustively by spin with TWO waiters arming and parking at once (competing consumers, as in
  * MpmcQueue) and one producer that publishes N items, each followed by notify() = wake ONE.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Exhaustively checks one Promela model with spin: safety (assertions, invalid end states = deadlock or
 # a thread parked forever) and liveness (the model's ltl claim under weak fairness).
 # Usage: run_model.sh [--expect-violation] MODEL.pml [-DMUTANT_X]

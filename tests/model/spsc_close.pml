@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* SpscQueue's close protocol (include/ringkit/spsc_queue.hpp, "Close protocol"), explored exhaustively
  * by spin: one producer pushing in a loop, one consumer popping in a loop, a third process closing at
  * any point. Checked: once the consumer's pop() has returned false, no push succeeds any more and every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* SpscQueue's slot protocol at capacity 2, explored exhaustively by spin.
  *
  * Models include/ringkit/spsc_queue.hpp: wrapping sequences (8-bit here, started 3 below the wrap, with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The soak (issue 8, RELIABILITY.md row 5): every queue (SpscQueue, MpscQueue, MpmcQueue) x overflow policy
 // (Block, DropNewest; DropOldest and SpillToDisk where the queue supports them) x wait strategy (BusySpin,
 // Yielding, Sleeping, Blocking, Parking) x call style (single push()/pop(), or the batch calls a user

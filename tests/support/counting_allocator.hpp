@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The counting global allocator for ringkit's own tests: <ringkit/alloc_counter.hpp> with its operators
 // defined here. Include this header in exactly ONE translation unit of a test executable: it replaces the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Element types that count their lives: every construction and destruction is tallied so a test can
 // assert that a queue destroyed exactly what it constructed (RELIABILITY.md row 1).

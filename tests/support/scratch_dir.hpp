@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // A fresh, uniquely named directory under the system temp directory, removed with everything in it
 // when the object dies. For tests that write files (spill files, WAL segments, crash-test data).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Iteration counts for stress tests: full size in the normal (Release) build, scaled down under
 // sanitizers (RINGKIT_SANITIZER=asan|tsan, set by the ctest presets) so `make test` stays fast.

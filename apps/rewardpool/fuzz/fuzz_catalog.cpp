@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libFuzzer: the catalog parser (both layouts) on arbitrary text. Either a CatalogError naming the
 // problem or a catalog that validates and builds a Pool.
 #include <cstddef>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libFuzzer: the snapshot, MANIFEST and durable-mark decoders on arbitrary bytes. Either a WalError naming the problem
 // or a valid catalog; a snapshot that decodes re-encodes to the same bytes (version 2). The first byte's
 // bit 0 says whether to fix up the trailing CRC (so the fuzzer reaches what lies behind it); the rest is

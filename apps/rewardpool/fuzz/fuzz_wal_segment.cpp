@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libFuzzer: the WAL segment reader on arbitrary bytes. Never crashes, always terminates, never returns
 // a record whose bytes it did not check (the CRC), offsets only move forward, and after Damaged it stays
 // Damaged. The first byte chooses whether a valid header is put in front (bit 0), so the record parser is

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Loopback figures for docs/service.md: `rewardpool serve` + `rewardpool load` at 1 and 4 connections,
 # count 1 and 100, REPEATS runs of DURATION s each, for each server configuration below (SERVERS; the
 # `replicated` one starts its own nats-server).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `rewardpool bench --workload clients`: N client threads making blocking draws, over the four mailbox x
 // log-buffer combinations (docs/ring-buffer-evaluation.md, the client workload).
 #include <stdlib.h>

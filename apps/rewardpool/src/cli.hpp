@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // `rewardpool` command line (parsed with CLI11): run, inspect, bench.
 #include <cstdint>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // What every `rewardpool` command line shares after its CLI11 options are declared (main.cpp: run,
 // inspect, bench; service/commands.cpp: serve, load, top, replica): parse, run the chosen command, and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // rewardpool: a weighted-draw reward service on ringkit (actor + write-ahead log).
 #include <unistd.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `rewardpool bench --workload pipeline`: the Go original's benchmark, like for like. One thread submits
 // N draws without waiting (up to --in-flight W in flight; default all), then collects the completions;
 // the pool's own threads (actor, I/O thread) do the rest. A catalog of one item with quantity N, so every

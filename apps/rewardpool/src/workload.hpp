@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Drives a Service with N client threads (used by `rewardpool run` and `rewardpool bench`).
 #include <chrono>

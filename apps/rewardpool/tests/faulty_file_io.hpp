@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // A FileIo that fails the n-th call (1-based, counted from construction) of a kind with errno `error`;
 // 0 = never. "sync" counts fdatasync, fsync and msync together. Test-only: production code knows only

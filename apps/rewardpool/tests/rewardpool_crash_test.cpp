@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Crash test (RELIABILITY row 12): fork/exec `rewardpool run` drawing under load with --sync always,
 // SIGKILL it at random moments, restart, and check after every round that the recovered catalog is the
 // initial one minus every acknowledged draw (plus at most the draws in flight at the kill), that no

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The durability defects found by trying the reward pool as a new user would (issue 9, defects 1-7 but
 // 5, which is a command-line check in rewardpool_crash_test.cpp), each pinned by a test.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The reward pool: selectors (prefix-sum, Fenwick), weighted draws, update semantics, catalog files.
 #include <gtest/gtest.h>
 

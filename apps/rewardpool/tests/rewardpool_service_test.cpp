@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The reward service: blocking and asynchronous clients over the four mailbox x log-buffer combinations
 // and the three WAL backends; ack levels gate delivery; recovery agrees with what was delivered; a failing
 // write or sync reaches the clients as WalError, never as an acknowledgement; zero allocation per draw.

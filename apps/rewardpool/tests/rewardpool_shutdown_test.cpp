@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // stop() racing with submissions: every request a client submitted is answered exactly once, Ok by the
 // actor if it reached the mailbox, Closed otherwise; never twice, never not at all.
 #include <gtest/gtest.h>

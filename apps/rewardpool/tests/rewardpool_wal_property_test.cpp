@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Property tests for the WAL decoders (RELIABILITY rows 11 and 14, as a randomized stand-in for a
 // fuzzer): whatever is done to a segment's bytes (a flipped byte, a truncation, a cut-out range, inserted
 // garbage), the reader never crashes, never invents a record and never joins two records: everything it

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The rewardpool write-ahead log: format, LevelDB's reader cases (RELIABILITY rows 11 and 13),
 // rotation, snapshots, recovery, fault injection.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // atomic_queue (Debian libatomic-queue-dev 0.0+git20220518): AtomicQueueB2<T, Allocator,
 // MAXIMIZE_THROUGHPUT, TOTAL_ORDER, SPSC> - runtime capacity, any T.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // boost::lockfree::queue (Michael-Scott, node free list preallocated to `capacity`): bounded_push never
 // allocates; both calls are try-only and retried by the harness.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // boost::lockfree::spsc_queue (runtime capacity): try-only API, retried by the harness; array push/pop
 // for batches.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // moodycamel::BlockingConcurrentQueue: try_enqueue retried (its enqueue() would allocate), its own
 // blocking wait_dequeue (lightweight semaphore: spin, then park); bulk calls for batches.

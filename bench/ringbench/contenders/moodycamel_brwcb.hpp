@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // moodycamel::BlockingReaderWriterCircularBuffer: its own blocking wait_enqueue / wait_dequeue
 // (semaphores: spin briefly, then park).

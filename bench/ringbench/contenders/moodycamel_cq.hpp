@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // moodycamel::ConcurrentQueue without tokens (implicit producers): try_enqueue (no allocation after the
 // pre-sized block pool) and try_dequeue, retried; all-or-nothing bulk calls for batches.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // moodycamel::ConcurrentQueue with a ProducerToken per producer thread and a ConsumerToken per consumer
 // thread (its fast path); try-only calls retried; bulk calls for batches.

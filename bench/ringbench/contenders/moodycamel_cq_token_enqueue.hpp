@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // moodycamel::ConcurrentQueue as its users run it (issue 8): pre-sized (capacity elements, one explicit
 // producer per producer thread), a ProducerToken / ConsumerToken per thread, and the normal enqueue(),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // moodycamel::ReaderWriterQueue: try_enqueue never allocates (bounded by the initial capacity); retried.
 #include <cstddef>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The baseline naive code gives (and roughly what a Go channel is): a std::deque behind one std::mutex,
 // bounded, with two std::condition_variables (not_full, not_empty) and notify_one after each change.

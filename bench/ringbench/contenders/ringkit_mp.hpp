@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // ringkit::MpscQueue and ringkit::MpmcQueue (when the tree has them), one row per wait strategy that
 // matters for them in the MPSC/MPMC tables: Yielding (default), BusySpin, Blocking. In the 1:1 tables

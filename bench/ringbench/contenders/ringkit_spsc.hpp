@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // ringkit::SpscQueue, one row per wait strategy: push()/pop() are the queue's own blocking calls, so
 // the strategy is what waits (and Blocking's notify() runs on every publish). Plus one row driven

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // oneTBB concurrent_bounded_queue: its own blocking push/pop (spin, then park on a concurrent_monitor).
 #include <cstddef>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // xenium::vyukov_bounded_queue (Debian libxenium-dev 0.0.2, header-only, <xenium/vyukov_bounded_queue.hpp>):
 // Vyukov's bounded MPMC queue, one sequence number per slot. Its API is try-only (try_push / try_pop, the

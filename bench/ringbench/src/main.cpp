@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // ringbench: ringkit against the queues users would pick instead, on the user's own machine.
 //
 // The parent plans cells (scenario x contender x parameters), calibrates each cell's item count so a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Machine-facing helpers: pinning, the TSC clock, the core-to-core ping-pong (the RTT floor and the
 // before/after probe) and the memcpy floor.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The contender registry: one line per contender (see include/ringbench/contender.hpp for the adapter).
 #include "registry.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Every contender ringbench knows, in report order.
 #include <string>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The parent's view of a whole ringbench invocation, and the writers that turn it into report.md
 // (also on stdout), results.csv, results.json, gnuplot plots and report.html.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // What one child process runs, and what it reports back.
 #include <cstddef>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The measured bodies, templated over the adapter: throughput (P producers x C consumers, single ops or
 // batches) and round-trip latency (ping-pong over two queues). Both check every item they receive.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The deterministic parts of ringbench (bench/ringbench/include): the latency recorder against a
 // sorted-array reference, the result checker against lost / duplicated / reordered items, the CSV
 // writer, the repeat summary and the probe-moved rule. Header-only, so this builds in every preset

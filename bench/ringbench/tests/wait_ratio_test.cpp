@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The "Blocking vs BusySpin" section of ringbench's report (src/report.cpp): ratios of the medians of the
 // wait_* tables of one run, and the targets of issue 8 marked met / NOT met / not measured.
 #include <gtest/gtest.h>

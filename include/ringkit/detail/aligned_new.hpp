@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Over-aligned raw storage for the slot arrays, with the matching delete in one place.
 //

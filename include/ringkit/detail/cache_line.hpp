@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Sizes that keep independently written data off each other's cache lines.
 #include <cstddef>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // A spin-loop hint: tells the core we are spinning (x86 PAUSE / Arm YIELD) so the sibling hyper-thread
 // and the memory system are not flooded while we poll.

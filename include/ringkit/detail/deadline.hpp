@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Deadlines for the timed calls (try_push_for / try_pop_for) of every queue.
 #include <chrono>

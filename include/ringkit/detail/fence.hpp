@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The StoreLoad barriers ringkit uses, in one place.
 //

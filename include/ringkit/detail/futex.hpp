@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The one place ringkit parks a thread: a futex on a 32-bit word (Linux), with an optional timeout.
 // Elsewhere it falls back to C++20 atomic wait/notify, and timed waits poll with short sleeps.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Producer-wait hysteresis for push()'s wait path (issue 8): a producer that found the ring full first
 // waits, spinning only, until a fraction of the ring is free, so that the producer and the consumer stop

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The ring storage every queue shares: the capacity check, the padded, over-aligned slot array (and,
 // with it, the largest capacity whose byte size fits in size_t), and the start-sequence test hook. A

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Opt-in guard for single-producer / single-consumer entry points: compiled in only when the macro
 // RINGKIT_CHECK_ROLES is defined (the debug, asan and tsan presets define it; define it for the whole

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // ShardedCounter: an event counter that many threads bump without writing a shared cache line.
 //

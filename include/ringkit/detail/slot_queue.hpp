@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // SlotQueue<T, Wait, kMultiConsumer>: the bounded, pre-allocated, per-slot-turn ring behind MpscQueue
 // (kMultiConsumer = false) and MpmcQueue (true). Read docs/mpmc-design.md for the full argument; the

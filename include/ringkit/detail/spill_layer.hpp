@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // SpillLayer<T>: the Overflow::SpillToDisk layer of a SlotQueue (SpillingMpscQueue, SpillingMpmcQueue in
 // ringkit/spilling_queue.hpp). The ring calls it through six hooks (detail/slot_queue.hpp, "Overflow

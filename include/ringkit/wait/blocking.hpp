@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Blocking: spin, then yield, for up to about kSpinFor; then park on a futex. Idle costs no CPU; while
 // the peer keeps the queue busy, hand-offs complete before parking and never pay the ~25 µs wake-up of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // BusySpin: poll forever with a PAUSE hint. Lowest hand-off latency while every thread has its own core;
 // under oversubscription a spinning thread burns its whole time slice while the thread it waits for is

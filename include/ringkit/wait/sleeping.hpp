@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Sleeping: spin, then yield, then sleep with an exponential backoff capped at kMaxSleep. Idle costs
 // almost no CPU and nothing has to be woken (no syscall on the notify side), at the price of up to

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Yielding: spin briefly, then sched_yield() between polls. Near-spin latency while a peer is running,
 // and a descheduled peer gets the core back at once; it still shows as 100% CPU while idle.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Adapters over Service::Client for callers that do not want to poll:
 //   CallbackClient  calls one function per completion, on the handle's thread, from dispatch()

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "rewardpool/file_io.hpp"
 
 #include <dirent.h>

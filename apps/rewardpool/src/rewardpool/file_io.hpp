@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The WAL's file layer: every system call the log makes on files goes through a FileIo (returns -1 and
 // sets errno on failure), so tests can inject faults (apps/rewardpool/tests/faulty_file_io.hpp), plus

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The WAL's in-memory log buffer between the actor (producer) and the I/O thread (consumer). Entries are
 // decoded records (wal::Record, 40 bytes): the I/O thread encodes and checksums them, so the actor's

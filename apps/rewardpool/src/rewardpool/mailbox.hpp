@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Actor mailboxes: client handles push requests in batches, the actor pops them in batches.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "rewardpool/pool.hpp"
 
 #include <algorithm>

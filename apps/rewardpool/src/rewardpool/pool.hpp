@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The reward pool: a catalog of items (id, remaining quantity, weight) and weighted random draws.
 //

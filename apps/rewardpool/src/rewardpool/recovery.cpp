@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "rewardpool/recovery.hpp"
 
 #include <fcntl.h>

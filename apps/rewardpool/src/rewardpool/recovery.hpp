@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Recovery policy: rebuilds the pool's state from a data directory (newest good snapshot, then every later
 // record), decides what is a torn tail (dropped quietly), what is corruption (start-up refuses, naming the

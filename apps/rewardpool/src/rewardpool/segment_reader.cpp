@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "rewardpool/segment_reader.hpp"
 
 #include <algorithm>

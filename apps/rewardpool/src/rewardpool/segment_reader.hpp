@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Reads one WAL segment held in memory (format: wal_format.hpp, docs/wal-format.md). LevelDB's reader
 // rules: never returns a record whose bytes fail the CRC; after Damaged it keeps returning the same

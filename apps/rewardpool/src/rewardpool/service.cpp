@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "rewardpool/service.hpp"
 
 #include <fcntl.h>

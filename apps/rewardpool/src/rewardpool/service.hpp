@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The reward service: one actor thread owns the Pool; client handles on any threads submit draws without
 // blocking and collect completions in batches; an I/O thread writes the actor's records (group commit)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "rewardpool/snapshot.hpp"
 
 #include <sys/stat.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Snapshot files (the whole catalog as of an LSN) and the MANIFEST (the log's high-water mark).
 // Layouts: wal_format.hpp and docs/wal-format.md.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The write-ahead log, as four parts (LevelDB's split): the format (wal_format.hpp), the writer
 // (wal_writer.hpp), the reader (segment_reader.hpp) and the recovery policy (recovery.hpp); plus the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "rewardpool/wal_format.hpp"
 
 #include <bit>

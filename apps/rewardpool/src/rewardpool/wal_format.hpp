@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The rewardpool write-ahead log format, version 1 (spec: docs/wal-format.md).
 //

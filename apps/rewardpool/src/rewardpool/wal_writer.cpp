@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "rewardpool/wal_writer.hpp"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // WalWriter: appends records to WAL segments (file / mmap / null backends), rotating segments and keeping
 // the MANIFEST (the newest segment ever created) current. Owned by one thread: the pool's I/O thread.

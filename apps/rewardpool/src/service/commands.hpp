@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The service's subcommands of `rewardpool`: serve, load, top. main.cpp hands argv over when argv[1]
 // names one of them (they are not built under TSan: see service.cmake).

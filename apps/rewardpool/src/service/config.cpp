@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "service/config.hpp"
 
 #include <yaml-cpp/yaml.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // `rewardpool serve --config FILE`: the Go original's YAML layout, read as it is (yaml-cpp):
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "service/load.hpp"
 
 #include <grpcpp/grpcpp.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // `rewardpool load`: a gRPC load generator for RewardPoolService.Draw (the counterpart of the Go
 // original's k6 script). N connections (each its own TCP connection and one Draw stream), M requests

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "service/server.hpp"
 
 #include <grpcpp/grpcpp.h>

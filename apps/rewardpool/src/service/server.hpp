@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The reward pool over gRPC: RewardPoolService (the Go original's API, proto/rewardpool.proto) and
 // RewardPoolAdmin (ours, proto/rewardpool_admin.proto), on the asynchronous pool API.

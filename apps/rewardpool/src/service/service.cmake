@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The reward pool as a network service (issue 13): the gRPC API (proto/), `rewardpool serve`, `load`,
 # `top`, the YAML config. Included from apps/rewardpool/CMakeLists.txt.
 #

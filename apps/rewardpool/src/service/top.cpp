@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "service/top.hpp"
 
 #include <grpcpp/grpcpp.h>

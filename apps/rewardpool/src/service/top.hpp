@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // `rewardpool top --target HOST:PORT`: a live terminal view (ncurses) of a serving pool, refreshed every
 // second: remaining quantity per item as bars, draws/s, draws in flight, streams, the log's LSNs and the

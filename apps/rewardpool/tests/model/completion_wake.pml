@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The reward pool's completion wake-up (apps/rewardpool/src/rewardpool/service.hpp, C1-C2 / P1-P2):
  * a client waits until the I/O thread's published LSN reaches the gate of its next completion; the I/O
  * thread publishes LSNs 1..N and notifies the clients whose want_lsn it reached. The wait itself is

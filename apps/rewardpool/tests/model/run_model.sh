@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Exhaustively checks one Promela model with spin (a copy of ringkit's tests/model/run_model.sh, so the
 # subproject needs nothing outside its own folder): safety (assertions, invalid end states) and liveness
 # (the model's ltl claim under weak fairness).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Test helpers: an in-process server on a free loopback port, and small synchronous gRPC clients.
 #include <grpcpp/grpcpp.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `serve --config FILE`: the Go original's YAML layout as it is; unknown or mistyped keys are errors
 // naming the key; flags override the file.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The gRPC service in-process: a DrawServer on a free loopback port over a real pool (file WAL in a
 // scratch directory), driven by synchronous gRPC clients. Release and ASan only (gRPC is not
 // TSan-instrumented).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Test helper: runs `rewardpool <args>` as a child process and reads the address from its
 // "listening on HOST:PORT" line (serve prints it on stdout once it accepts connections).

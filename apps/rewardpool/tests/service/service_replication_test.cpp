@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Replication through NATS JetStream. Each test starts its own nats-server (JetStream, a temporary
 // store, a free loopback port). Release and ASan only (gRPC is not TSan-instrumented).
 //  - the primary is SIGKILLed under load at ack `replicated`: the replica holds every draw acknowledged,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `rewardpool serve` and `rewardpool load` as processes: SIGTERM with draws in flight loses no
 // acknowledged draw (at every ack level), the load generator's figures agree with the server's state,
 // and bad flags are refused. Release and ASan only (gRPC is not TSan-instrumented).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `rewardpool top`'s data part (the curses screen is not tested): fetching a sample from a serving pool,
 // the figures computed from two samples, and the text lines the screen shows.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Runs the real `rewardpool` binary (REWARDPOOL_BIN, set by the tests' CMakeLists.txt) as a child
 // process: the crash test (rewardpool_crash_test.cpp) and the service tests (service/service_process.hpp).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // What the reward pool's tests share (apps/rewardpool/tests and tests/service): a scratch data directory,
 // sanitizer-scaled iteration counts, and the file layers that hold or watch the WAL's segment writes.

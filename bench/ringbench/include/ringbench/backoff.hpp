@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The one retry policy the harness applies to every try-only API: spin with a PAUSE hint, then yield
 // (the same shape as ringkit's Yielding strategy), so no contender wins by being allowed to spin

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The adapter contract every contender (bench/ringbench/contenders/<name>.hpp) implements, and the
 // helpers the harness uses to drive it. Adding a contender = one adapter file + one registry line

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // CsvWriter: RFC 4180 CSV with a fixed header; every row must have the header's width.
 #include <cstddef>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The benchmark payload: N bytes carrying (producer, index) in its first word. Items bigger than one
 // word also carry a check word at the end, so a torn copy of the payload is caught by the consumer.

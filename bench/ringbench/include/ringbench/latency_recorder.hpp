@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // LatencyRecorder: an HdrHistogram-style log-bucketed histogram of non-negative integer values (ns).
 //

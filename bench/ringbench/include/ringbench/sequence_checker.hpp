@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // SequenceChecker: proves a benchmark run delivered every item exactly once (and in order where the
 // queue promises it), so a run that loses, duplicates or reorders items never reports a number.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Summaries over repeats, and the rule that decides whether the VM's host moved the vCPUs during a run.
 #include <algorithm>

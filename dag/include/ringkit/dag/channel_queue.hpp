@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // ChannelQueue<T>: a bounded ring behind one std::mutex and two std::condition_variables: the channel
 // baseline the executor is compared with (QueueKind::Channel). It offers the subset of MpmcQueue's API

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // ringkit::dag::Executor: a worker pool that runs Graphs.
 //

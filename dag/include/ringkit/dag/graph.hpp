@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // ringkit::dag::Graph: a directed acyclic graph of tasks, built once and run any number of times by an
 // Executor (executor.hpp).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Chrome / Perfetto trace output for a run recorded with RunOptions{.trace = true}: one "complete" event
 // (ph "X") per callable invocation, one row (tid) per worker. Open the file in https://ui.perfetto.dev

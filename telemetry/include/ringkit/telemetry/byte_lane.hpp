@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // detail::ByteLane: one logging thread's lane in QueueMode::Lanes: a single-producer single-consumer
 // ring of 64-bit words holding variable-size records, and the thread's flight recorder at once.

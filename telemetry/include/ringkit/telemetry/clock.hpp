@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Timestamps for log events. The hot path stores raw ticks; the backend converts them to wall-clock
 // nanoseconds. Two sources (docs/telemetry.md, "Timestamps", has the measurement behind the default):

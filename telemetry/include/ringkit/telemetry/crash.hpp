@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The crash handler: on SIGSEGV, SIGABRT, SIGBUS, SIGFPE or SIGILL, write every live logger's flight
 // recorder (the last records of each thread) to `<directory>/flight-<pid>.ttlog` using only

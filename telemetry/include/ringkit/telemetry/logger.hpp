@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // ringkit::telemetry::Logger: an asynchronous structured logger on ringkit's queues.
 //

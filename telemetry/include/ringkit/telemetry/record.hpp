@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The binary event record that travels through the queue, and the compile-time machinery that encodes a
 // log call's arguments into it (caller's thread: memcpy only) and decodes them again (backend thread:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // What a sink receives: one decoded event, valid for the duration of write(). Sinks run on the logger's
 // backend thread only (one thread; no locking needed inside a sink used by one logger).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The sinks: ConsoleSink (colour on a TTY), FileSink (text, JSON lines or binary ttlog; size- and
 // time-based rotation with retention; write errors such as a full disk are counted and reported, never

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The text and JSON renderings of an event, shared by the sinks and ttlog-cat.
 //   text:  2026-12-02T09:43:52.123456789Z info  [1234] message key=value (file.cpp:12)

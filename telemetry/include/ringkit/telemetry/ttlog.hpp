@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The ttlog binary log format (docs/ttlog-format.md): a 16-byte file header, then blocks of records,
 // each block with a CRC-32C. Writer side: BlockBuilder over a caller-supplied buffer (no allocation,
