@@ -7,10 +7,10 @@
 #include <thread>
 #include <vector>
 
-#include "counting_allocator.hpp"
+#include "ringkit/alloc_counter.hpp"
 #include "ringkit/telemetry/logger.hpp"
-#include "telemetry_test_support.hpp"
-#include "test_scale.hpp"
+#include "support/capture_sink.hpp"
+#include "support/telemetry_test.hpp"
 
 using namespace ringkit::telemetry;
 using namespace ringkit::telemetry::literals;
@@ -141,7 +141,7 @@ TEST_P(BothModes, ALogCallAllocatesNothing) {
   log.flush();
   // The counter is process-wide: the backend (no sinks here) has grown its buffers during the
   // warm-up and allocates nothing per message after that, so what is counted is the caller's.
-  ringkit::test::AllocationCounter counter;
+  ringkit::AllocationCounter counter;
   for (int i = 0; i < 1000; ++i) {
     RK_LOG_INFO(log, "Logging int: {}, int: {}, double: {}", i, i + 1, 0.5 * i);
     if (i % 100 == 0) RK_LOG_INFO(log, "str {} {}", s, std::string_view("v"), kv<"k">(i));
@@ -158,7 +158,7 @@ TEST_P(BothModes, EveryMessageFromEveryThreadArrivesOnceInPerThreadOrder) {
   o.capacity = 256;  // small: producers wait for the backend (Block)
   Logger log(std::move(o));
   const int threads = 4;
-  const int per = static_cast<int>(ringkit::test::scaled(20000));
+  const int per = static_cast<int>(ringkit::telemetry::test::scaled(20000));
   std::vector<std::thread> ts;
   for (int t = 0; t < threads; ++t) {
     ts.emplace_back([&log, t, per] {

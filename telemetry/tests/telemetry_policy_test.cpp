@@ -9,9 +9,8 @@
 #include <vector>
 
 #include "ringkit/telemetry/logger.hpp"
-#include "scratch_dir.hpp"
-#include "telemetry_test_support.hpp"
-#include "test_scale.hpp"
+#include "support/capture_sink.hpp"
+#include "support/telemetry_test.hpp"
 
 using namespace ringkit::telemetry;
 using ringkit::Overflow;
@@ -126,7 +125,7 @@ TEST(DropOldest, EvictedPartsOfLongMessagesAreCountedIncompleteOrLostNeverDelive
 }
 
 TEST(SpillToDisk, DeliversEverythingInOrderAndCountsTheSpilled) {
-  ringkit::test::ScratchDir dir;
+  ringkit::telemetry::test::ScratchDir dir;
   auto sink = std::make_shared<CaptureSink>();
   Drops drops;
   LoggerOptions o = gated(sink, QueueMode::Shared, Overflow::SpillToDisk, drops);
@@ -195,7 +194,7 @@ INSTANTIATE_TEST_SUITE_P(Cases, PolicyStress,
                          });
 
 TEST_P(PolicyStress, EveryMessageIsDeliveredOnceOrCounted) {
-  ringkit::test::ScratchDir dir;
+  ringkit::telemetry::test::ScratchDir dir;
   auto sink = std::make_shared<CaptureSink>();
   Drops drops;
   LoggerOptions o = gated(sink, GetParam().mode, GetParam().overflow, drops);
@@ -203,7 +202,7 @@ TEST_P(PolicyStress, EveryMessageIsDeliveredOnceOrCounted) {
   o.spill_directory = dir.path();
   Logger log(std::move(o));
   const int threads = 4;
-  const int per = static_cast<int>(ringkit::test::scaled(20000));
+  const int per = static_cast<int>(ringkit::telemetry::test::scaled(20000));
   std::vector<std::thread> ts;
   for (int t = 0; t < threads; ++t) {
     ts.emplace_back([&log, t, per] {
