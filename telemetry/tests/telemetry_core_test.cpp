@@ -41,11 +41,11 @@ LoggerOptions opts(std::shared_ptr<CaptureSink> sink, QueueMode mode = QueueMode
   return o;
 }
 
-class BothModes : public ::testing::TestWithParam<QueueMode> {};
-INSTANTIATE_TEST_SUITE_P(Modes, BothModes, ::testing::Values(QueueMode::Shared, QueueMode::Lanes),
+class LogCall : public ::testing::TestWithParam<QueueMode> {};
+INSTANTIATE_TEST_SUITE_P(Modes, LogCall, ::testing::Values(QueueMode::Shared, QueueMode::Lanes),
                          [](const auto& p) { return p.param == QueueMode::Shared ? "Shared" : "Lanes"; });
 
-TEST_P(BothModes, BackendFormatsTheArgumentsTheCallerCopied) {
+TEST_P(LogCall, BackendFormatsTheArgumentsTheCallerCopied) {
   auto sink = std::make_shared<CaptureSink>();
   Logger log(opts(sink, GetParam()));
   std::string s = "owned string";
@@ -66,7 +66,7 @@ TEST_P(BothModes, BackendFormatsTheArgumentsTheCallerCopied) {
   EXPECT_EQ(sink->events()[2].level, Level::warn);
 }
 
-TEST_P(BothModes, StructuredFieldsArriveAsKeyValuePairs) {
+TEST_P(LogCall, StructuredFieldsArriveAsKeyValuePairs) {
   auto sink = std::make_shared<CaptureSink>();
   Logger log(opts(sink, GetParam()));
   std::string venue = "XNAS";
@@ -84,7 +84,7 @@ TEST_P(BothModes, StructuredFieldsArriveAsKeyValuePairs) {
   EXPECT_TRUE(e[0].numeric[2]);
 }
 
-TEST_P(BothModes, RuntimeLevelFilterSkipsTheCallAndItsArguments) {
+TEST_P(LogCall, RuntimeLevelFilterSkipsTheCallAndItsArguments) {
   auto sink = std::make_shared<CaptureSink>();
   Logger log(opts(sink, GetParam()));
   log.set_level(Level::warn);
@@ -101,7 +101,7 @@ TEST_P(BothModes, RuntimeLevelFilterSkipsTheCallAndItsArguments) {
   EXPECT_EQ(log.metrics().logged, 2u);
 }
 
-TEST_P(BothModes, LongStringsSpanRecordsAndArriveWhole) {
+TEST_P(LogCall, LongStringsSpanRecordsAndArriveWhole) {
   auto sink = std::make_shared<CaptureSink>();
   Logger log(opts(sink, GetParam()));
   const std::string big(3000, 'x');
@@ -115,7 +115,7 @@ TEST_P(BothModes, LongStringsSpanRecordsAndArriveWhole) {
   EXPECT_EQ(log.metrics().truncated, 0u);
 }
 
-TEST_P(BothModes, AStringLongerThanTheMaximumIsCutAndCounted) {
+TEST_P(LogCall, AStringLongerThanTheMaximumIsCutAndCounted) {
   auto sink = std::make_shared<CaptureSink>();
   Logger log(opts(sink, GetParam()));
   const std::string huge(kMaxPayload + 100, 'y');
@@ -129,7 +129,7 @@ TEST_P(BothModes, AStringLongerThanTheMaximumIsCutAndCounted) {
   EXPECT_EQ(log.metrics().delivered, 1u);
 }
 
-TEST_P(BothModes, ALogCallAllocatesNothing) {
+TEST_P(LogCall, ALogCallAllocatesNothing) {
   auto sink = std::make_shared<CaptureSink>();
   LoggerOptions o = opts(sink, GetParam());
   o.sinks.clear();  // the capture sink allocates on the backend thread; count only the caller
@@ -152,7 +152,7 @@ TEST_P(BothModes, ALogCallAllocatesNothing) {
   EXPECT_EQ(log.metrics().delivered, 1012u);
 }
 
-TEST_P(BothModes, EveryMessageFromEveryThreadArrivesOnceInPerThreadOrder) {
+TEST_P(LogCall, EveryMessageFromEveryThreadArrivesOnceInPerThreadOrder) {
   auto sink = std::make_shared<CaptureSink>();
   LoggerOptions o = opts(sink, GetParam());
   o.capacity = 256;  // small: producers wait for the backend (Block)
@@ -190,7 +190,7 @@ TEST_P(BothModes, EveryMessageFromEveryThreadArrivesOnceInPerThreadOrder) {
   EXPECT_EQ(m.dropped + m.lost + m.incomplete + m.in_flight, 0u);
 }
 
-TEST(LanesMode, MergesLanesInTimestampOrder) {
+TEST(LanesLogger, MergesLanesInTimestampOrder) {
   auto sink = std::make_shared<CaptureSink>();
   Logger log(opts(sink, QueueMode::Lanes));
   // Threads log one after another (each joins before the next starts), so timestamps are ordered

@@ -56,11 +56,11 @@ void fill_while_held(Logger& log, CaptureSink& sink) {
   for (int i = 1; i <= 100; ++i) RK_LOG_INFO(log, "m {}", i);
 }
 
-class DropNewestBothModes : public ::testing::TestWithParam<QueueMode> {};
-INSTANTIATE_TEST_SUITE_P(Modes, DropNewestBothModes, ::testing::Values(QueueMode::Shared, QueueMode::Lanes),
+class DropNewestPolicy : public ::testing::TestWithParam<QueueMode> {};
+INSTANTIATE_TEST_SUITE_P(Modes, DropNewestPolicy, ::testing::Values(QueueMode::Shared, QueueMode::Lanes),
                          [](const auto& p) { return p.param == QueueMode::Shared ? "Shared" : "Lanes"; });
 
-TEST_P(DropNewestBothModes, KeepsTheFirstThatFitAndCountsEveryRejection) {
+TEST_P(DropNewestPolicy, KeepsTheFirstThatFitAndCountsEveryRejection) {
   auto sink = std::make_shared<CaptureSink>();
   Drops drops;
   Logger log(gated(sink, GetParam(), Overflow::DropNewest, drops));
@@ -79,7 +79,7 @@ TEST_P(DropNewestBothModes, KeepsTheFirstThatFitAndCountsEveryRejection) {
   expect_balanced(x);
 }
 
-TEST(DropOldest, KeepsTheNewestAndCountsTheEvictedAsLost) {
+TEST(DropOldestPolicy, KeepsTheNewestAndCountsTheEvictedAsLost) {
   auto sink = std::make_shared<CaptureSink>();
   Drops drops;
   Logger log(gated(sink, QueueMode::Shared, Overflow::DropOldest, drops));
@@ -100,7 +100,7 @@ TEST(DropOldest, KeepsTheNewestAndCountsTheEvictedAsLost) {
   expect_balanced(x);
 }
 
-TEST(DropOldest, EvictedPartsOfLongMessagesAreCountedIncompleteOrLostNeverDeliveredHalf) {
+TEST(DropOldestPolicy, EvictedPartsOfLongMessagesAreCountedIncompleteOrLostNeverDeliveredHalf) {
   auto sink = std::make_shared<CaptureSink>();
   Drops drops;
   Logger log(gated(sink, QueueMode::Shared, Overflow::DropOldest, drops));
@@ -124,7 +124,7 @@ TEST(DropOldest, EvictedPartsOfLongMessagesAreCountedIncompleteOrLostNeverDelive
   expect_balanced(x);
 }
 
-TEST(SpillToDisk, DeliversEverythingInOrderAndCountsTheSpilled) {
+TEST(SpillToDiskPolicy, DeliversEverythingInOrderAndCountsTheSpilled) {
   ringkit::telemetry::test::ScratchDir dir;
   auto sink = std::make_shared<CaptureSink>();
   Drops drops;
@@ -145,11 +145,11 @@ TEST(SpillToDisk, DeliversEverythingInOrderAndCountsTheSpilled) {
   expect_balanced(x);
 }
 
-class BlockBothModes : public ::testing::TestWithParam<QueueMode> {};
-INSTANTIATE_TEST_SUITE_P(Modes, BlockBothModes, ::testing::Values(QueueMode::Shared, QueueMode::Lanes),
+class BlockPolicy : public ::testing::TestWithParam<QueueMode> {};
+INSTANTIATE_TEST_SUITE_P(Modes, BlockPolicy, ::testing::Values(QueueMode::Shared, QueueMode::Lanes),
                          [](const auto& p) { return p.param == QueueMode::Shared ? "Shared" : "Lanes"; });
 
-TEST_P(BlockBothModes, WaitsForRoomAndLosesNothing) {
+TEST_P(BlockPolicy, WaitsForRoomAndLosesNothing) {
   auto sink = std::make_shared<CaptureSink>();
   Drops drops;
   Logger log(gated(sink, GetParam(), Overflow::Block, drops));
