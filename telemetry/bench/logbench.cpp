@@ -8,7 +8,7 @@
 //   backend CPU (process CPU minus the producers' own), peak RSS; each library in its own child process.
 // Self-check: every throughput run must leave exactly N lines in its file (exit status 1 otherwise).
 //
-//   logbench [--quick] [--csv FILE] [--dir DIR] [--only LIB]
+//   logbench [--quick] [--csv FILE] [--dir DIR] [--only LIB]   (--help: the options; usage error: exit 2)
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -26,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include <CLI/CLI.hpp>
 #include <boost/log/core.hpp>
 #include <boost/log/expressions.hpp>
 #include <boost/log/sinks/async_frontend.hpp>
@@ -340,16 +341,20 @@ void clock_costs() {
 int main(int argc, char** argv) {
   bool quick = false;
   std::string csv, dir = "/tmp", only;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--quick") quick = true;
-    else if (a == "--csv" && i + 1 < argc) csv = argv[++i];
-    else if (a == "--dir" && i + 1 < argc) dir = argv[++i];
-    else if (a == "--only" && i + 1 < argc) only = argv[++i];
-    else {
-      std::fprintf(stderr, "usage: logbench [--quick] [--csv FILE] [--dir DIR] [--only LIB]\n");
-      return 2;
-    }
+  // The command line (CLI11). --help prints it and exits 0; a usage error prints why and exits 2.
+  CLI::App app{"The ringkit telemetry logger (shared and lanes modes) against spdlog's async logger and\n"
+               "Boost.Log's asynchronous sink: latency, throughput, backend CPU, memory. Tables to stdout;\n"
+               "exit status 1 if a run's self-check (every line written) fails.",
+               "logbench"};
+  app.add_flag("--quick", quick, "fewer iterations and messages: a rough picture in a short run");
+  app.add_option("--csv", csv, "also write the results as CSV (library,threads,metric,value) to FILE")
+      ->option_text("FILE");
+  app.add_option("--dir", dir, "directory for the benchmark's log files (default /tmp)")->option_text("DIR");
+  app.add_option("--only", only, "run only this library")->option_text("LIB")->check(CLI::IsMember(kLibraries));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;  // --help: stdout, 0; a usage error: stderr, 2
   }
   const int iterations = quick ? 300 : 1500;
   const std::uint64_t msgs = quick ? 500'000 : 4'000'000;

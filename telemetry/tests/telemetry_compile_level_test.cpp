@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "ringkit/telemetry/logger.hpp"
-#include "telemetry_test_support.hpp"
+#include "support/capture_sink.hpp"
 
 using namespace ringkit::telemetry;
 

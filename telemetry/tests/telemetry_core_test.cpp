@@ -8,10 +8,10 @@
 #include <thread>
 #include <vector>
 
-#include "counting_allocator.hpp"
+#include "ringkit/alloc_counter.hpp"
 #include "ringkit/telemetry/logger.hpp"
-#include "telemetry_test_support.hpp"
-#include "test_scale.hpp"
+#include "support/capture_sink.hpp"
+#include "support/telemetry_test.hpp"
 
 using namespace ringkit::telemetry;
 using namespace ringkit::telemetry::literals;
@@ -42,11 +42,11 @@ LoggerOptions opts(std::shared_ptr<CaptureSink> sink, QueueMode mode = QueueMode
   return o;
 }
 
-class BothModes : public ::testing::TestWithParam<QueueMode> {};
-INSTANTIATE_TEST_SUITE_P(Modes, BothModes, ::testing::Values(QueueMode::Shared, QueueMode::Lanes),
+class LogCall : public ::testing::TestWithParam<QueueMode> {};
+INSTANTIATE_TEST_SUITE_P(Modes, LogCall, ::testing::Values(QueueMode::Shared, QueueMode::Lanes),
                          [](const auto& p) { return p.param == QueueMode::Shared ? "Shared" : "Lanes"; });
 
-TEST_P(BothModes, BackendFormatsTheArgumentsTheCallerCopied) {
+TEST_P(LogCall, BackendFormatsTheArgumentsTheCallerCopied) {
   auto sink = std::make_shared<CaptureSink>();
   Logger log(opts(sink, GetParam()));
   std::string s = "owned string";
@@ -67,7 +67,7 @@ TEST_P(BothModes, BackendFormatsTheArgumentsTheCallerCopied) {
   EXPECT_EQ(sink->events()[2].level, Level::warn);
 }
 
-TEST_P(BothModes, StructuredFieldsArriveAsKeyValuePairs) {
+TEST_P(LogCall, StructuredFieldsArriveAsKeyValuePairs) {
   auto sink = std::make_shared<CaptureSink>();
   Logger log(opts(sink, GetParam()));
   std::string venue = "XNAS";
@@ -85,7 +85,7 @@ TEST_P(BothModes, StructuredFieldsArriveAsKeyValuePairs) {
   EXPECT_TRUE(e[0].numeric[2]);
 }
 
-TEST_P(BothModes, RuntimeLevelFilterSkipsTheCallAndItsArguments) {
+TEST_P(LogCall, RuntimeLevelFilterSkipsTheCallAndItsArguments) {
   auto sink = std::make_shared<CaptureSink>();
   Logger log(opts(sink, GetParam()));
   log.set_level(Level::warn);
@@ -102,7 +102,7 @@ TEST_P(BothModes, RuntimeLevelFilterSkipsTheCallAndItsArguments) {
   EXPECT_EQ(log.metrics().logged, 2u);
 }
 
-TEST_P(BothModes, LongStringsSpanRecordsAndArriveWhole) {
+TEST_P(LogCall, LongStringsSpanRecordsAndArriveWhole) {
   auto sink = std::make_shared<CaptureSink>();
   Logger log(opts(sink, GetParam()));
   const std::string big(3000, 'x');
@@ -116,7 +116,7 @@ TEST_P(BothModes, LongStringsSpanRecordsAndArriveWhole) {
   EXPECT_EQ(log.metrics().truncated, 0u);
 }
 
-TEST_P(BothModes, AStringLongerThanTheMaximumIsCutAndCounted) {
+TEST_P(LogCall, AStringLongerThanTheMaximumIsCutAndCounted) {
   auto sink = std::make_shared<CaptureSink>();
   Logger log(opts(sink, GetParam()));
   const std::string huge(kMaxPayload + 100, 'y');
@@ -130,7 +130,7 @@ TEST_P(BothModes, AStringLongerThanTheMaximumIsCutAndCounted) {
   EXPECT_EQ(log.metrics().delivered, 1u);
 }
 
-TEST_P(BothModes, ALogCallAllocatesNothing) {
+TEST_P(LogCall, ALogCallAllocatesNothing) {
   auto sink = std::make_shared<CaptureSink>();
   LoggerOptions o = opts(sink, GetParam());
   o.sinks.clear();  // the capture sink allocates on the backend thread; count only the caller
@@ -142,7 +142,7 @@ TEST_P(BothModes, ALogCallAllocatesNothing) {
   log.flush();
   // The counter is process-wide: the backend (no sinks here) has grown its buffers during the
   // warm-up and allocates nothing per message after that, so what is counted is the caller's.
-  ringkit::test::AllocationCounter counter;
+  ringkit::AllocationCounter counter;
   for (int i = 0; i < 1000; ++i) {
     RK_LOG_INFO(log, "Logging int: {}, int: {}, double: {}", i, i + 1, 0.5 * i);
     if (i % 100 == 0) RK_LOG_INFO(log, "str {} {}", s, std::string_view("v"), kv<"k">(i));
@@ -153,13 +153,13 @@ TEST_P(BothModes, ALogCallAllocatesNothing) {
   EXPECT_EQ(log.metrics().delivered, 1012u);
 }
 
-TEST_P(BothModes, EveryMessageFromEveryThreadArrivesOnceInPerThreadOrder) {
+TEST_P(LogCall, EveryMessageFromEveryThreadArrivesOnceInPerThreadOrder) {
   auto sink = std::make_shared<CaptureSink>();
   LoggerOptions o = opts(sink, GetParam());
   o.capacity = 256;  // small: producers wait for the backend (Block)
   Logger log(std::move(o));
   const int threads = 4;
-  const int per = static_cast<int>(ringkit::test::scaled(20000));
+  const int per = static_cast<int>(ringkit::telemetry::test::scaled(20000));
   std::vector<std::thread> ts;
   for (int t = 0; t < threads; ++t) {
     ts.emplace_back([&log, t, per] {
@@ -191,7 +191,7 @@ TEST_P(BothModes, EveryMessageFromEveryThreadArrivesOnceInPerThreadOrder) {
   EXPECT_EQ(m.dropped + m.lost + m.incomplete + m.in_flight, 0u);
 }
 
-TEST(LanesMode, MergesLanesInTimestampOrder) {
+TEST(LanesLogger, MergesLanesInTimestampOrder) {
   auto sink = std::make_shared<CaptureSink>();
   Logger log(opts(sink, QueueMode::Lanes));
   // Threads log one after another (each joins before the next starts), so timestamps are ordered

@@ -13,7 +13,7 @@
 #include "ringkit/telemetry/crash.hpp"
 #include "ringkit/telemetry/logger.hpp"
 #include "ringkit/telemetry/ttlog.hpp"
-#include "scratch_dir.hpp"
+#include "support/telemetry_test.hpp"
 
 using namespace ringkit::telemetry;
 namespace fs = std::filesystem;
@@ -35,7 +35,7 @@ Dump read_dump(const fs::path& f) {
 }
 
 TEST(FlightRecorder, DumpHoldsTheLastRecordsOfEveryThreadInOrder) {
-  ringkit::test::ScratchDir dir;
+  ringkit::telemetry::test::ScratchDir dir;
   LoggerOptions o;
   o.flight_records = 16;
   o.level = Level::trace;
@@ -74,7 +74,7 @@ TEST(FlightRecorder, DumpHoldsTheLastRecordsOfEveryThreadInOrder) {
 }
 
 TEST(FlightRecorder, LongMessagesAreReassembledInTheDump) {
-  ringkit::test::ScratchDir dir;
+  ringkit::telemetry::test::ScratchDir dir;
   LoggerOptions o;
   o.flight_records = 64;
   Logger log(std::move(o));
@@ -92,7 +92,7 @@ TEST(FlightRecorder, LongMessagesAreReassembledInTheDump) {
 }
 
 TEST(FlightRecorder, IsOffWhenConfiguredWithZeroRecords) {
-  ringkit::test::ScratchDir dir;
+  ringkit::telemetry::test::ScratchDir dir;
   LoggerOptions o;
   o.flight_records = 0;
   Logger log(std::move(o));
@@ -102,7 +102,7 @@ TEST(FlightRecorder, IsOffWhenConfiguredWithZeroRecords) {
 
 TEST(CrashHandlerDeathTest, AbortDumpsTheFlightRecorderThenDiesOfTheSignal) {
   GTEST_FLAG_SET(death_test_style, "fast");  // fork only: the child writes into this test's ScratchDir
-  ringkit::test::ScratchDir dir;
+  ringkit::telemetry::test::ScratchDir dir;
   EXPECT_EXIT(
       {
         install_crash_handler(dir.path());

@@ -14,9 +14,8 @@
 #include "ringkit/telemetry/byte_lane.hpp"
 #include "ringkit/telemetry/logger.hpp"
 #include "ringkit/telemetry/ttlog.hpp"
-#include "telemetry_test_support.hpp"
-#include "test_scale.hpp"
-#include "scratch_dir.hpp"
+#include "support/capture_sink.hpp"
+#include "support/telemetry_test.hpp"
 
 using namespace ringkit::telemetry;
 using ringkit::telemetry::detail::ByteLane;
@@ -46,7 +45,7 @@ bool check_record(std::uint64_t i, const std::uint64_t* w, std::size_t n) {
 
 TEST(ByteLane, EveryRecordArrivesOnceInOrderAndIntact) {
   ByteLane lane(512, 0);  // small: the producer wraps and waits often
-  const std::uint64_t total = ringkit::test::scaled(400000);
+  const std::uint64_t total = ringkit::telemetry::test::scaled(400000);
   std::thread producer([&] {
     std::uint64_t w[64];
     for (std::uint64_t i = 0; i < total; ++i) {
@@ -97,7 +96,7 @@ TEST(ByteLane, FullLaneRefusesAndRecordsWrapAroundTheEnd) {
 
 TEST(ByteLane, FlightReaderNeverSeesATornRecord) {
   ByteLane lane(1024, 64);
-  const std::uint64_t total = ringkit::test::scaled(300000);
+  const std::uint64_t total = ringkit::telemetry::test::scaled(300000);
   std::atomic<std::uint64_t> sent{0};
   std::atomic<bool> done{false};
   std::atomic<std::uint64_t> passes{0};
@@ -149,7 +148,7 @@ TEST(LanesLogger, EveryEventArrivesExactlyOncePerThreadInOrder) {
   o.sinks = {sink};
   Logger log(std::move(o));
   const int threads = 4;
-  const int per = static_cast<int>(ringkit::test::scaled(20000));
+  const int per = static_cast<int>(ringkit::telemetry::test::scaled(20000));
   std::vector<std::thread> ts;
   for (int t = 0; t < threads; ++t) {
     ts.emplace_back([&log, t, per] {
@@ -199,7 +198,7 @@ TEST(LanesLogger, StringsLongerThanTheLaneAreCutAndCounted) {
 }
 
 TEST(LanesLogger, FlightRecorderDumpsTheLastMessagesOfEveryThreadFromTheLanes) {
-  ringkit::test::ScratchDir dir;
+  ringkit::telemetry::test::ScratchDir dir;
   LoggerOptions o;
   o.mode = QueueMode::Lanes;
   o.flight_records = 16;

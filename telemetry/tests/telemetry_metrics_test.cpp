@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "ringkit/telemetry/logger.hpp"
-#include "telemetry_test_support.hpp"
+#include "support/capture_sink.hpp"
 
 using namespace ringkit::telemetry;
 using ringkit::telemetry::test::CaptureSink;

@@ -10,9 +10,8 @@
 #include <vector>
 
 #include "ringkit/telemetry/logger.hpp"
-#include "scratch_dir.hpp"
-#include "telemetry_test_support.hpp"
-#include "test_scale.hpp"
+#include "support/capture_sink.hpp"
+#include "support/telemetry_test.hpp"
 
 using namespace ringkit::telemetry;
 using ringkit::Overflow;
@@ -58,11 +57,11 @@ void fill_while_held(Logger& log, CaptureSink& sink) {
   for (int i = 1; i <= 100; ++i) RK_LOG_INFO(log, "m {}", i);
 }
 
-class DropNewestBothModes : public ::testing::TestWithParam<QueueMode> {};
-INSTANTIATE_TEST_SUITE_P(Modes, DropNewestBothModes, ::testing::Values(QueueMode::Shared, QueueMode::Lanes),
+class DropNewestPolicy : public ::testing::TestWithParam<QueueMode> {};
+INSTANTIATE_TEST_SUITE_P(Modes, DropNewestPolicy, ::testing::Values(QueueMode::Shared, QueueMode::Lanes),
                          [](const auto& p) { return p.param == QueueMode::Shared ? "Shared" : "Lanes"; });
 
-TEST_P(DropNewestBothModes, KeepsTheFirstThatFitAndCountsEveryRejection) {
+TEST_P(DropNewestPolicy, KeepsTheFirstThatFitAndCountsEveryRejection) {
   auto sink = std::make_shared<CaptureSink>();
   Drops drops;
   Logger log(gated(sink, GetParam(), Overflow::DropNewest, drops));
@@ -81,7 +80,7 @@ TEST_P(DropNewestBothModes, KeepsTheFirstThatFitAndCountsEveryRejection) {
   expect_balanced(x);
 }
 
-TEST(DropOldest, KeepsTheNewestAndCountsTheEvictedAsLost) {
+TEST(DropOldestPolicy, KeepsTheNewestAndCountsTheEvictedAsLost) {
   auto sink = std::make_shared<CaptureSink>();
   Drops drops;
   Logger log(gated(sink, QueueMode::Shared, Overflow::DropOldest, drops));
@@ -102,7 +101,7 @@ TEST(DropOldest, KeepsTheNewestAndCountsTheEvictedAsLost) {
   expect_balanced(x);
 }
 
-TEST(DropOldest, EvictedPartsOfLongMessagesAreCountedIncompleteOrLostNeverDeliveredHalf) {
+TEST(DropOldestPolicy, EvictedPartsOfLongMessagesAreCountedIncompleteOrLostNeverDeliveredHalf) {
   auto sink = std::make_shared<CaptureSink>();
   Drops drops;
   Logger log(gated(sink, QueueMode::Shared, Overflow::DropOldest, drops));
@@ -126,8 +125,8 @@ TEST(DropOldest, EvictedPartsOfLongMessagesAreCountedIncompleteOrLostNeverDelive
   expect_balanced(x);
 }
 
-TEST(SpillToDisk, DeliversEverythingInOrderAndCountsTheSpilled) {
-  ringkit::test::ScratchDir dir;
+TEST(SpillToDiskPolicy, DeliversEverythingInOrderAndCountsTheSpilled) {
+  ringkit::telemetry::test::ScratchDir dir;
   auto sink = std::make_shared<CaptureSink>();
   Drops drops;
   LoggerOptions o = gated(sink, QueueMode::Shared, Overflow::SpillToDisk, drops);
@@ -147,11 +146,11 @@ TEST(SpillToDisk, DeliversEverythingInOrderAndCountsTheSpilled) {
   expect_balanced(x);
 }
 
-class BlockBothModes : public ::testing::TestWithParam<QueueMode> {};
-INSTANTIATE_TEST_SUITE_P(Modes, BlockBothModes, ::testing::Values(QueueMode::Shared, QueueMode::Lanes),
+class BlockPolicy : public ::testing::TestWithParam<QueueMode> {};
+INSTANTIATE_TEST_SUITE_P(Modes, BlockPolicy, ::testing::Values(QueueMode::Shared, QueueMode::Lanes),
                          [](const auto& p) { return p.param == QueueMode::Shared ? "Shared" : "Lanes"; });
 
-TEST_P(BlockBothModes, WaitsForRoomAndLosesNothing) {
+TEST_P(BlockPolicy, WaitsForRoomAndLosesNothing) {
   auto sink = std::make_shared<CaptureSink>();
   Drops drops;
   Logger log(gated(sink, GetParam(), Overflow::Block, drops));
@@ -196,7 +195,7 @@ INSTANTIATE_TEST_SUITE_P(Cases, PolicyStress,
                          });
 
 TEST_P(PolicyStress, EveryMessageIsDeliveredOnceOrCounted) {
-  ringkit::test::ScratchDir dir;
+  ringkit::telemetry::test::ScratchDir dir;
   auto sink = std::make_shared<CaptureSink>();
   Drops drops;
   LoggerOptions o = gated(sink, GetParam().mode, GetParam().overflow, drops);
@@ -204,7 +203,7 @@ TEST_P(PolicyStress, EveryMessageIsDeliveredOnceOrCounted) {
   o.spill_directory = dir.path();
   Logger log(std::move(o));
   const int threads = 4;
-  const int per = static_cast<int>(ringkit::test::scaled(20000));
+  const int per = static_cast<int>(ringkit::telemetry::test::scaled(20000));
   std::vector<std::thread> ts;
   for (int t = 0; t < threads; ++t) {
     ts.emplace_back([&log, t, per] {

@@ -18,7 +18,7 @@
 
 #include "ringkit/telemetry/logger.hpp"
 #include "ringkit/telemetry/sinks.hpp"
-#include "scratch_dir.hpp"
+#include "support/telemetry_test.hpp"
 
 using namespace ringkit::telemetry;
 namespace fs = std::filesystem;
@@ -40,7 +40,7 @@ LoggerOptions with_sink(std::shared_ptr<Sink> s) {
 }
 
 TEST(FileSink, TextLinesCarryTimeLevelThreadMessageFieldsAndSource) {
-  ringkit::test::ScratchDir dir;
+  ringkit::telemetry::test::ScratchDir dir;
   const fs::path file = dir.path() / "app.log";
   {
     FileSinkOptions fo;
@@ -61,7 +61,7 @@ TEST(FileSink, TextLinesCarryTimeLevelThreadMessageFieldsAndSource) {
 }
 
 TEST(FileSink, JsonLinesAreValidJsonWithTypedFields) {
-  ringkit::test::ScratchDir dir;
+  ringkit::telemetry::test::ScratchDir dir;
   const fs::path file = dir.path() / "app.jsonl";
   {
     FileSinkOptions fo;
@@ -85,7 +85,7 @@ TEST(FileSink, JsonLinesAreValidJsonWithTypedFields) {
 }
 
 TEST(FileSink, RotatesBySizeAndKeepsOnlyTheNewestFiles) {
-  ringkit::test::ScratchDir dir;
+  ringkit::telemetry::test::ScratchDir dir;
   const fs::path file = dir.path() / "app.log";
   std::shared_ptr<FileSink> sink;
   {
@@ -124,7 +124,7 @@ TEST(FileSink, RotatesBySizeAndKeepsOnlyTheNewestFiles) {
 }
 
 TEST(FileSink, RotatesByTime) {
-  ringkit::test::ScratchDir dir;
+  ringkit::telemetry::test::ScratchDir dir;
   const fs::path file = dir.path() / "t.log";
   {
     FileSinkOptions fo;
@@ -146,7 +146,7 @@ TEST(FileSink, RotatesByTime) {
 }
 
 TEST(FileSink, ContinuesTheRotationNumbersOfAnEarlierRun) {
-  ringkit::test::ScratchDir dir;
+  ringkit::telemetry::test::ScratchDir dir;
   const fs::path file = dir.path() / "a.log";
   std::ofstream(dir.path() / "a.log.7") << "old\n";
   FileSinkOptions fo;
@@ -163,7 +163,7 @@ TEST(FileSink, ContinuesTheRotationNumbersOfAnEarlierRun) {
 }
 
 TEST(FileSink, AFullDiskIsCountedAndReportedAndNeverBlocksProducers) {
-  ringkit::test::ScratchDir dir;
+  ringkit::telemetry::test::ScratchDir dir;
   std::atomic<std::uint64_t> callback_bytes{0};
   std::atomic<int> callback_errno{0};
   std::atomic<std::uint64_t> budget{2000};  // the "disk" takes 2000 bytes, then ENOSPC
@@ -209,7 +209,7 @@ TEST(FileSink, AFullDiskIsCountedAndReportedAndNeverBlocksProducers) {
 
 // The same on a real full file system: a 64 KiB tmpfs (needs root or CAP_SYS_ADMIN; skipped otherwise).
 TEST(FileSink, ARealFullTmpfsIsCountedAndReportedAndNeverBlocksProducers) {
-  ringkit::test::ScratchDir dir;
+  ringkit::telemetry::test::ScratchDir dir;
   const fs::path mnt = dir.path() / "small";
   fs::create_directories(mnt);
   if (::mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=64k") != 0) {

@@ -14,7 +14,7 @@
 #include "ringkit/telemetry/logger.hpp"
 #include "ringkit/telemetry/sinks.hpp"
 #include "ringkit/telemetry/ttlog.hpp"
-#include "scratch_dir.hpp"
+#include "support/telemetry_test.hpp"
 #include "ttlog_cat.hpp"
 
 using namespace ringkit::telemetry;
@@ -79,7 +79,7 @@ fs::path write_log(const fs::path& dir, int blocks, int per) {
 }
 
 TEST(Ttlog, RoundTripsEveryEventAsTextAndJson) {
-  ringkit::test::ScratchDir dir;
+  ringkit::telemetry::test::ScratchDir dir;
   const fs::path f = write_log(dir.path(), 3, 10);
   const CatResult text = cat({f.string()});
   EXPECT_EQ(text.rc, 0) << text.err;
@@ -101,7 +101,7 @@ TEST(Ttlog, RoundTripsEveryEventAsTextAndJson) {
 }
 
 TEST(Ttlog, FiltersByLevelAndTime) {
-  ringkit::test::ScratchDir dir;
+  ringkit::telemetry::test::ScratchDir dir;
   const fs::path f = write_log(dir.path(), 1, 30);
   EXPECT_EQ(cat({f.string(), "--level", "warn"}).lines().size(), 20u);
   EXPECT_EQ(cat({f.string(), "--level", "error"}).lines().size(), 10u);
@@ -117,7 +117,7 @@ TEST(Ttlog, FiltersByLevelAndTime) {
 }
 
 TEST(Ttlog, ReportsADamagedBlockByOffsetAndContinuesAtTheNextGoodOne) {
-  ringkit::test::ScratchDir dir;
+  ringkit::telemetry::test::ScratchDir dir;
   const fs::path f = write_log(dir.path(), 3, 10);
   // Find the second block's offset by parsing, then flip a byte inside its payload.
   std::vector<std::uint64_t> block_offsets;
@@ -147,7 +147,7 @@ TEST(Ttlog, ReportsADamagedBlockByOffsetAndContinuesAtTheNextGoodOne) {
 }
 
 TEST(Ttlog, ReportsATruncatedTail) {
-  ringkit::test::ScratchDir dir;
+  ringkit::telemetry::test::ScratchDir dir;
   const fs::path f = write_log(dir.path(), 2, 10);
   const auto size = fs::file_size(f);
   fs::resize_file(f, size - 5);
@@ -158,7 +158,7 @@ TEST(Ttlog, ReportsATruncatedTail) {
 }
 
 TEST(Ttlog, RejectsAFileThatIsNotTtlogAndNamesIt) {
-  ringkit::test::ScratchDir dir;
+  ringkit::telemetry::test::ScratchDir dir;
   const fs::path f = dir.path() / "plain.txt";
   std::ofstream(f) << "this is a plain text file, not a binary log\n";
   const CatResult r = cat({f.string()});
@@ -170,7 +170,7 @@ TEST(Ttlog, RejectsAFileThatIsNotTtlogAndNamesIt) {
 }
 
 TEST(Ttlog, FollowPrintsEventsAppendedWhileItRuns) {
-  ringkit::test::ScratchDir dir;
+  ringkit::telemetry::test::ScratchDir dir;
   const fs::path file = dir.path() / "live.ttlog";
   FileSinkOptions fo;
   fo.path = file;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-// Test helpers: a sink that records every event as text (and can hold the backend at a gate so a test
-// fills the queue deterministically).
+// Telemetry test support: a sink that records every event as text (and can hold the backend at a gate
+// so a test fills the queue deterministically).
 #include <atomic>
 #include <chrono>
 #include <mutex>
