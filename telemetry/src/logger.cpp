@@ -59,7 +59,7 @@ bool FlightRing::read(std::uint64_t i, Record& out) const noexcept {
   // relaxed: the seqlock data words; ordered by the acquire fence below (pairs with write()'s release fence).
   for (int k = 0; k < 8; ++k) w[k] = std::atomic_ref<std::uint64_t>(words.w[k]).load(std::memory_order_relaxed);
   // acquire fence: the data loads above happen before the re-check; pairs with write()'s release fence.
-  std::atomic_thread_fence(std::memory_order_acquire);
+  detail::seqlock_acquire_fence();
   if (seq.load(std::memory_order_relaxed) != s1) return false;  // relaxed: ordered by the fence above
   std::memcpy(&out, w, sizeof w);
   return true;

@@ -30,6 +30,7 @@
 
 #include "ringkit/detail/aligned_new.hpp"
 #include "ringkit/detail/cache_line.hpp"
+#include "ringkit/telemetry/seqlock_fence.hpp"
 
 namespace ringkit::telemetry::detail {
 
@@ -93,7 +94,7 @@ class ByteLane {
     claim_.store(w + n, std::memory_order_relaxed);  // relaxed: the fence below orders it before the data words
     // release fence: claim_ and the index entry are visible before any data word; pairs with the acquire
     // fence in read_flight() (a reader that saw an overwritten word sees the claim that covers it).
-    std::atomic_thread_fence(std::memory_order_release);
+    seqlock_release_fence();
     std::uint64_t* const ring = ring_;
     const std::size_t at = static_cast<std::size_t>(w & mask_);
     if (at + n <= words_) [[likely]] {
@@ -168,7 +169,7 @@ class ByteLane {
       // relaxed: seqlock data words, validated by the fence and the claim check below.
       out[i] = std::atomic_ref<std::uint64_t>(ring_[(w + i) & mask_]).load(std::memory_order_relaxed);
     // acquire fence: the data loads above happen before the re-check; pairs with try_write()'s release fence.
-    std::atomic_thread_fence(std::memory_order_acquire);
+    seqlock_acquire_fence();
     const std::uint64_t c1 = claim_.load(std::memory_order_relaxed);  // relaxed: ordered by the fence above
     if (w + words_ < c1) return 0;  // a word we copied may have been rewritten
     if ((out[1] >> kLenShift) != (hdr >> kLenShift)) return 0;

@@ -29,6 +29,7 @@
 #include "ringkit/telemetry/byte_lane.hpp"
 #include "ringkit/telemetry/clock.hpp"
 #include "ringkit/telemetry/record.hpp"
+#include "ringkit/telemetry/seqlock_fence.hpp"
 #include "ringkit/telemetry/sink.hpp"
 
 // Calls below this level compile to nothing (their arguments are not evaluated). 0 = trace .. 6 = off.
@@ -115,7 +116,7 @@ class FlightRing {
     Words& words = records_[i & mask_];
     seq.store(2 * i + 1, std::memory_order_relaxed);  // relaxed: the fence below orders it before the data
     // release fence: the odd seq above is visible before any data word; pairs with the acquire fence in read().
-    std::atomic_thread_fence(std::memory_order_release);
+    detail::seqlock_release_fence();
     std::uint64_t w[8];
     std::memcpy(w, &r, sizeof w);
     // relaxed: the seqlock data words, ordered by the fence above and the release store below.
