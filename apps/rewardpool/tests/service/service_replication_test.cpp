@@ -331,10 +331,19 @@ TEST(ServiceReplication, APrimaryKilledWithAnUnshippedBacklogShipsItAfterItsRest
     auto admin1 = admin::RewardPoolAdmin::NewStub(connect(address));
     Load load(address, 2);
     load.wait_for(1000);
-    nats.kill(SIGKILL);  // from here on nothing is shipped
-    // Wait for a backlog the shipper could not have shipped (written, not replicated).
+    // The scenario needs a stream that already holds records (so the restart must continue it, not start
+    // it from a snapshot): wait until the shipper has shipped some (on a loaded machine it can lag the
+    // first 1000 draws).
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     admin::StatsResponse st;
+    do {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      grpc::ClientContext ctx;
+      ASSERT_TRUE(admin1->Stats(&ctx, admin::StatsRequest{}, &st).ok());
+    } while (st.replicated_lsn() == 0 && std::chrono::steady_clock::now() < deadline);
+    ASSERT_GT(st.replicated_lsn(), 0u);
+    nats.kill(SIGKILL);  // from here on nothing is shipped
+    // Wait for a backlog the shipper could not have shipped (written, not replicated).
     do {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
       grpc::ClientContext ctx;
