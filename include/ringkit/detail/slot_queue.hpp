@@ -317,31 +317,8 @@ class SlotQueue {
   std::size_t pop_batch(std::span<T> out)
     requires std::is_nothrow_move_assignable_v<T>
   {
-    ConsumerScope role(consumer_role_, "consumer");
-    std::uint64_t pos = 0;
-    const std::size_t n = claim_pop_run(out.size(), pos);
-    for (std::size_t i = 0; i < n; ++i) {
-      Slot& s = slot(pos + i);
-      out[i] = std::move(*s.item());
-      s.item()->~T();
-      release_slot_quietly(s, pos + i);
-    }
-    if (n != 0) notify_items(not_full_, n);  // once per run, after every slot of it is free
-    if (n != 0) hand_on_spill();
-    if constexpr (!kSpills) {
-      return n;
-    } else {
-      if (n != 0) return n;
-      std::size_t k = 0;
-      try {
-        while (k < out.size() && take_from_layer([&](T&& v) noexcept { out[k] = std::move(v); })) ++k;
-      } catch (...) {
-        if (k == 0) throw;  // nothing moved: the caller loses nothing by the exception
-        // k items are in `out` already: return them. The record that threw is still next (the layer's
-        // take() consumes nothing when it throws), so the next call meets the error again.
-      }
-      return k;
-    }
+    std::size_t k = 0;  // take_batch() hands items over in order: out[0..k)
+    return take_batch(out.size(), [&](T&& v) noexcept { out[k++] = std::move(v); });
   }
 
   // Allocation-free batch consumer: calls fn(T&&) on up to `max` of the oldest items, in order, each
@@ -371,7 +348,9 @@ class SlotQueue {
       try {
         while (k < max && take_from_layer([&](T&& v) noexcept { fn(std::move(v)); })) ++k;
       } catch (...) {
-        if (k == 0) throw;  // as in pop_batch(): fn already has k items; report them, not the exception
+        if (k == 0) throw;  // nothing handed over: the caller loses nothing by the exception
+        // fn has k items already: report them. The record that threw is still next (the layer's take()
+        // consumes nothing when it throws), so the next call meets the error again.
       }
       return k;
     }
