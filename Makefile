@@ -78,7 +78,7 @@ soak: deps
 	cmake --build --preset release -j $(JOBS)
 	SOAK_MINUTES=$(SOAK_MINUTES) ctest --test-dir build -L soak -V
 	cmake --preset tsan
-	cmake --build --preset tsan -j $(JOBS)
+	cmake --build --preset tsan -j $(JOBS) --target all ringkit_soak
 	SOAK_MINUTES=$(SOAK_MINUTES) RINGKIT_SANITIZER=tsan TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan -L soak -V
 
 clean:
