@@ -25,6 +25,7 @@
 
 #include "rewardpool/pool.hpp"
 #include "ringkit/detail/cache_line.hpp"
+#include "ringkit/detail/fence.hpp"
 #include "ringkit/mpsc_queue.hpp"
 #include "ringkit/wait_strategy.hpp"
 
@@ -150,6 +151,10 @@ class RingMailbox {
   // pop saw "closed and drained" and left, and would never be answered. So every push registers in
   // pushers_ before it checks closed_, and the actor, once it sees closed and drained, waits until no push
   // is registered and drains again (Dekker: P1/P2 here, A1/A2 in pop_batch).
+  // The two StoreLoad barriers (P1, A1) are ringkit::detail::store_load_fence(): a seq_cst fence normally,
+  // and under ThreadSanitizer (which does not model stand-alone fences; GCC's -Wtsan warns about them) a
+  // seq_cst RMW of one process-wide word, which gives the same ordering in a form TSan sees, so the
+  // mailbox's TSan runs check this protocol instead of reporting (or missing) races through it.
   std::size_t try_push_batch(std::span<const Request> in) {
     Registration reg(pushers_);  // P1
     if (q_.closed()) return 0;   // P2 (q_.closed() is acquire; the seq_cst fence in Registration orders it)
@@ -179,7 +184,7 @@ class RingMailbox {
     if (q_.pop(out[0])) return 1 + q_.pop_batch(out.subspan(1));
     // Closed and drained, as far as pop() can tell. A1: the close is visible to us (pop saw it), so any
     // push that registered after A2 below sees it too and refuses; wait for the ones registered before.
-    std::atomic_thread_fence(std::memory_order_seq_cst);  // A1: pairs with the fence in Registration (P1)
+    ringkit::detail::store_load_fence();  // A1: seq_cst StoreLoad; pairs with the fence in Registration (P1)
     // acquire: pairs with the release in ~Registration(); what those pushes put in is visible.
     while (pushers_.load(std::memory_order_acquire) != 0) std::this_thread::yield();  // A2
     if (q_.try_pop(out[0])) return 1 + q_.pop_batch(out.subspan(1));
@@ -191,7 +196,7 @@ class RingMailbox {
   struct Registration {
     explicit Registration(std::atomic<std::size_t>& c) noexcept : count(c) {
       count.fetch_add(1, std::memory_order_relaxed);  // relaxed: ordered by the fence below
-      std::atomic_thread_fence(std::memory_order_seq_cst);  // P1: pairs with A1 in pop_batch()
+      ringkit::detail::store_load_fence();  // P1: seq_cst StoreLoad; pairs with A1 in pop_batch()
     }
     ~Registration() { count.fetch_sub(1, std::memory_order_release); }  // release: pairs with A2's acquire
     std::atomic<std::size_t>& count;
