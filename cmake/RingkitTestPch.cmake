@@ -8,8 +8,8 @@
 # Tests that check what a header includes (tests/plain_queue_headers_test.cpp) must not use it.
 option(RINGKIT_TEST_PCH "Precompile <gtest/gtest.h> once for all test executables (GCC)" ON)
 
-if(RINGKIT_TEST_PCH AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND NOT TARGET ringkit_test_pch)
-  find_package(GTest REQUIRED)
+if(RINGKIT_BUILD_TESTS AND RINGKIT_TEST_PCH AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND NOT TARGET ringkit_test_pch)
+  find_package(GTest REQUIRED)  # as the tests do
   add_library(ringkit_test_pch STATIC ${PROJECT_SOURCE_DIR}/tests/support/test_pch.cpp)
   # The test targets' flags: -Wpedantic changes GCC's predefined macros (__cpp_runtime_arrays), and a PCH
   # built without it is rejected by every test file.
