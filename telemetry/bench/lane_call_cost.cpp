@@ -3,7 +3,9 @@
 //   valgrind --tool=callgrind --callgrind-out-file=cg.out build/bin/lane_call_cost [calls] [l|r|s]
 //   callgrind_annotate cg.out | grep one_call     -> Ir of one_call / calls = instructions per call
 // Without valgrind it prints the warm-loop time per call (1,000-call batches, median) as well.
-// l: Lanes mode (the default), r: Lanes with TimestampSource::Realtime (the vDSO clock), s: Shared mode.
+// l: Lanes mode (the default), r: Lanes with TimestampSource::Realtime (the vDSO clock), s: Shared mode,
+// b: Lanes in bursts of 20 calls with an 8 MiB sweep between bursts (logbench's cold start, for
+//    valgrind --tool=callgrind --cache-sim=yes: cache misses per call).
 // The message is logbench's: "Logging int: {}, int: {}, double: {}" with int, int, double.
 #include <algorithm>
 #include <chrono>
@@ -26,6 +28,19 @@ int main(int argc, char** argv) {
   tel::LoggerOptions o;
   o.mode = shared ? tel::QueueMode::Shared : tel::QueueMode::Lanes;
   if (mode == 'r') o.timestamps = tel::TimestampSource::Realtime;
+  if (mode == 'b') {
+    tel::Logger blg(std::move(o));
+    one_call(blg, 0, 0.5);
+    blg.flush();
+    std::vector<unsigned char> sweep(std::size_t{8} << 20);
+    for (long done = 0; done < calls; done += 20) {
+      for (int k = 0; k < 20; ++k) one_call(blg, static_cast<int>(done + k), 0.25);
+      for (std::size_t i = 0; i < sweep.size(); i += 64) sweep[i] = static_cast<unsigned char>(sweep[i] + 1);
+      if (done % 20000 == 0) blg.flush();
+    }
+    std::printf("bursts: %ld calls (%u)\n", calls, static_cast<unsigned>(sweep[64]));
+    return 0;
+  }
   o.capacity = std::size_t{1} << 16;  // no sink: the backend only decodes
   tel::Logger lg(std::move(o));
   one_call(lg, 0, 0.5);  // registration outside the counted calls' steady state
