@@ -245,7 +245,7 @@ Results run_memory() {
     r["shared_1m_rss_mb"] = static_cast<double>(rss_kb() - before) / 1024.0;
   }
   r["record_bytes"] = sizeof(tel::Record);
-  // Lanes: a 1M-event lane (capacity 2^20: 32 MiB) filled with the benchmark's message while the
+  // Lanes: a 1M-event lane (capacity 2^20: 24 MiB) filled with the benchmark's message while the
   // backend is held inside the sink, so the lane really holds them; then one more must be refused.
   struct GateSink : tel::Sink {
     std::atomic<bool> held{false}, open{false};
@@ -412,9 +412,9 @@ int main(int argc, char** argv) {
     Results m = in_child(run_memory);
     std::printf("\nmemory: a shared logger with a 1M-record ring (64-byte records, flight recorder off): +%.1f MB RSS\n",
                 m["shared_1m_rss_mb"]);
-    // The message's arguments are 16 bytes (int, int, double); a lane record adds a 16-byte header
-    // (timestamp; call site and length).
-    std::printf("memory: a lanes logger, capacity 2^20 (one 32 MiB lane), holding %.0f benchmark messages while the\n"
+    // The message's arguments are 16 bytes (int, int, double); a lane record adds an 8-byte header
+    // (48 bits of timestamp, a 16-bit call-site id; the length is the site's).
+    std::printf("memory: a lanes logger, capacity 2^20 (one 24 MiB lane), holding %.0f benchmark messages while the\n"
                 "        backend is held: +%.1f MB RSS = %.1f bytes per event (16 of them the arguments: %.1f MB beyond\n"
                 "        the arguments per 1M events)\n",
                 m["lanes_1m_held"], m["lanes_1m_rss_mb"], m["lanes_1m_rss_mb"] * 1048576.0 / m["lanes_1m_held"],

@@ -4,6 +4,9 @@
 #include <algorithm>
 #include <bit>
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
 #include <limits>
 #include <stdexcept>
 
@@ -66,9 +69,37 @@ bool FlightRing::read(std::uint64_t i, Record& out) const noexcept {
 }
 
 Producer::Producer(std::uint32_t idx, std::size_t lane_bytes, std::size_t flight_records)
-    : index(idx), flight(lane_bytes ? 0 : flight_records) {
-  if (lane_bytes) lane = std::make_unique<ByteLane>(lane_bytes, flight_records);
+    : index(idx),
+      lane_ring(lane_bytes ? ByteLane(lane_bytes, flight_records) : ByteLane()),
+      lane(lane_bytes ? &lane_ring : nullptr),
+      flight(lane_bytes ? 0 : flight_records) {}
+
+namespace lane_record {
+SiteEntry g_sites[kMaxSites + 1];
+
+namespace {
+std::mutex g_sites_mu;
+std::uint32_t g_sites_used = 0;  // under g_sites_mu
+}  // namespace
+
+std::uint32_t register_site(const Metadata* meta, std::size_t fixed_len, bool variable,
+                            std::atomic<std::uint32_t>& id) noexcept {
+  std::lock_guard<std::mutex> lock(g_sites_mu);
+  const std::uint32_t have = id.load(std::memory_order_relaxed);  // relaxed: its writers hold the mutex
+  if (have != 0) return have;
+  std::uint32_t v = kNoSiteId;
+  if (g_sites_used < kMaxSites) {
+    v = ++g_sites_used;
+    g_sites[v].fixed_len = static_cast<std::uint16_t>(fixed_len);
+    g_sites[v].variable = variable;
+    // release: fixed_len and variable before the pointer; pairs with read_shape()'s acquire.
+    g_sites[v].meta.store(meta, std::memory_order_release);
+  }
+  // release: the table entry before the id; pairs with the acquire of the id in log_lane().
+  id.store(v, std::memory_order_release);
+  return v;
 }
+}  // namespace lane_record
 
 }  // namespace detail
 
@@ -126,7 +157,7 @@ std::uint32_t current_tid() { return static_cast<std::uint32_t>(::syscall(SYS_ge
 class Backend {
  public:
   explicit Backend(Logger& lg)
-      : lg_(lg), staging_(256), lane_buf_(detail::ByteLane::record_words(detail::ByteLane::kHeaderWords * 8 + kMaxPayload)) {
+      : lg_(lg), staging_(256), lane_buf_(detail::lane_record::kMaxHeaderWords + detail::lane_record::payload_words(kMaxPayload)) {
     // Grown once here, so the backend does not allocate per message in steady state.
     out_.message.reserve(kMaxPayload * 2);
     out_.values.reserve(kMaxPayload * 2);
@@ -247,7 +278,7 @@ class Backend {
   // Drains until everything queued before this call is handled (producers may keep adding).
   void drain_everything_before_now() {
     if (lg_.mode_ == QueueMode::Lanes) {
-      const std::uint64_t cutoff = lg_.now_ticks();
+      const std::uint64_t cutoff = lg_.now_ticks();  // full ticks: drain_lanes() compares expanded record times
       while (drain_lanes(cutoff) != 0) {
       }
       return;
@@ -295,6 +326,9 @@ class Backend {
     if (np == 0) return 0;
     now_ns_ = realtime_ns();
     calib_ = tsc_calibration();
+    // The reference for the records' 48-bit times (lane_record::expand_ticks): every record now in a
+    // lane was stamped before this read (or, on another core's clock, at most a little after it).
+    now_ticks_ = lg_.now_ticks();
     std::uint64_t hw = lanes_high_water.load(std::memory_order_relaxed);  // relaxed: our own counter
     for (std::size_t i = 0; i < np; ++i) {
       ensure_reasm(static_cast<std::uint32_t>(i));
@@ -310,34 +344,44 @@ class Backend {
       for (std::size_t i = 0; i < np; ++i) {
         detail::Producer* p = lg_.producers_[i];
         const std::uint64_t* f = p->lane->front();
-        if (f != nullptr && f[0] <= cutoff && (best == nullptr || f[0] < best_ticks)) {
+        if (f == nullptr) continue;
+        const std::uint64_t t = detail::lane_record::expand_ticks(f[0] >> detail::lane_record::kSiteBits, now_ticks_);
+        if (t <= cutoff && (best == nullptr || t < best_ticks)) {
           best = p;
-          best_ticks = f[0];
+          best_ticks = t;
         }
       }
       if (best == nullptr) break;
       // Copied out and freed before handling, so a slow sink does not hold the producer's lane.
-      best->lane->pop(lane_buf_.data());
-      handle_lane(*best, lane_buf_.data());
+      detail::lane_record::Shape shape;
+      if (!detail::lane_record::read_shape([&](std::size_t k) { return best->lane->word(k); }, shape)) [[unlikely]] {
+        // Cannot happen: a record's site is registered before the record is published (log_lane's acquire
+        // of the id). A lane whose front makes no sense cannot be read on (records have no end marker).
+        std::fprintf(stderr, "ringkit telemetry: a lane record with an unregistered call site (lane %u, header %#llx)\n",
+                     static_cast<unsigned>(best->index), static_cast<unsigned long long>(best->lane->word(0)));
+        std::abort();
+      }
+      best->lane->pop(lane_buf_.data(), shape.words());
+      handle_lane(*best, lane_buf_.data(), shape, best_ticks);
     }
     return handled;
   }
 
-  // One Lanes-mode record (ByteLane layout): a whole message; lanes lose nothing, so no gaps.
-  void handle_lane(detail::Producer& p, const std::uint64_t* words) {
+  // One Lanes-mode record (lane_record layout): a whole message; lanes lose nothing, so no gaps.
+  void handle_lane(detail::Producer& p, const std::uint64_t* words, const detail::lane_record::Shape& shape,
+                   std::uint64_t ticks) {
     ensure_reasm(p.index);
     Reasm& st = reasm_[p.index];
-    const std::uint64_t tag = words[1];
     RecordHeader h{};
-    h.ticks = words[0];
-    h.meta = reinterpret_cast<const Metadata*>(static_cast<std::uintptr_t>(tag & detail::ByteLane::kPointerMask));
+    h.ticks = ticks;
+    h.meta = shape.meta;
     h.producer = p.index;
     h.seq = static_cast<std::uint32_t>(st.expected);
-    h.len = static_cast<std::uint16_t>(tag >> detail::ByteLane::kLenShift);
+    h.len = static_cast<std::uint16_t>(shape.len);
     h.nparts = 1;
-    h.flags = (tag & detail::ByteLane::kTruncatedBit) ? kTruncated : 0;
+    h.flags = shape.truncated ? kTruncated : 0;
     ++st.expected;
-    emit(h, reinterpret_cast<const std::byte*>(words + detail::ByteLane::kHeaderWords), h.len, p);
+    emit(h, reinterpret_cast<const std::byte*>(words + shape.header_words), h.len, p);
     p.accounted.store(st.expected, std::memory_order_release);  // release: pairs with register_thread()'s acquire
   }
 
@@ -509,6 +553,7 @@ class Backend {
   DecodeOut out_;
   Field fields_[DecodeOut::kMaxFields];
   std::uint64_t now_ns_ = 0;
+  std::uint64_t now_ticks_ = 0;  // the logger's clock at the start of a lanes drain (expand_ticks' reference)
   TscCalibration calib_ = tsc_calibration();  // refreshed per batch
   std::uint64_t busy_rounds_ = 0;
   std::uint64_t last_delivered_ = 0;
@@ -550,7 +595,8 @@ Logger::Logger(LoggerOptions options)
       mode_(opts_.mode),
       tsc_(opts_.timestamps == TimestampSource::Tsc),
       id_(g_next_logger_id.fetch_add(1, std::memory_order_relaxed)),  // relaxed: a unique number, orders nothing
-      lane_max_payload_(std::min<std::size_t>(kMaxPayload, opts_.capacity * 32 - detail::ByteLane::kHeaderWords * 8)),
+      // the most header words a record has (a wide record with its length word) and the payload fill the lane
+      lane_max_payload_(std::min<std::size_t>(kMaxPayload, opts_.capacity * 24 - detail::lane_record::kMaxHeaderWords * 8)),
       level_(opts_.level),
       producers_(std::make_unique<detail::Producer*[]>(opts_.max_threads)) {
   if (tsc_) (void)tsc_calibration();  // calibrate now, not on the backend's first event
@@ -638,7 +684,7 @@ detail::Producer* Logger::register_thread() {
     }
     if (p == nullptr) {
       owned_.push_back(std::make_unique<detail::Producer>(static_cast<std::uint32_t>(n),
-                                                          mode_ == QueueMode::Lanes ? opts_.capacity * 32 : 0,
+                                                          mode_ == QueueMode::Lanes ? opts_.capacity * 24 : 0,
                                                           opts_.flight_records));
       p = owned_.back().get();
       p->tid.store(tid, std::memory_order_relaxed);  // relaxed: published by the release below
@@ -776,15 +822,21 @@ void dump_producer(const detail::Producer& p, TimestampSource src, flight::DumpW
     // Skip the oldest index entry, as below: the one the owner's next message overwrites.
     const std::uint64_t first = sent > fcap - 1 ? sent - (fcap - 1) : 0;
     auto* words = reinterpret_cast<std::uint64_t*>(scratch);
+    // The reference for the records' 48-bit times (lane_record::expand_ticks): every record was stamped before.
+    const std::uint64_t now = src == TimestampSource::Tsc ? read_tsc() : realtime_ns();
+    namespace lr = detail::lane_record;
     for (std::uint64_t k = first; k < sent; ++k) {
-      if (p.lane->read_flight(k, words, scratch_cap / 8) == 0) continue;
-      const std::uint64_t tag = words[1];
-      const auto* m = reinterpret_cast<const Metadata*>(static_cast<std::uintptr_t>(tag & detail::ByteLane::kPointerMask));
-      if (m == nullptr) continue;
-      const std::size_t len = static_cast<std::size_t>(tag >> detail::ByteLane::kLenShift);
-      out.raw(ticks_to_ns(src, words[0]), m->level, ltid, *m,
-              reinterpret_cast<const std::byte*>(words + detail::ByteLane::kHeaderWords), len,
-              (tag & detail::ByteLane::kTruncatedBit) ? kTruncated : 0);
+      lr::Shape shape;
+      const std::size_t n = p.lane->read_flight(k, words, scratch_cap / 8, [&](const auto& word) -> std::size_t {
+        return lr::read_shape(word, shape) ? shape.words() : 0;
+      });
+      if (n == 0) continue;
+      // The words are validated now: read the header again from the copy (the shape was read from the ring).
+      if (!lr::read_shape([&](std::size_t i) { return words[i]; }, shape) || shape.words() != n) continue;
+      const Metadata& m = *shape.meta;
+      out.raw(ticks_to_ns(src, lr::expand_ticks(shape.ticks48, now)), m.level, ltid, m,
+              reinterpret_cast<const std::byte*>(words + shape.header_words), shape.len,
+              shape.truncated ? kTruncated : 0);
     }
     return;
   }

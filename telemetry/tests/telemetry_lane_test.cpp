@@ -24,15 +24,16 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Record `i`: header word 0 = i, word 1's length = 8 * (i % 7) payload bytes, payload words = i * 31 + k.
+// Record `i`: 1 + i % 7 words (the lane does not interpret records: its reader knows their length);
+// word 0 = i, word k = i * 31 + k.
+std::size_t words_of(std::uint64_t first_word) { return 1 + static_cast<std::size_t>(first_word % 7); }
 std::size_t make_record(std::uint64_t i, std::uint64_t* w) {
-  const std::size_t len = 8 * (i % 7);
+  const std::size_t n = words_of(i);
   w[0] = i;
-  w[1] = static_cast<std::uint64_t>(len) << ByteLane::kLenShift;
-  const std::size_t n = ByteLane::record_words(len);
-  for (std::size_t k = 2; k < n; ++k) w[k] = i * 31 + k;
+  for (std::size_t k = 1; k < n; ++k) w[k] = i * 31 + k;
   return n;
 }
+std::size_t size_from_first_word(const auto& word) { return words_of(word(0)); }
 
 bool check_record(std::uint64_t i, const std::uint64_t* w, std::size_t n) {
   std::uint64_t expect[64];
@@ -44,7 +45,7 @@ bool check_record(std::uint64_t i, const std::uint64_t* w, std::size_t n) {
 }
 
 TEST(ByteLane, EveryRecordArrivesOnceInOrderAndIntact) {
-  ByteLane lane(512, 0);  // small: the producer wraps and waits often
+  ByteLane lane(504, 0);  // small, and not a power of two: the producer wraps and waits often
   const std::uint64_t total = ringkit::telemetry::test::scaled(400000);
   std::thread producer([&] {
     std::uint64_t w[64];
@@ -60,7 +61,8 @@ TEST(ByteLane, EveryRecordArrivesOnceInOrderAndIntact) {
       std::this_thread::yield();
       continue;
     }
-    const std::size_t n = lane.pop(buf);
+    const std::size_t n = words_of(*lane.front());
+    lane.pop(buf, n);
     ASSERT_EQ(buf[0], next) << "lost, duplicated or reordered";
     ASSERT_TRUE(check_record(next, buf, n)) << "record " << next << " damaged";
     ++next;
@@ -71,31 +73,35 @@ TEST(ByteLane, EveryRecordArrivesOnceInOrderAndIntact) {
 }
 
 TEST(ByteLane, FullLaneRefusesAndRecordsWrapAroundTheEnd) {
-  ByteLane lane(64, 0);  // 8 words
-  std::uint64_t w[8] = {1, std::uint64_t{16} << ByteLane::kLenShift, 11, 12, 0, 0, 0, 0};  // 4 words
-  ASSERT_TRUE(lane.try_write(w, 4, 0));
+  ByteLane lane(72, 0);  // 9 words: not a power of two
+  std::uint64_t w[4] = {1, 11, 12, 13};
+  ASSERT_TRUE(lane.try_write(w, std::integral_constant<std::size_t, 4>{}, 0));
   w[0] = 2;
   ASSERT_TRUE(lane.try_write(w, 4, 1));
-  w[0] = 3;
-  EXPECT_FALSE(lane.try_write(w, 4, 2)) << "8 words are full";
+  EXPECT_FALSE(lane.try_write(w, 2, 2)) << "8 of 9 words are taken";
   std::uint64_t out[8];
   ASSERT_NE(lane.front(), nullptr);
-  EXPECT_EQ(lane.pop(out), 4u);
+  EXPECT_EQ(lane.front()[0], 1u);
+  lane.pop(out, 4);
   EXPECT_EQ(out[0], 1u);
-  // 6 words: wraps (words 4..7, then 0..1), once the first record is out.
-  std::uint64_t big[6] = {3, std::uint64_t{32} << ByteLane::kLenShift, 21, 22, 23, 24};
-  EXPECT_FALSE(lane.try_write(big, 6, 2));
+  // 6 words from word 8: wraps (word 8, then 0..4); refused while only 5 words are free.
+  const std::uint64_t big[6] = {3, 21, 22, 23, 24, 25};
+  EXPECT_FALSE(lane.try_write(big, std::integral_constant<std::size_t, 6>{}, 2));
   ASSERT_NE(lane.front(), nullptr);
-  EXPECT_EQ(lane.pop(out), 4u);
+  EXPECT_EQ(lane.word(0), 2u);
+  lane.pop(out, 4);
   EXPECT_EQ(out[0], 2u);
-  ASSERT_TRUE(lane.try_write(big, 6, 2));
+  ASSERT_TRUE(lane.try_write(big, std::integral_constant<std::size_t, 6>{}, 2));
   ASSERT_NE(lane.front(), nullptr);
-  ASSERT_EQ(lane.pop(out), 6u);
+  EXPECT_EQ(lane.word(5), 25u) << "word() follows the record around the end of the ring";
+  lane.pop(out, 6);
   for (int k = 0; k < 6; ++k) EXPECT_EQ(out[k], big[k]);
+  EXPECT_EQ(lane.front(), nullptr);
+  EXPECT_TRUE(lane.empty());
 }
 
 TEST(ByteLane, FlightReaderNeverSeesATornRecord) {
-  ByteLane lane(1024, 64);
+  ByteLane lane(1000, 64);
   const std::uint64_t total = ringkit::telemetry::test::scaled(300000);
   std::atomic<std::uint64_t> sent{0};
   std::atomic<bool> done{false};
@@ -107,7 +113,7 @@ TEST(ByteLane, FlightReaderNeverSeesATornRecord) {
       const std::size_t n = make_record(i, w);
       while (!lane.try_write(w, n, i)) {  // this thread is also the consumer: keeps the lane moving
         ASSERT_NE(lane.front(), nullptr);
-        lane.pop(buf);
+        lane.pop(buf, words_of(*lane.front()));
       }
       sent.store(i + 1, std::memory_order_release);  // release: pairs with the reader's acquire (as Producer::sent)
       if (i % 4096 == 4095) {  // now and then, let the reader make a whole pass over a quiet lane
@@ -122,7 +128,7 @@ TEST(ByteLane, FlightReaderNeverSeesATornRecord) {
   while (!done.load()) {
     const std::uint64_t s = sent.load(std::memory_order_acquire);  // acquire: pairs with the release above
     for (std::uint64_t k = s > 63 ? s - 63 : 0; k < s; ++k) {
-      const std::size_t n = lane.read_flight(k, out, 64);
+      const std::size_t n = lane.read_flight(k, out, 64, [](const auto& word) { return size_from_first_word(word); });
       if (n == 0) continue;
       ASSERT_EQ(out[0], k);
       ASSERT_TRUE(check_record(k, out, n)) << "torn flight record " << k;
@@ -133,7 +139,8 @@ TEST(ByteLane, FlightReaderNeverSeesATornRecord) {
   producer.join();
   // Quiescent now: the last messages that still fit in the lane are all readable.
   std::size_t readable = 0;
-  for (std::uint64_t k = total - 10; k < total; ++k) readable += lane.read_flight(k, out, 64) != 0;
+  for (std::uint64_t k = total - 10; k < total; ++k)
+    readable += lane.read_flight(k, out, 64, [](const auto& word) { return size_from_first_word(word); }) != 0;
   EXPECT_EQ(readable, 10u);
   EXPECT_GT(good, 0u);
 }
@@ -143,7 +150,7 @@ TEST(LanesLogger, EveryEventArrivesExactlyOncePerThreadInOrder) {
   auto sink = std::make_shared<CaptureSink>();
   LoggerOptions o;
   o.mode = QueueMode::Lanes;
-  o.capacity = 64;  // 2 KiB lanes: producers wait for the backend often
+  o.capacity = 64;  // 1.5 KiB lanes (64 x 24 bytes): producers wait for the backend often
   o.level = Level::trace;
   o.sinks = {sink};
   Logger log(std::move(o));
@@ -185,7 +192,7 @@ TEST(LanesLogger, StringsLongerThanTheLaneAreCutAndCounted) {
   auto sink = std::make_shared<CaptureSink>();
   LoggerOptions o;
   o.mode = QueueMode::Lanes;
-  o.capacity = 4;  // 128-byte lanes: at most 112 payload bytes
+  o.capacity = 4;  // 96-byte lanes: at most 96 - 24 = 72 payload bytes (room for the widest header)
   o.sinks = {sink};
   Logger log(std::move(o));
   const std::string s(500, 's');
@@ -193,7 +200,7 @@ TEST(LanesLogger, StringsLongerThanTheLaneAreCutAndCounted) {
   log.flush();
   const auto m = sink->messages();
   ASSERT_EQ(m.size(), 1u);
-  EXPECT_EQ(m[0], "7 " + std::string(112 - 4 - 4, 's') + " [truncated]");
+  EXPECT_EQ(m[0], "7 " + std::string(72 - 4 - 4, 's') + " [truncated]");
   EXPECT_EQ(log.metrics().truncated, 1u);
 }
 
@@ -240,6 +247,57 @@ TEST(LanesLogger, FlightRecorderDumpsTheLastMessagesOfEveryThreadFromTheLanes) {
     ASSERT_EQ(v.size(), 15u);
     for (std::size_t k = 0; k < v.size(); ++k) EXPECT_EQ(v[k], 85 + static_cast<int>(k));
   }
+}
+
+TEST(LaneRecord, TimesAreRebuiltFromTheir48LowBitsAcrossAWrap) {
+  namespace lr = ringkit::telemetry::detail::lane_record;
+  const std::uint64_t wrap = std::uint64_t{1} << 48;
+  for (const std::uint64_t t : {std::uint64_t{12345}, 5 * wrap - 10, 5 * wrap, 7 * wrap + 99, ~std::uint64_t{0} - (wrap / 2)}) {
+    const std::uint64_t low = t & lr::kTickMask;
+    EXPECT_EQ(lr::expand_ticks(low, t), t) << "read at once";
+    EXPECT_EQ(lr::expand_ticks(low, t + 20), t) << "read 20 ticks later, across a 2^48 boundary for 5*2^48-10";
+    EXPECT_EQ(lr::expand_ticks(low, t + 3 * (wrap / 4) - 1), t) << "read just inside the window";
+    EXPECT_EQ(lr::expand_ticks(low, t - 1000), t) << "stamped a little after the reference (another core)";
+  }
+  // Older than the window: off by one wrap (the documented limit).
+  EXPECT_EQ(lr::expand_ticks(100, 100 + 3 * (wrap / 4) + 1), 100 + wrap);
+}
+
+// In a child process (the site table is process-wide): fills the table, then logs from sites that get no
+// id; exits 0 if every message came out intact.
+[[noreturn]] void log_with_a_full_site_table() {
+    namespace lr = ringkit::telemetry::detail::lane_record;
+    static constexpr Metadata dummy{Level::info, 1, "x", "x", nullptr, 0, 0, nullptr};
+    for (std::uint32_t k = 0; k < lr::kMaxSites; ++k) {
+      std::atomic<std::uint32_t> id{0};
+      (void)lr::register_site(&dummy, 0, false, id);
+    }
+    auto sink = std::make_shared<CaptureSink>();
+    LoggerOptions o;
+    o.mode = QueueMode::Lanes;
+    o.capacity = 8;  // 192-byte lanes: the wide form's 3 header words leave 168 payload bytes
+    o.sinks = {sink};
+    Logger log(std::move(o));
+    for (int i = 0; i < 3; ++i) {
+      RK_LOG_INFO(log, "fixed {} {}", i, 2.5);
+      RK_LOG_INFO(log, "string {} {}", i, std::string(static_cast<std::size_t>(i) * 7, 'w'));
+    }
+    RK_LOG_INFO(log, "long {}", std::string(500, 'L'));
+    log.flush();
+    const auto m = sink->messages();
+    bool ok = m.size() == 7 && log.metrics().truncated == 1 &&
+              m[6] == "long " + std::string(168 - 4, 'L') + " [truncated]";
+    for (int i = 0; ok && i < 3; ++i)
+      ok = m[static_cast<std::size_t>(2 * i)] == "fixed " + std::to_string(i) + " 2.5" &&
+           m[static_cast<std::size_t>(2 * i + 1)] == "string " + std::to_string(i) + " " + std::string(static_cast<std::size_t>(i) * 7, 'w');
+    if (!ok)
+      for (const auto& s : m) std::fprintf(stderr, "got: %s\n", s.c_str());
+    std::exit(ok ? 0 : 1);
+}
+
+TEST(LanesLogger, SitesBeyondTheIdTableLogTheWideFormIntact) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(log_with_a_full_site_table(), ::testing::ExitedWithCode(0), "");
 }
 
 }  // namespace

@@ -50,11 +50,14 @@ void expect_balanced(const Metrics& m) {
 }
 
 // Logs message 0, waits until the backend holds it inside the sink, then logs 1..100 into the ring of 8.
+// Each message carries 12 argument bytes (the int and an 8-byte field, which is not part of the text): a
+// Lanes-mode capacity counts messages of 9-16 argument bytes (24-byte records), a Shared one 64-byte
+// records (up to 32 argument bytes), so exactly 8 fit in either mode.
 void fill_while_held(Logger& log, CaptureSink& sink) {
   sink.close_gate();
-  RK_LOG_INFO(log, "m {}", 0);
+  RK_LOG_INFO(log, "m {}", 0, kv<"pad">(std::int64_t{0}));
   sink.wait_entered();
-  for (int i = 1; i <= 100; ++i) RK_LOG_INFO(log, "m {}", i);
+  for (int i = 1; i <= 100; ++i) RK_LOG_INFO(log, "m {}", i, kv<"pad">(std::int64_t{0}));
 }
 
 class DropNewestPolicy : public ::testing::TestWithParam<QueueMode> {};

@@ -8,7 +8,7 @@
 //   using namespace ringkit::telemetry::literals;  RK_LOG_WARN(log, "slow", "latency_us"_kv = us);
 //
 // The caller's thread checks the level, reads the clock, copies the arguments' bytes into a record
-// (Lanes: 16 header bytes + the payload rounded up to 16, into its own byte lane; Shared: 64-byte
+// (Lanes: an 8-byte header + the payload rounded up to 8, into its own byte lane; Shared: 64-byte
 // records into the MpscQueue; strings by length) and pushes it: no formatting, no allocation, no lock,
 // no syscall (except when a Block-policy queue is full and it must wait). A backend thread decodes, formats and hands
 // events to the sinks. docs/telemetry.md has the design, the policies and the measurements.
@@ -28,6 +28,7 @@
 #include "ringkit/policy.hpp"
 #include "ringkit/telemetry/byte_lane.hpp"
 #include "ringkit/telemetry/clock.hpp"
+#include "ringkit/telemetry/lane_record.hpp"
 #include "ringkit/telemetry/record.hpp"
 #include "ringkit/telemetry/seqlock_fence.hpp"
 #include "ringkit/telemetry/sink.hpp"
@@ -41,7 +42,7 @@ namespace ringkit::telemetry {
 
 enum class QueueMode : std::uint8_t {
   Shared,  // one MpscQueue: a total order across threads, bounded memory however many threads log
-  Lanes,   // one SpscQueue per thread, merged by timestamp in the backend: no shared cache line
+  Lanes,   // one byte lane (SPSC) per thread, merged by timestamp in the backend: no shared cache line
 };
 
 // A loss, reported to LoggerOptions::on_drop. Called on the logging thread for DropNewest / spill_error
@@ -64,8 +65,8 @@ std::string_view to_string(DropInfo::Reason r) noexcept;
 struct LoggerOptions {
   QueueMode mode = QueueMode::Shared;
   // Shared: the ring's capacity in 64-byte records (a message of up to 32 argument bytes takes one).
-  // Lanes: each thread's lane is capacity * 32 bytes (a message with up to 16 argument bytes takes 32,
-  // so `capacity` of those fit; longer ones take 16 bytes more per 16). A power of two.
+  // Lanes: each thread's lane is capacity * 24 bytes (a message with up to 16 argument bytes takes 24,
+  // so `capacity` of those fit; longer ones take 8 bytes more per 8). A power of two.
   std::size_t capacity = std::size_t{1} << 16;
   // Block, DropNewest, DropOldest (Shared only), SpillToDisk (Shared only; needs spill_directory).
   Overflow overflow = Overflow::Block;
@@ -152,7 +153,8 @@ struct alignas(64) Producer {
   std::uint32_t index;
   std::atomic<std::uint32_t> tid{0};
   std::atomic<bool> active{true};  // false once the thread has exited
-  std::unique_ptr<ByteLane> lane;  // Lanes mode (its flight index is the flight recorder)
+  ByteLane lane_ring;              // Lanes mode (its flight index is the flight recorder), in the slot itself
+  ByteLane* lane = nullptr;        // &lane_ring in Lanes mode, else null
   FlightRing flight;               // Shared mode
   // -- written by the backend only --
   alignas(64) std::atomic<std::uint64_t> accounted{0};  // messages delivered or counted lost/incomplete
@@ -225,10 +227,14 @@ class Logger {
     }
     submit_slow(p, records, n);
   }
-  // Lanes mode: one record of n words (ByteLane layout) into the caller's lane.
-  void submit_lane(detail::Producer& p, const std::uint64_t* words, std::size_t n) noexcept {
-    if (p.lane->try_write(words, n, p.sent.load(std::memory_order_relaxed))) [[likely]] {  // relaxed: sent is ours
-      p.bump_release(p.sent);
+  // Lanes mode: one record of n words (lane_record layout) into the caller's lane; Count is std::size_t
+  // or a std::integral_constant (a record length known at compile time: unrolled stores).
+  template <class Count>
+  void submit_lane(detail::Producer& p, const std::uint64_t* words, Count n) noexcept {
+    const std::uint64_t msg = p.sent.load(std::memory_order_relaxed);  // relaxed: sent is written by this thread only
+    if (p.lane_ring.try_write(words, n, msg)) [[likely]] {
+      // release: the record (and its flight index entry) before the count; pairs with the flight reader's acquire.
+      p.sent.store(msg + 1, std::memory_order_release);
       return;
     }
     submit_lane_slow(p, words, n);
@@ -252,6 +258,10 @@ class Logger {
   detail::Producer* register_thread();
   void submit_slow(detail::Producer& p, const Record* records, std::size_t n) noexcept;
   void submit_lane_slow(detail::Producer& p, const std::uint64_t* words, std::size_t n) noexcept;
+  template <std::size_t N>
+  void submit_lane_slow(detail::Producer& p, const std::uint64_t* words, std::integral_constant<std::size_t, N>) noexcept {
+    submit_lane_slow(p, words, N);
+  }
   void report_drop(DropInfo::Reason r, std::uint64_t count, std::uint32_t tid) noexcept;
 
   LoggerOptions opts_;
@@ -298,86 +308,98 @@ template <class... A>
 }
 
 // ---- Lanes mode: the message as one variable-size record in the caller's byte lane ----
+// (lane_record.hpp has the layout: an 8-byte header word, a length word for sites with strings.)
 inline constexpr std::size_t kInlineLanePayload = 240;  // larger messages take the cold path below
 
-inline std::uint64_t lane_tag(const Metadata* meta, std::size_t len, std::uint8_t flags) noexcept {
-  return (reinterpret_cast<std::uintptr_t>(meta) & ByteLane::kPointerMask) |
-         ((flags & kTruncated) ? ByteLane::kTruncatedBit : 0) | (static_cast<std::uint64_t>(len) << ByteLane::kLenShift);
+inline std::uint64_t lane_header(std::uint64_t ticks, std::uint32_t site) noexcept {
+  return (ticks << lane_record::kSiteBits) | site;
 }
 
-template <class... A>
-[[gnu::noinline, gnu::cold]] void log_lane_big(Logger& lg, Producer& p, const Metadata* meta, std::uint64_t ticks,
-                                               std::size_t total, [[maybe_unused]] std::size_t string_budget,
-                                               std::uint8_t flags, const A&... args) noexcept {
-  if (total > lg.lane_max_payload()) {
+// Every case the inline path leaves out: a site's first call (registration), a site without an id (the
+// table is full: the wide form), a message over kInlineLanePayload bytes, one over the lane's limit.
+template <class Site, class... A>
+[[gnu::noinline, gnu::cold]] void log_lane_cold(Logger& lg, Producer& p, const Metadata* meta, std::uint64_t ticks,
+                                                const A&... args) noexcept {
+  constexpr std::size_t fixed = (std::size_t{0} + ... + fixed_size<A>());
+  constexpr bool variable = has_strings_v<A...>;
+  std::atomic<std::uint32_t>& idv = lane_record::SiteId<Site, A...>::id;
+  std::uint32_t id = idv.load(std::memory_order_acquire);  // acquire: pairs with register_site()'s release
+  if (id == 0) id = lane_record::register_site(meta, fixed, variable, idv);
+  const std::size_t max = lg.lane_max_payload();
+  if (fixed > max) {
     lg.count_too_large(p);
     return;
   }
-  std::uint64_t buf[ByteLane::record_words(kMaxPayload)];
-  const std::size_t n = ByteLane::record_words(total);
-  buf[n - 2] = 0;  // the padding after the payload (no stale stack bytes in the lane)
-  buf[n - 1] = 0;
-  buf[0] = ticks;
-  buf[1] = lane_tag(meta, total, flags);
-  [[maybe_unused]] std::byte* w = reinterpret_cast<std::byte*>(buf + ByteLane::kHeaderWords);
-  ((w = encode_one(w, args, string_budget)), ...);
-  lg.submit_lane(p, buf, n);
-}
-
-template <class... A>
-inline void log_lane(Logger& lg, Producer& p, const Metadata* meta, std::uint64_t ticks, const A&... args) noexcept {
-  constexpr std::size_t fixed = (std::size_t{0} + ... + fixed_size<A>());
-  static_assert(fixed <= kMaxPayload, "ringkit telemetry: too many argument bytes for one message");
-  if constexpr (!has_strings_v<A...>) {
-    constexpr std::size_t n = ByteLane::record_words(fixed);
-    if constexpr (fixed > kInlineLanePayload) {
-      log_lane_big(lg, p, meta, ticks, fixed, 0, 0, args...);
-    } else {
-      if (fixed > lg.lane_max_payload()) [[unlikely]] {
-        lg.count_too_large(p);
-        return;
-      }
-      std::uint64_t buf[n];
-      if constexpr (n > ByteLane::kHeaderWords) {
-        buf[n - 2] = 0;  // the padding after the payload
-        buf[n - 1] = 0;
-      }
-      buf[0] = ticks;
-      buf[1] = lane_tag(meta, fixed, 0);
-      [[maybe_unused]] std::byte* w = reinterpret_cast<std::byte*>(buf + ByteLane::kHeaderWords);
-      [[maybe_unused]] std::size_t budget = 0;
-      ((w = encode_one(w, args, budget)), ...);
-      lg.submit_lane(p, buf, n);
-    }
-  } else {
-    const std::size_t max = lg.lane_max_payload();
-    if (fixed > max) [[unlikely]] {
-      lg.count_too_large(p);
-      return;
-    }
-    std::size_t total = fixed + (std::size_t{0} + ... + var_size(args));
-    std::size_t budget = ~std::size_t{0};
-    std::uint8_t flags = 0;
-    if (total > max) [[unlikely]] {
+  std::size_t total = fixed;
+  std::size_t budget = ~std::size_t{0};
+  std::uint8_t flags = 0;
+  if constexpr (variable) {
+    total += (std::size_t{0} + ... + var_size(args));
+    if (total > max) {
       budget = max - fixed;  // strings share what the fixed-size values leave
       total = max;
       flags = kTruncated;
     }
-    if (total > kInlineLanePayload) [[unlikely]] {
-      log_lane_big(lg, p, meta, ticks, total, budget, flags, args...);
+  }
+  std::uint64_t buf[lane_record::kMaxHeaderWords + lane_record::payload_words(kMaxPayload)];
+  std::size_t h = 0;
+  const bool wide = id == lane_record::kNoSiteId;
+  buf[h++] = lane_header(ticks, wide ? lane_record::kWideSite : id);
+  if (wide) buf[h++] = reinterpret_cast<std::uintptr_t>(meta);
+  if (wide || variable) buf[h++] = total | ((flags & kTruncated) ? lane_record::kTruncatedBit : 0);
+  const std::size_t n = h + lane_record::payload_words(total);
+  if (n > h) buf[n - 1] = 0;  // the padding after the payload (no stale stack bytes in the lane)
+  [[maybe_unused]] std::byte* w = reinterpret_cast<std::byte*>(buf + h);
+  ((w = encode_one(w, args, budget)), ...);
+  lg.submit_lane(p, buf, n);
+}
+
+template <class Site, class... A>
+inline void log_lane(Logger& lg, Producer& p, const Metadata* meta, std::uint64_t ticks, const A&... args) noexcept {
+  constexpr std::size_t fixed = (std::size_t{0} + ... + fixed_size<A>());
+  static_assert(fixed <= kMaxPayload, "ringkit telemetry: too many argument bytes for one message");
+  // acquire: pairs with register_site()'s release (the site's table entry before its id; the backend
+  // reaches the entry through this thread's release of the record).
+  const std::uint32_t id = lane_record::SiteId<Site, A...>::id.load(std::memory_order_acquire);
+  if (id - 1 >= lane_record::kMaxSites) [[unlikely]] {  // 0 (not yet registered) or kNoSiteId
+    log_lane_cold<Site>(lg, p, meta, ticks, args...);
+    return;
+  }
+  if constexpr (!has_strings_v<A...>) {
+    if constexpr (fixed > kInlineLanePayload) {
+      log_lane_cold<Site>(lg, p, meta, ticks, args...);
+    } else {
+      // A message larger than the lane fails try_write and is counted in submit_lane_slow().
+      constexpr std::size_t n = 1 + lane_record::payload_words(fixed);
+      std::uint64_t buf[n];
+      if constexpr (fixed % 8 != 0) buf[n - 1] = 0;  // the padding after the payload
+      buf[0] = lane_header(ticks, id);
+      [[maybe_unused]] std::byte* w = reinterpret_cast<std::byte*>(buf + 1);
+      [[maybe_unused]] std::size_t budget = 0;
+      ((w = encode_one(w, args, budget)), ...);
+      lg.submit_lane(p, buf, std::integral_constant<std::size_t, n>{});
+    }
+  } else {
+    const std::size_t total = fixed + (std::size_t{0} + ... + var_size(args));
+    if (total > kInlineLanePayload || total > lg.lane_max_payload()) [[unlikely]] {
+      log_lane_cold<Site>(lg, p, meta, ticks, args...);
       return;
     }
-    std::uint64_t buf[ByteLane::record_words(kInlineLanePayload)];
-    const std::size_t n = ByteLane::record_words(total);
-    buf[n - 2] = 0;  // the padding after the payload
-    buf[n - 1] = 0;
-    buf[0] = ticks;
-    buf[1] = lane_tag(meta, total, flags);
-    std::byte* w = reinterpret_cast<std::byte*>(buf + ByteLane::kHeaderWords);
+    std::uint64_t buf[2 + lane_record::payload_words(kInlineLanePayload)];
+    const std::size_t n = 2 + lane_record::payload_words(total);
+    buf[n - 1] = 0;  // the padding after the payload
+    buf[0] = lane_header(ticks, id);
+    buf[1] = total;  // the length word (not truncated)
+    std::byte* w = reinterpret_cast<std::byte*>(buf + 2);
+    std::size_t budget = ~std::size_t{0};
     ((w = encode_one(w, args, budget)), ...);
     lg.submit_lane(p, buf, n);
   }
 }
+
+template <class... A>
+[[gnu::noinline]] void log_shared(Logger& lg, Producer* p, const Metadata* meta, std::uint64_t ticks,
+                                  const A&... args) noexcept;
 
 constexpr bool compiled_in(Level l) noexcept {
   return static_cast<int>(l) + 0 * RINGKIT_TELEMETRY_ACTIVE_LEVEL >= RINGKIT_TELEMETRY_ACTIVE_LEVEL;
@@ -395,9 +417,16 @@ inline void log_at(Logger& lg, format_for<A...>, const A&... args) noexcept {
   }
   const std::uint64_t ticks = lg.now_ticks();
   if (lg.lanes()) {
-    log_lane(lg, *p, meta, ticks, args...);
+    log_lane<Site>(lg, *p, meta, ticks, args...);
     return;
   }
+  log_shared(lg, p, meta, ticks, args...);
+}
+
+// Shared mode's part of a call, out of line so that a Lanes call inlines into its caller without it.
+template <class... A>
+[[gnu::noinline]] void log_shared(Logger& lg, Producer* p, const Metadata* meta, std::uint64_t ticks,
+                                  const A&... args) noexcept {
   constexpr std::size_t fixed = (std::size_t{0} + ... + fixed_size<A>());
   std::size_t total = fixed;
   if constexpr (has_strings_v<A...>) total += (std::size_t{0} + ... + var_size(args));
