@@ -48,6 +48,7 @@
 // turn); a pop's destruction of an item happens-before the construction of the item that reuses its slot.
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -63,6 +64,7 @@
 #include "ringkit/detail/cache_line.hpp"
 #include "ringkit/detail/cpu_relax.hpp"
 #include "ringkit/detail/deadline.hpp"
+#include "ringkit/detail/resume_hysteresis.hpp"
 #include "ringkit/detail/ring_storage.hpp"
 #include "ringkit/detail/role_check.hpp"
 #include "ringkit/detail/slot_queue.hpp"  // NothrowQueueElement
@@ -157,6 +159,7 @@ class MpscLaneQueue {
   MpscLaneQueue(std::size_t max_producers, std::size_t lane_capacity, detail::StartSequence start)
       : lane_count_(checked_lanes(max_producers)),
         mask_(detail::checked_capacity(lane_capacity, "MpscLaneQueue", Storage::kMaxSlots) - 1),
+        remap_(kCellsPerRange >= 2 && lane_capacity >= kCellsPerRange * kCellsPerRange),
         lanes_(new Lane[lane_count_]) {
     const std::uint64_t w = start.value << 1;  // 2p (mod 2^64): position start.value mod 2^63
     try {
@@ -306,7 +309,24 @@ class MpscLaneQueue {
       lanes_[i].cells = nullptr;
     }
   }
-  Cell* cell(const Lane& l, std::uint64_t word) const noexcept { return &l.cells[(word >> 1) & mask_]; }
+  // Consecutive positions live on different false-sharing ranges (SlotQueue's index remap: swap the low
+  // log2(S) index bits with the next log2(S), S = cells per range, when the lane has >= S^2 cells): a
+  // consumer right behind its producer then writes (the freed turn) a different line from the one the
+  // producer is filling.
+  static constexpr std::size_t kCellsPerRange =
+      sizeof(Cell) >= detail::kFalseSharingRange ? 1 : std::bit_floor(detail::kFalseSharingRange / sizeof(Cell));
+  static constexpr unsigned kRemapShift = static_cast<unsigned>(std::countr_zero(kCellsPerRange));
+  Cell* cell(const Lane& l, std::uint64_t word) const noexcept {
+    std::size_t i = static_cast<std::size_t>((word >> 1) & mask_);
+    if constexpr (kRemapShift != 0) {
+      if (remap_) {
+        constexpr std::size_t low = (std::size_t{1} << kRemapShift) - 1;
+        const std::size_t mix = (i ^ (i >> kRemapShift)) & low;
+        i ^= mix ^ (mix << kRemapShift);
+      }
+    }
+    return &l.cells[i];
+  }
   void advance() noexcept {
     burst_ = 0;
     if (++cursor_ == lane_count_) cursor_ = 0;
@@ -368,11 +388,28 @@ class MpscLaneQueue {
 
   template <class V>
   PushResult push_lane(Lane& l, V&& value) {
+    bool resumed_once = false;  // the hysteresis phase runs at most once per push()
     for (;;) {
       switch (try_push_lane(l, std::forward<V>(value))) {  // a failed try leaves value intact
         case Try::Pushed: return PushResult::Pushed;
         case Try::Closed: return PushResult::Closed;
         case Try::Full: break;
+      }
+      if (!resumed_once) {
+        resumed_once = true;
+        // As SlotQueue's push(): resume when lane_capacity/8 is free (bounded spin, never parks;
+        // detail/resume_hysteresis.hpp), so a full lane does not move its lines once per item.
+        // relaxed (both loads): an estimate; the slot's turn decides.
+        detail::ResumeHysteresis::wait(
+            detail::ResumeHysteresis::threshold(lane_capacity()),
+            [&] {
+              const std::uint64_t t = l.tail.load(std::memory_order_relaxed) & ~kClosedBit;
+              const auto used = static_cast<std::int64_t>(t - l.head.load(std::memory_order_relaxed)) >> 1;
+              return used <= 0 ? lane_capacity() : lane_capacity() - std::min<std::size_t>(static_cast<std::size_t>(used), lane_capacity());
+            },
+            [&] { return l.head.load(std::memory_order_relaxed); },  // relaxed: progress only
+            [&] { return closed(); });
+        continue;
       }
       l.not_full.wait([&] {
         // relaxed: the own tail. The room() reload of head acquires.
@@ -494,6 +531,7 @@ class MpscLaneQueue {
 
   const std::size_t lane_count_;
   const std::uint64_t mask_;
+  const bool remap_;
   std::unique_ptr<Lane[]> lanes_;
   // ---- the consumer's own state ----
   alignas(detail::kFalseSharingRange) std::size_t cursor_ = 0;  // the lane the consumer takes from
