@@ -37,7 +37,7 @@
 //   Nobody but the lane's producer and close() touches tail, and the consumer never reads it while the
 //   queue is open: the claiming CAS hits a line in the producer's own cache (a locked RMW on a line the
 //   consumer had just read stalls the producer for a whole cache-line round trip; the first cut, which
-//   published by CAS on a tail the consumer polled, measured 0.2-0.3x MpscQueue: docs/mpmc-results.md).
+//   published by CAS on a tail the consumer polled, measured 0.2-0.3x MpscQueue: docs/queue-fixes.md "5b").
 //   close(): fetch_or(closed bit) on every lane's tail, then closed_ = true (release). A consumer that
 //   saw closed_ (acquire) reads every lane's final tail; every push that returned Pushed claimed its
 //   position before the fetch_or on that tail, so it lies below the final tail, and pop() returns false
@@ -126,11 +126,12 @@ class MpscLaneQueue {
     [[nodiscard]] bool try_push(T&& value) noexcept { return q_->try_push_lane(*lane_, std::move(value)) == Try::Pushed; }
     [[nodiscard]] bool try_push(const T& value) { return q_->try_push_lane(*lane_, value) == Try::Pushed; }
 
-    // Waits (by the wait strategy) while the lane is full. Pushed, or Closed (value untouched).
+    // Waits while the lane is full (first a bounded spin until 1/8 of the lane is free, as SlotQueue's push(),
+    // then the wait strategy). Pushed, or Closed (value untouched).
     PushResult push(T&& value) { return q_->push_lane(*lane_, std::move(value)); }
     PushResult push(const T& value) { return q_->push_lane(*lane_, value); }
 
-    // Moves as many leading items of `items` in as the lane has room for, published with ONE CAS; returns
+    // Moves as many leading items of `items` in as the lane has room for, claimed with ONE CAS; returns
     // how many (0 when full or closed; then every item is back in `items`).
     std::size_t push_batch(std::span<T> items) noexcept { return q_->push_batch_lane(*lane_, items); }
 
