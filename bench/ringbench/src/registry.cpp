@@ -14,6 +14,7 @@
 #include "../contenders/moodycamel_cq_token_enqueue.hpp"
 #include "../contenders/moodycamel_rwq.hpp"
 #include "../contenders/mutex_channel.hpp"
+#include "../contenders/ringkit_lanes.hpp"
 #include "../contenders/ringkit_mp.hpp"
 #include "../contenders/ringkit_spsc.hpp"
 #include "../contenders/tbb_bounded.hpp"
@@ -54,6 +55,9 @@ std::vector<Contender> build() {
       make<RingkitMpmcYielding>(),
       make<RingkitMpmcBusySpin>(),
       make<RingkitMpmcBlocking>(),
+#endif
+#ifdef RINGBENCH_HAVE_RINGKIT_LANES
+      make<RingkitMpscLanes>(),
 #endif
       make<BoostSpsc>(),
       make<BoostQueue>(),
