@@ -3,8 +3,9 @@
 // MpscLaneQueue<T, Wait>: a bounded, pre-allocated multi-producer / single-consumer queue in which every
 // producer owns a private lane (an SPSC ring) through a Producer handle, and the one consumer drains the
 // lanes round-robin. Opt-in alternative to MpscQueue for producers that can hold a handle (the like-for-
-// like peer is moodycamel::ConcurrentQueue with a ProducerToken): producers never write a shared line,
-// so adding producers adds no contention between them.
+// like peer is moodycamel::ConcurrentQueue with a ProducerToken): on the fast path producers never write a
+// shared line, so adding producers adds no contention between them (with Blocking, a producer that finds
+// the consumer parked writes the shared wake word).
 //
 //   ringkit::MpscLaneQueue<Event> q(/*max_producers=*/4, /*lane_capacity=*/1024);
 //   auto p = q.make_producer();      // one handle per producer thread; throws when all lanes are taken
@@ -284,8 +285,9 @@ class MpscLaneQueue {
   // Pushed has had its item returned by a pop().
   void close() noexcept {
     for (std::size_t i = 0; i < lane_count_; ++i) {
-      // relaxed RMW: the lane's publishing CAS fails from now on (its expected value lacks the bit); an RMW,
-      // so it continues the producer's release sequence on tail for a consumer that acquires it.
+      // relaxed RMW: the lane's claiming CAS fails from now on (its expected value lacks the bit). The
+      // consumer sees every lane's final tail through closed_: this RMW, then closed_'s release store below,
+      // then the acquire in closed().
       lanes_[i].tail.fetch_or(kClosedBit, std::memory_order_relaxed);
     }
     // release: pairs with the acquire in closed(); whoever sees the flag reads every lane's final tail.
@@ -413,7 +415,8 @@ class MpscLaneQueue {
         continue;
       }
       l.not_full.wait([&] {
-        // relaxed: the own tail. The room() reload of head acquires.
+        // relaxed: the own tail. The acquire is slot_free()'s load of the slot's turn (pairs with the consumer's
+        // release of the slot).
         const std::uint64_t w = l.tail.load(std::memory_order_relaxed);
         return (w & kClosedBit) != 0 || closed() || slot_free(l, w);
       });

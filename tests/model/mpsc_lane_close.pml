@@ -15,6 +15,9 @@
  *                   (the tails are final), take what gets published; then return false (done).
  *   close():        set the bit on lane 0, then lane 1 (one RMW each), then closed_ = 1.
  *
+ * Limits: nobody waits here (every process polls), so lost wake-ups are not covered (the wait predicates
+ * and notify order follow wait/blocking.hpp's protocol, checked by hand); push_batch and lane reuse by a
+ * new Producer are not modelled; fullness is checked through head, not the slot turn.
  * Spin's interleavings are sequentially consistent; the real code gets the orders it needs from
  * release/acquire on the slot turns, the RMWs on tail, and release/acquire on closed_.
  * Mutants that must be caught: MUTANT_CHECK_THEN_STORE (claim with a plain store after the closed check:
