@@ -21,7 +21,7 @@
 //
 // Layout (each group on its own kFalseSharingRange-aligned block; see static_asserts below)
 //   producer: write_ (published), read_cache_ (producer's copy of read_), dropped_
-//   producer, read by the consumer only after close(): publishing_ (the close protocol's window)
+//   producer, read by the consumer only after close(): announced_ (the close protocol's P1)
 //   consumer: read_ (published), write_cache_ (consumer's copy of write_)
 //   shared read-mostly: slots_, mask_, closed_, start_
 //   not_empty_ (consumer waits, producer notifies), not_full_ (producer waits, consumer notifies)
@@ -44,18 +44,26 @@
 // has had its item returned by a pop: nothing is stranded (the close protocol, below). The queue is for
 // threads of one process: its futex and membarrier are process-private.
 //
-// Close protocol (SPSC, no read-modify-write on either fast path). P = producer, C = consumer, X = closer:
-//   P1 publishing_ = 1             X1 closed_ = true (release)
+// Close protocol (SPSC, no read-modify-write on either fast path). P = producer, C = consumer, X = closer.
+// A producer call that will publish up to sequence e (e = w + n for n items at write_ == w) first
+// announces e in announced_, a word of its own that the consumer reads only after close():
+//   P1 announced_ = e              X1 closed_ = true (release)
 //   P2 light StoreLoad             C1 C sees closed_ (acquire) and an empty ring
-//   P3 if closed_: P4', fail       C2 heavy StoreLoad (membarrier)
-//   ... construct, write_ = w + 1  C3 wait while publishing_ != 0 (acquire)
-//   P4 publishing_ = 0 (release)   C4 re-read write_: still empty -> pop() returns false
-// P2 and C2 act as two seq_cst fences. If P3 read closed_ == false, that read is coherence-ordered
-// before X1, which happens-before C2, so P2 precedes C2 in their order, and C3 reads P1's store or a
-// later one: it waits for P4, whose release carries write_ = w + 1 to C4. So a push that passed P3 is
-// always seen by C4; a push that read closed_ == true publishes nothing. The cost on the producer's fast
-// path is two stores to its own line and a load of closed_ (on a read-mostly line it reads anyway); the
-// consumer pays a membarrier once, when it finds the closed queue empty.
+//   P3 if closed_: P3' announced_  C2 heavy StoreLoad (membarrier)
+//      = w (retract), fail         C3 wait until write_ >= announced_ (re-reading both)
+//   ... construct, write_ = e      C4 re-read write_: still empty -> pop() returns false
+// (a construction that throws retracts as P3' does). P2 and C2 act as two seq_cst fences. If P3 read
+// closed_ == false, that read is coherence-ordered before X1, which happens-before C2, so P2 precedes
+// C2 in their order, and C3 reads P1's value e or a later one; once the call has published, every
+// later value is >= e (later calls announce past e; a later call's retraction goes back to its own
+// w >= e). So C3 ends only once it
+// has read write_ >= e, with acquire, and C4 sees the push. (If the call instead throws while
+// constructing, it retracts and reports no success.) A push that read closed_ == true publishes
+// nothing, and its retraction lets C3 end. Cost on the producer's fast path: one store to its own line
+// (P1), and a load of closed_ on a read-mostly line it reads anyway; the publication (write_ = e) is the
+// window's end, so there is no second store. The consumer pays a membarrier once, when it finds the
+// closed queue empty. (Until this change the window was a flag set before P2 and cleared after the
+// publication: two stores per push; docs/queue-fixes.md section 6 has the measurements.)
 // tests/model/spsc_close.pml checks the protocol exhaustively (and catches its mutants).
 #include <algorithm>
 #include <atomic>
@@ -111,6 +119,7 @@ class SpscQueue {
     }
     write_.store(start.value, std::memory_order_relaxed);  // relaxed: construction precedes sharing
     read_.store(start.value, std::memory_order_relaxed);   // relaxed: as above
+    announced_.store(start.value, std::memory_order_relaxed);  // relaxed: as above
     read_cache_ = start.value;
     write_cache_ = start.value;
     // The close protocol's asymmetric fence pair is decided (and membarrier registered) once per
@@ -205,8 +214,6 @@ class SpscQueue {
   // store per batch.
   std::size_t push_batch(std::span<T> items) {
     typename detail::RoleCheck::Scope role(producer_role_, "producer");
-    PublishWindow window(*this);
-    if (!window.open()) return 0;
     const std::uint64_t w = write_.load(std::memory_order_relaxed);  // relaxed: own index
     std::size_t n = std::min(items.size(), free_slots(w));
     if (n < items.size()) {
@@ -214,14 +221,17 @@ class SpscQueue {
       n = std::min(items.size(), free_slots(w));
     }
     if (n == 0) return 0;
+    if (!open_window(w, w + n)) return 0;
     std::size_t built = 0;
     try {
       for (; built < n; ++built) ::new (static_cast<void*>(slot(w + built))) T(std::move_if_noexcept(items[built]));
     } catch (...) {
       for (std::size_t i = 0; i < built; ++i) destroy(slot(w + i));
+      retract(w);
       throw;
     }
-    write_.store(w + n, std::memory_order_release);  // release: publishes all n slots; pairs as in try_emplace
+    // release: publishes all n slots (and ends the window: C3 waits for it); pairs as in emplace_impl()
+    write_.store(w + n, std::memory_order_release);
     not_empty_.notify();
     return n;
   }
@@ -260,9 +270,9 @@ class SpscQueue {
     }
     claimed_ = 0;
     if (count == 0) return 0;
-    PublishWindow window(*this);
-    if (!window.open()) return 0;
-    write_.store(w + count, std::memory_order_release);  // release: publishes the claimed slots (as try_emplace)
+    if (!open_window(w, w + count)) return 0;
+    // release: publishes the claimed slots and ends the window; pairs as in emplace_impl()
+    write_.store(w + count, std::memory_order_release);
     not_empty_.notify();
     return count;
   }
@@ -471,41 +481,53 @@ class SpscQueue {
     return {std::span<T>(slots_ + index, first), std::span<T>(slots_, count - first)};
   }
 
-  // The producer's publish window of the close protocol (P1..P4 in the header comment).
-  class PublishWindow {
-   public:
-    explicit PublishWindow(SpscQueue& q) noexcept : q_(q) {}
-    PublishWindow(const PublishWindow&) = delete;
-    PublishWindow& operator=(const PublishWindow&) = delete;
-    // P1-P3: true if the queue is open; then anything published before the window closes is seen by a
-    // consumer's final check.
-    bool open() noexcept {
-      // P1, relaxed: ordered before P3 by the StoreLoad barrier P2, and read by C3 after C2.
-      q_.publishing_.store(1, std::memory_order_relaxed);
-      detail::light_store_load_fence(q_.asymmetric_);  // P2: pairs with C2 (heavy) in drain_closed()
-      // P3, relaxed: a fence-ordered read (P2 before it); what it orders is argued in the header comment.
-      if (q_.closed_.load(std::memory_order_relaxed)) return false;
-      return true;
+  // P1-P3 of the close protocol (header comment): announce that this call may publish up to `end`,
+  // then check closed_. True if the queue is open: whatever the call then publishes (write_ = end) is
+  // seen by a consumer's final check. False: closed, the announcement is retracted (P3'), and the call
+  // must publish nothing. A call that returns true and then publishes nothing (a throwing
+  // construction) must retract(w) itself.
+  bool open_window(std::uint64_t w, std::uint64_t end) noexcept {
+    // P1, relaxed: ordered before P3 by the StoreLoad barrier P2; C3 reads it (or later) after C2.
+    announced_.store(end, std::memory_order_relaxed);
+    detail::light_store_load_fence(asymmetric_);  // P2: pairs with C2 (heavy) in wait_out_publishers()
+    // P3, relaxed: a fence-ordered read (P2 before it); what it orders is argued in the header comment.
+    if (closed_.load(std::memory_order_relaxed)) [[unlikely]] {
+      retract(w);
+      return false;
     }
-    // P4, release: pairs with the acquire at C3; everything published in the window is visible there.
-    ~PublishWindow() { q_.publishing_.store(0, std::memory_order_release); }
+    return true;
+  }
 
-   private:
-    SpscQueue& q_;
-  };
+  // P3': this call publishes nothing after all; C3 stops waiting for it once it reads this value.
+  void retract(std::uint64_t w) noexcept {
+    // relaxed: C3 needs only to read it eventually (it re-reads); it publishes no data.
+    announced_.store(w, std::memory_order_relaxed);
+  }
 
   enum class Emplaced { Yes, Full, Closed };
 
   template <class... Args>
   Emplaced emplace_impl(Args&&... args) {
     typename detail::RoleCheck::Scope role(producer_role_, "producer");
-    PublishWindow window(*this);
-    if (!window.open()) return Emplaced::Closed;
     // relaxed: write_ is written only by this thread.
     const std::uint64_t w = write_.load(std::memory_order_relaxed);
-    if (w - read_cache_ == capacity() && !refresh_read_cache(w, 1)) return Emplaced::Full;
-    ::new (static_cast<void*>(slot(w))) T(std::forward<Args>(args)...);  // a throw publishes nothing
-    // release: publishes the constructed slot; pairs with the acquire of write_ in refresh_write_cache().
+    T* const item = slot(w);  // before P2: the compiler barrier would make us reload slots_ and mask_
+    if (w - read_cache_ == capacity() && !refresh_read_cache(w, 1)) [[unlikely]] {
+      return closed() ? Emplaced::Closed : Emplaced::Full;  // a closed queue reports Closed, full or not
+    }
+    if (!open_window(w, w + 1)) [[unlikely]] return Emplaced::Closed;
+    if constexpr (std::is_nothrow_constructible_v<T, Args&&...>) {
+      ::new (static_cast<void*>(item)) T(std::forward<Args>(args)...);
+    } else {
+      try {
+        ::new (static_cast<void*>(item)) T(std::forward<Args>(args)...);
+      } catch (...) {
+        retract(w);  // a throw publishes nothing
+        throw;
+      }
+    }
+    // release: publishes the constructed slot (and ends the window: C3 waits for it); pairs with the
+    // acquire of write_ in refresh_write_cache() and at C3.
     write_.store(w + 1, std::memory_order_release);
     not_empty_.notify();
     return Emplaced::Yes;
@@ -543,9 +565,15 @@ class SpscQueue {
   // C2-C3 of the close protocol: after this, everything any successful producer call published is
   // visible, and no producer call will publish again.
   void wait_out_publishers() noexcept {
-    detail::heavy_store_load_fence();  // C2: pairs with P2 in PublishWindow::open()
-    // C3, acquire: pairs with the release at P4; a push inside its window has published when it ends.
-    for (unsigned spins = 0; publishing_.load(std::memory_order_acquire) != 0;) detail::short_backoff(spins);
+    detail::heavy_store_load_fence();  // C2: pairs with P2 in open_window()
+    for (unsigned spins = 0;; detail::short_backoff(spins)) {
+      // C3, relaxed: C2 follows P2 in the fence order, so this reads P1's announcement or a later one.
+      const std::uint64_t announced = announced_.load(std::memory_order_relaxed);
+      // acquire: pairs with the release of write_ that ends the window (emplace_impl, push_batch, commit).
+      const std::uint64_t published = write_.load(std::memory_order_acquire);
+      // modular: announced_ is within [write_, write_ + capacity] of the value read
+      if (static_cast<std::int64_t>(published - announced) >= 0) return;
+    }
   }
 
   // pop() after seeing closed(): the consumer's half of the close protocol (C1..C4).
@@ -574,9 +602,9 @@ class SpscQueue {
   std::atomic<std::uint64_t> dropped_{0};
   [[no_unique_address]] detail::RoleCheck producer_role_;
 
-  // ---- producer-written, read by the consumer only after close(): its own block, so the two stores
-  // per push never pull write_'s line back from a consumer that just read it ----
-  alignas(detail::kFalseSharingRange) std::atomic<std::uint32_t> publishing_{0};  // 1: a producer call may publish
+  // ---- producer-written, read by the consumer only after close(): its own block, so the store per
+  // push (P1) never pulls write_'s line back from a consumer that just read it ----
+  alignas(detail::kFalseSharingRange) std::atomic<std::uint64_t> announced_{0};  // P1: may publish up to
 
   // ---- consumer-written ----
   alignas(detail::kFalseSharingRange) std::atomic<std::uint64_t> read_{0};
