@@ -20,7 +20,7 @@
 // Observers, close() and stats() may be called from any thread.
 //
 // Layout (each group on its own kFalseSharingRange-aligned block; see static_asserts below)
-//   producer: write_ (published), read_cache_ (producer's copy of read_), dropped_
+//   producer: write_ (published), write_limit_ (producer's copy of read_, plus capacity), dropped_
 //   producer, read by the consumer only after close(): announced_ (the close protocol's P1)
 //   consumer: read_ (published), write_cache_ (consumer's copy of write_)
 //   shared read-mostly: slots_, mask_, closed_, start_
@@ -120,7 +120,7 @@ class SpscQueue {
     write_.store(start.value, std::memory_order_relaxed);  // relaxed: construction precedes sharing
     read_.store(start.value, std::memory_order_relaxed);   // relaxed: as above
     announced_.store(start.value, std::memory_order_relaxed);  // relaxed: as above
-    read_cache_ = start.value;
+    write_limit_ = start.value + capacity;
     write_cache_ = start.value;
     // The close protocol's asymmetric fence pair is decided (and membarrier registered) once per
     // process, in asymmetric_'s initializer: now, not inside the first push, where registration costs
@@ -450,14 +450,14 @@ class SpscQueue {
   }
 
   std::size_t free_slots(std::uint64_t w) const noexcept {
-    return capacity() - static_cast<std::size_t>(w - read_cache_);
+    return static_cast<std::size_t>(write_limit_ - w);
   }
 
   // Producer: reload read_ because the cached copy shows fewer than `want` free slots.
   bool refresh_read_cache(std::uint64_t w, std::size_t want) noexcept {
     // acquire: pairs with the release in release_slots(); the consumer's destruction of freed slots
     // happens-before we construct into them.
-    read_cache_ = read_.load(std::memory_order_acquire);
+    write_limit_ = read_.load(std::memory_order_acquire) + capacity();
     return free_slots(w) >= std::min(want, capacity());
   }
 
@@ -512,7 +512,7 @@ class SpscQueue {
     // relaxed: write_ is written only by this thread.
     const std::uint64_t w = write_.load(std::memory_order_relaxed);
     T* const item = slot(w);  // before P2: the compiler barrier would make us reload slots_ and mask_
-    if (w - read_cache_ == capacity() && !refresh_read_cache(w, 1)) [[unlikely]] {
+    if (w == write_limit_ && !refresh_read_cache(w, 1)) [[unlikely]] {
       return closed() ? Emplaced::Closed : Emplaced::Full;  // a closed queue reports Closed, full or not
     }
     if (!open_window(w, w + 1)) [[unlikely]] return Emplaced::Closed;
@@ -554,7 +554,7 @@ class SpscQueue {
               (void)refresh_read_cache(w, 1);
               return free_slots(w);
             },
-            [&] { return read_cache_; }, [&] { return closed(); });
+            [&] { return write_limit_; }, [&] { return closed(); });
       }
       const bool ready = not_full_.wait_until(
           [&] { return closed() || refresh_read_cache(w, 1); }, deadline);
@@ -596,7 +596,7 @@ class SpscQueue {
 
   // ---- producer-written ----
   alignas(detail::kFalseSharingRange) std::atomic<std::uint64_t> write_{0};
-  std::uint64_t read_cache_ = 0;
+  std::uint64_t write_limit_ = 0;  // read_ as last loaded + capacity: the push fast path's one compare
   std::uint64_t claim_at_ = 0;   // write_ when try_claim() ran
   std::size_t claimed_ = 0;      // slots that claim handed out
   std::atomic<std::uint64_t> dropped_{0};
