@@ -84,6 +84,7 @@
 #include "ringkit/detail/cpu_relax.hpp"
 #include "ringkit/detail/deadline.hpp"
 #include "ringkit/detail/fence.hpp"
+#include "ringkit/detail/noinline.hpp"
 #include "ringkit/detail/resume_hysteresis.hpp"
 #include "ringkit/detail/ring_storage.hpp"
 #include "ringkit/detail/role_check.hpp"
@@ -533,11 +534,18 @@ class SpscQueue {
     return Emplaced::Yes;
   }
 
+  // One try inline; everything after a failed try (overflow policy, hysteresis, waiting) out of line,
+  // so push() inlines into the caller's loop.
   template <class V>
   PushResult push_impl(V&& value, std::chrono::steady_clock::time_point deadline) {
-    for (;;) {
-      // A failed try leaves value intact.
-      const Emplaced e = emplace_impl(std::forward<V>(value));
+    const Emplaced e = emplace_impl(std::forward<V>(value));  // a failed try leaves value intact
+    if (e == Emplaced::Yes) [[likely]] return PushResult::Pushed;
+    return push_slow(std::forward<V>(value), e, deadline);
+  }
+
+  template <class V>
+  RINGKIT_NOINLINE PushResult push_slow(V&& value, Emplaced e, std::chrono::steady_clock::time_point deadline) {
+    for (;; e = emplace_impl(std::forward<V>(value))) {  // a failed try leaves value intact
       if (e == Emplaced::Yes) return PushResult::Pushed;
       if (e == Emplaced::Closed) return PushResult::Closed;
       if (overflow_ == Overflow::DropNewest) {
@@ -583,7 +591,13 @@ class SpscQueue {
     return try_pop(out);  // C4
   }
 
+  // One try inline, the wait out of line (as push_impl).
   bool pop_impl(T& out, std::chrono::steady_clock::time_point deadline) {
+    if (try_pop(out)) [[likely]] return true;
+    return pop_slow(out, deadline);
+  }
+
+  RINGKIT_NOINLINE bool pop_slow(T& out, std::chrono::steady_clock::time_point deadline) {
     for (;;) {
       if (try_pop(out)) return true;
       if (closed()) return drain_closed(out);  // C1: closed (acquire) and empty
