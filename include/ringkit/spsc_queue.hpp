@@ -597,14 +597,15 @@ class SpscQueue {
     return pop_slow(out, deadline);
   }
 
+  // Entered after a failed try_pop().
   RINGKIT_NOINLINE bool pop_slow(T& out, std::chrono::steady_clock::time_point deadline) {
     for (;;) {
-      if (try_pop(out)) return true;
       if (closed()) return drain_closed(out);  // C1: closed (acquire) and empty
       const std::uint64_t r = read_.load(std::memory_order_relaxed);  // relaxed: own index
       if (!not_empty_.wait_until([&] { return closed() || refresh_write_cache(r, 1); }, deadline)) {
         return try_pop(out);
       }
+      if (try_pop(out)) return true;
     }
   }
 
