@@ -35,7 +35,9 @@
 // registration, so a waiter that returned early leaves nothing behind for the next notify() to pay for.
 // tests/model/blocking_wait.pml checks this exhaustively with two waiters arming and parking at once,
 // and catches its mutants (the barrier missing; an early return not un-counting; a woken waiter
-// un-counted twice; a wake not un-counted).
+// un-counted twice; a wake not un-counted). Neither grace changes the protocol: each is more polling
+// before W0, like the spin phase (which the model folds into "found nothing yet"), and wake_stamp_, the
+// hint that decides the woken-side grace, is read and written outside W0..W7/N1..N5's orderings.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
