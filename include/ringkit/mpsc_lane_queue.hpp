@@ -135,26 +135,31 @@ class MpscLaneQueue {
     ~Producer() { release(); }
 
     // Fails when the lane is full or the queue is closed; value untouched then.
-    [[nodiscard]] bool try_push(T&& value) noexcept { return q_->try_push_lane(owned_lane(), std::move(value)) == Try::Pushed; }
-    [[nodiscard]] bool try_push(const T& value) { return q_->try_push_lane(owned_lane(), value) == Try::Pushed; }
+    [[nodiscard]] bool try_push(T&& value) noexcept { return queue().try_push_lane(owned_lane(), std::move(value)) == Try::Pushed; }
+    [[nodiscard]] bool try_push(const T& value) { return queue().try_push_lane(owned_lane(), value) == Try::Pushed; }
 
     // Waits while the lane is full (first a bounded spin until 1/8 of the lane is free, as SlotQueue's push(),
     // then the wait strategy). Pushed, or Closed (value untouched).
-    PushResult push(T&& value) { return q_->push_lane(owned_lane(), std::move(value)); }
-    PushResult push(const T& value) { return q_->push_lane(owned_lane(), value); }
+    PushResult push(T&& value) { return queue().push_lane(owned_lane(), std::move(value)); }
+    PushResult push(const T& value) { return queue().push_lane(owned_lane(), value); }
 
     // Moves as many leading items of `items` in as the lane has room for, claimed with ONE CAS; returns
     // how many (0 when full or closed; then every item is back in `items`).
-    std::size_t push_batch(std::span<T> items) noexcept { return q_->push_batch_lane(owned_lane(), items); }
+    std::size_t push_batch(std::span<T> items) noexcept { return queue().push_batch_lane(owned_lane(), items); }
 
     // Which lane this handle owns (0 .. max_producers-1): the tests' view of the round-robin.
-    [[nodiscard]] std::size_t lane() const noexcept { return static_cast<std::size_t>(&owned_lane() - q_->lanes_.get()); }
+    [[nodiscard]] std::size_t lane() const noexcept { return static_cast<std::size_t>(&owned_lane() - queue().lanes_.get()); }
 
    private:
     friend class MpscLaneQueue;
     Producer(MpscLaneQueue* q, Lane* lane) noexcept : q_(q), lane_(lane) {}
     // Precondition of every call: this handle was not moved from (a moved-from handle owns no lane).
     // Checked by assert (debug builds): a clear abort instead of a null dereference.
+    // queue() is evaluated before the call's arguments (C++17), so it is the one that checks.
+    MpscLaneQueue& queue() const noexcept {
+      assert(q_ != nullptr && "MpscLaneQueue::Producer used after it was moved from");
+      return *q_;
+    }
     Lane& owned_lane() const noexcept {
       assert(lane_ != nullptr && "MpscLaneQueue::Producer used after it was moved from");
       return *lane_;
