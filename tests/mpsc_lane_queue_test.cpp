@@ -203,5 +203,23 @@ TEST(MpscLaneQueue, ABusyLaneCannotStarveAnotherForMoreThanABurst) {
   EXPECT_LE(before_b, 256);
 }
 
+// A moved-from Producer owns no lane: using it is a precondition violation that debug builds (assert)
+// report by name instead of dereferencing null. Skipped where NDEBUG compiles the assert out.
+TEST(MpscLaneQueueDeathTest, AMovedFromProducerAbortsWithAClearMessageInDebugBuilds) {
+#ifdef NDEBUG
+  GTEST_SKIP() << "the precondition check is an assert: compiled out with NDEBUG";
+#else
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        Q q(1, 4);
+        auto a = q.make_producer();
+        Q::Producer b = std::move(a);
+        (void)a.try_push(1);  // NOLINT(bugprone-use-after-move): the misuse under test
+      },
+      "Producer used after it was moved from");
+#endif
+}
+
 }  // namespace
 }  // namespace ringkit::test

@@ -50,6 +50,7 @@
 #include <algorithm>
 #include <atomic>
 #include <bit>
+#include <cassert>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -73,6 +74,16 @@
 #include "ringkit/wait_strategy.hpp"
 
 namespace ringkit {
+
+namespace detail {
+// Test hook: runs on the producer's thread after its claiming CAS succeeded and before it publishes, i.e.
+// inside the window close() must wait out. An empty inline function unless a test specializes it for an
+// item type of its own (tests/mpsc_lane_queue_close_hook_test.cpp), so it costs nothing anywhere else.
+template <class T>
+struct MpscLaneClaimHook {
+  static void after_claim() noexcept {}
+};
+}  // namespace detail
 
 template <NothrowQueueElement T, WaitStrategy Wait = Yielding>
 class MpscLaneQueue {
@@ -124,24 +135,35 @@ class MpscLaneQueue {
     ~Producer() { release(); }
 
     // Fails when the lane is full or the queue is closed; value untouched then.
-    [[nodiscard]] bool try_push(T&& value) noexcept { return q_->try_push_lane(*lane_, std::move(value)) == Try::Pushed; }
-    [[nodiscard]] bool try_push(const T& value) { return q_->try_push_lane(*lane_, value) == Try::Pushed; }
+    [[nodiscard]] bool try_push(T&& value) noexcept { return queue().try_push_lane(owned_lane(), std::move(value)) == Try::Pushed; }
+    [[nodiscard]] bool try_push(const T& value) { return queue().try_push_lane(owned_lane(), value) == Try::Pushed; }
 
     // Waits while the lane is full (first a bounded spin until 1/8 of the lane is free, as SlotQueue's push(),
     // then the wait strategy). Pushed, or Closed (value untouched).
-    PushResult push(T&& value) { return q_->push_lane(*lane_, std::move(value)); }
-    PushResult push(const T& value) { return q_->push_lane(*lane_, value); }
+    PushResult push(T&& value) { return queue().push_lane(owned_lane(), std::move(value)); }
+    PushResult push(const T& value) { return queue().push_lane(owned_lane(), value); }
 
     // Moves as many leading items of `items` in as the lane has room for, claimed with ONE CAS; returns
     // how many (0 when full or closed; then every item is back in `items`).
-    std::size_t push_batch(std::span<T> items) noexcept { return q_->push_batch_lane(*lane_, items); }
+    std::size_t push_batch(std::span<T> items) noexcept { return queue().push_batch_lane(owned_lane(), items); }
 
     // Which lane this handle owns (0 .. max_producers-1): the tests' view of the round-robin.
-    [[nodiscard]] std::size_t lane() const noexcept { return static_cast<std::size_t>(lane_ - q_->lanes_.get()); }
+    [[nodiscard]] std::size_t lane() const noexcept { return static_cast<std::size_t>(&owned_lane() - queue().lanes_.get()); }
 
    private:
     friend class MpscLaneQueue;
     Producer(MpscLaneQueue* q, Lane* lane) noexcept : q_(q), lane_(lane) {}
+    // Precondition of every call: this handle was not moved from (a moved-from handle owns no lane).
+    // Checked by assert (debug builds): a clear abort instead of a null dereference.
+    // queue() is evaluated before the call's arguments (C++17), so it is the one that checks.
+    MpscLaneQueue& queue() const noexcept {
+      assert(q_ != nullptr && "MpscLaneQueue::Producer used after it was moved from");
+      return *q_;
+    }
+    Lane& owned_lane() const noexcept {
+      assert(lane_ != nullptr && "MpscLaneQueue::Producer used after it was moved from");
+      return *lane_;
+    }
     void release() noexcept {
       // release: pairs with the acquire CAS in try_make_producer(); the next owner of the lane sees this
       // handle's writes to the lane (its tail, its items' constructions are ordered by the turns anyway).
@@ -383,6 +405,7 @@ class MpscLaneQueue {
         item->~T();
         return Try::Closed;
       }
+      detail::MpscLaneClaimHook<T>::after_claim();
       publish(c, w);
       not_empty_.notify();
       return Try::Pushed;
@@ -442,12 +465,11 @@ class MpscLaneQueue {
       }
       return 0;
     }
+    detail::MpscLaneClaimHook<T>::after_claim();
     for (std::size_t i = 0; i < n; ++i) publish(cell(l, w + 2 * i), w + 2 * i);
-    if (n > 1) {
-      not_empty_.notify_all();
-    } else {
-      not_empty_.notify();
-    }
+    // One wake whatever n: the one consumer is the only thread that waits on not_empty_ (MpmcQueue's
+    // reason to wake all for a batch, several consumers for several items, does not arise here).
+    not_empty_.notify();
     return n;
   }
 
