@@ -10,8 +10,10 @@
 //       and a producer found it full (the hand-offs that wait; it changes the timing a little, so its
 //       M items/s is not the plain figure), and the consumer samples size_approx() every 64th item.
 //   mp_probe pairs QUEUE ITEMS [CAPACITY] [DEPTH]
-//       One thread: fills DEPTH items, then ITEMS x (push one, pop one). For valgrind's
-//       cachegrind/callgrind: instructions and simulated cache misses per push+pop pair, no threads.
+//       One thread: rounds of DEPTH pushes then DEPTH pops (push_n / pop_n, kept out of line) until ITEMS
+//       went through. For valgrind's cachegrind/callgrind: instructions and simulated cache misses per
+//       push and per pop, no threads (valgrind runs threads one at a time and simulates one cache, so it
+//       cannot show the cross-core transfers; say so with its figures).
 //
 // QUEUE: mpsc | mpmc | lane | cq  (MpscQueue<Yielding>, MpmcQueue<Yielding>, MpscLaneQueue<Yielding>,
 // moodycamel::ConcurrentQueue+tokens with enqueue). Every item is checked: exactly once, per-producer order.
@@ -28,6 +30,7 @@
 #include <cstring>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <ringkit/cpu.hpp>
@@ -87,7 +90,7 @@ struct Slotq {
   struct Prod {
     Q& q;
     explicit Prod(Slotq& s) : q(s.q) {}
-    void push(Item v) { (void)q.push(v); }
+    void push(Item v) { (void)q.push(std::move(v)); }
     bool try_push(Item v) { return q.try_push(v); }
   };
   struct Cons {
@@ -106,7 +109,7 @@ struct Lane {
   struct Prod {
     ringkit::MpscLaneQueue<Item>::Producer h;
     explicit Prod(Lane& s) : h(s.q.make_producer()) {}
-    void push(Item v) { (void)h.push(v); }
+    void push(Item v) { (void)h.push(std::move(v)); }
     bool try_push(Item v) { return h.try_push(v); }
   };
   struct Cons {
@@ -252,18 +255,33 @@ int run(unsigned P, unsigned C, std::uint64_t per, std::size_t cap, bool count) 
   return 0;
 }
 
+// Out of line, so that valgrind's per-function counts split the producer's and the consumer's side.
+template <class P>
+__attribute__((noinline)) void push_n(P& p, std::uint64_t from, std::uint64_t n) {
+  for (std::uint64_t i = from; i < from + n; ++i) p.push(Item{i});
+}
+template <class C>
+__attribute__((noinline)) std::uint64_t pop_n(C& c, std::uint64_t n) {
+  std::uint64_t sum = 0;
+  Item v{};
+  for (std::uint64_t i = 0; i < n; ++i) {
+    c.pop(v);
+    sum += v.tag;
+  }
+  return sum;
+}
+
+// Rounds of (push `depth` items, pop them) until `items` went through: one thread, nothing waits.
 template <class A>
 int pairs(std::uint64_t items, std::size_t cap, std::size_t depth) {
   A a(1, cap);
   typename A::Prod p(a);
   typename A::Cons c(a);
   std::uint64_t sum = 0;
-  Item v{};
-  for (std::size_t i = 0; i < depth; ++i) p.push(Item{i});
-  for (std::uint64_t i = 0; i < items; ++i) {
-    p.push(Item{i});
-    c.pop(v);
-    sum += v.tag;
+  depth = std::max<std::size_t>(1, std::min(depth, cap));
+  for (std::uint64_t done = 0; done < items; done += depth) {
+    push_n(p, done, depth);
+    sum += pop_n(c, depth);
   }
   std::printf("pairs done (%llu)\n", static_cast<unsigned long long>(sum));
   return 0;
@@ -300,7 +318,7 @@ int main(int argc, char** argv) {
   }
   if (argc >= 4 && std::strcmp(argv[1], "pairs") == 0) {
     const std::size_t cap = argc > 4 ? std::strtoull(argv[4], nullptr, 10) : 4096;
-    const std::size_t depth = argc > 5 ? std::strtoull(argv[5], nullptr, 10) : 0;
+    const std::size_t depth = argc > 5 ? std::strtoull(argv[5], nullptr, 10) : 1;
     return dispatch<Pairs>(argv[2], std::strtoull(argv[3], nullptr, 10), cap, depth);
   }
   std::fprintf(stderr,
