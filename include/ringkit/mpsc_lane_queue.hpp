@@ -29,12 +29,17 @@
 // Lane protocol (one lane; positions p count items; tail = 2p | closed bit; each slot has a turn word as
 // in SlotQueue: 2p = free for p, 2p + 1 = holds the item of p):
 //   producer push: w = tail (relaxed: only this producer and close() write it); if w has the closed bit:
-//     Closed. If slot p's turn is not 2p (acquire): full. Construct the item in slot p, claim p with
-//     CAS(tail: w -> w + 2) (relaxed: only the claim; the CAS fails only because close() set the bit:
-//     the item is moved back out, destroyed, and the push returns Closed), then publish: turn = 2p + 1
-//     (release).
+//     Closed. If slot p's turn is not 2p (acquire): full. Claim p with CAS(tail: w -> w + 2) (relaxed:
+//     only the claim; the CAS fails only because close() set the bit: the push returns Closed, nothing
+//     was constructed), construct the item in slot p (nothrow), then publish: turn = 2p + 1 (release).
+//     Claim first, construct second: the CAS is a full barrier on x86 and waits for every store before
+//     it, so an item stored before it would make the producer wait for its slot's line (which the
+//     consumer last wrote) on every push: 64-67 -> 86-120 M items/s at 1 producer (docs/mpmc-results.md).
 //   consumer pop: if slot head's turn is 2h + 1 (acquire): move the item out, destroy it, turn =
 //     2(h + C) (release: the next lap's producer may construct), head + 1.
+//   Slot i of a lane holds positions i, i + C, ...: consecutive positions share a line (no index remap as
+//   in SlotQueue, which keeps *different* producers apart; a lane has one producer, and with the remap a
+//   consumer right behind its producer met it on every line it wrote: docs/mpmc-results.md).
 //   Nobody but the lane's producer and close() touches tail, and the consumer never reads it while the
 //   queue is open: the claiming CAS hits a line in the producer's own cache (a locked RMW on a line the
 //   consumer had just read stalls the producer for a whole cache-line round trip; the first cut, which
@@ -49,7 +54,6 @@
 // turn); a pop's destruction of an item happens-before the construction of the item that reuses its slot.
 #include <algorithm>
 #include <atomic>
-#include <bit>
 #include <cassert>
 #include <chrono>
 #include <cstddef>
@@ -87,8 +91,7 @@ struct MpscLaneClaimHook {
 
 template <NothrowQueueElement T, WaitStrategy Wait = Yielding>
 class MpscLaneQueue {
-  // A push that loses to close() moves its item back into the caller's value (which push promises to leave
-  // untouched on Closed), and pop() move-assigns: both must not throw.
+  // pop() move-assigns its item into the caller's object: that must not throw.
   static_assert(std::is_nothrow_move_assignable_v<T>, "MpscLaneQueue: T must be nothrow move-assignable");
 
   struct Cell {
@@ -144,7 +147,7 @@ class MpscLaneQueue {
     PushResult push(const T& value) { return queue().push_lane(owned_lane(), value); }
 
     // Moves as many leading items of `items` in as the lane has room for, claimed with ONE CAS; returns
-    // how many (0 when full or closed; then every item is back in `items`).
+    // how many (0 when full or closed; then nothing was moved out of `items`).
     std::size_t push_batch(std::span<T> items) noexcept { return queue().push_batch_lane(owned_lane(), items); }
 
     // Which lane this handle owns (0 .. max_producers-1): the tests' view of the round-robin.
@@ -183,7 +186,6 @@ class MpscLaneQueue {
   MpscLaneQueue(std::size_t max_producers, std::size_t lane_capacity, detail::StartSequence start)
       : lane_count_(checked_lanes(max_producers)),
         mask_(detail::checked_capacity(lane_capacity, "MpscLaneQueue", Storage::kMaxSlots) - 1),
-        remap_(kCellsPerRange >= 2 && lane_capacity >= kCellsPerRange * kCellsPerRange),
         lanes_(new Lane[lane_count_]) {
     const std::uint64_t w = start.value << 1;  // 2p (mod 2^64): position start.value mod 2^63
     try {
@@ -334,23 +336,9 @@ class MpscLaneQueue {
       lanes_[i].cells = nullptr;
     }
   }
-  // Consecutive positions live on different false-sharing ranges (SlotQueue's index remap: swap the low
-  // log2(S) index bits with the next log2(S), S = cells per range, when the lane has >= S^2 cells): a
-  // consumer right behind its producer then writes (the freed turn) a different line from the one the
-  // producer is filling.
-  static constexpr std::size_t kCellsPerRange =
-      sizeof(Cell) >= detail::kFalseSharingRange ? 1 : std::bit_floor(detail::kFalseSharingRange / sizeof(Cell));
-  static constexpr unsigned kRemapShift = static_cast<unsigned>(std::countr_zero(kCellsPerRange));
+  // Position p lives in cell p & mask, consecutive positions side by side (no remap: "Lane protocol" above).
   Cell* cell(const Lane& l, std::uint64_t word) const noexcept {
-    std::size_t i = static_cast<std::size_t>((word >> 1) & mask_);
-    if constexpr (kRemapShift != 0) {
-      if (remap_) {
-        constexpr std::size_t low = (std::size_t{1} << kRemapShift) - 1;
-        const std::size_t mix = (i ^ (i >> kRemapShift)) & low;
-        i ^= mix ^ (mix << kRemapShift);
-      }
-    }
-    return &l.cells[i];
+    return &l.cells[static_cast<std::size_t>((word >> 1) & mask_)];
   }
   void advance() noexcept {
     burst_ = 0;
@@ -393,19 +381,15 @@ class MpscLaneQueue {
       const std::uint64_t w = l.tail.load(std::memory_order_relaxed);
       if ((w & kClosedBit) != 0) return Try::Closed;
       if (!slot_free(l, w)) return Try::Full;
-      Cell* c = cell(l, w);
-      T* item = ::new (static_cast<void*>(c->storage)) T(std::forward<V>(value));
       std::uint64_t expected = w;
       // relaxed (both): claims position w against close() only (nobody else writes tail); the item is
-      // ordered by the turn below.
+      // ordered by the turn in publish(). Before the construction ("Lane protocol": claim first).
       if (!l.tail.compare_exchange_strong(expected, w + 2, std::memory_order_relaxed, std::memory_order_relaxed)) {
-        if constexpr (std::is_rvalue_reference_v<V&&> && !std::is_const_v<std::remove_reference_t<V>>) {
-          value = std::move(*item);  // Closed leaves the caller's value as it was
-        }
-        item->~T();
-        return Try::Closed;
+        return Try::Closed;  // nothing constructed: the caller's value is untouched
       }
       detail::MpscLaneClaimHook<T>::after_claim();
+      Cell* c = cell(l, w);
+      ::new (static_cast<void*>(c->storage)) T(std::forward<V>(value));  // nothrow (this branch)
       publish(c, w);
       not_empty_.notify();
       return Try::Pushed;
@@ -454,19 +438,17 @@ class MpscLaneQueue {
     if ((w & kClosedBit) != 0) return 0;
     const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(items.size(), room(l, w, items.size())));
     if (n == 0) return 0;
-    for (std::size_t i = 0; i < n; ++i) ::new (static_cast<void*>(cell(l, w + 2 * i)->storage)) T(std::move(items[i]));
     std::uint64_t expected = w;
-    // relaxed (both): claims the n positions against close() only, as in try_push_lane().
+    // relaxed (both): claims the n positions against close() only, as in try_push_lane() (claim first).
     if (!l.tail.compare_exchange_strong(expected, w + 2 * n, std::memory_order_relaxed, std::memory_order_relaxed)) {
-      for (std::size_t i = 0; i < n; ++i) {
-        T* item = cell(l, w + 2 * i)->item();
-        items[i] = std::move(*item);
-        item->~T();
-      }
-      return 0;
+      return 0;  // closed: nothing moved, every item is still in `items`
     }
     detail::MpscLaneClaimHook<T>::after_claim();
-    for (std::size_t i = 0; i < n; ++i) publish(cell(l, w + 2 * i), w + 2 * i);
+    for (std::size_t i = 0; i < n; ++i) {
+      Cell* c = cell(l, w + 2 * i);
+      ::new (static_cast<void*>(c->storage)) T(std::move(items[i]));  // nothrow: NothrowQueueElement
+      publish(c, w + 2 * i);
+    }
     // One wake whatever n: the one consumer is the only thread that waits on not_empty_ (MpmcQueue's
     // reason to wake all for a batch, several consumers for several items, does not arise here).
     not_empty_.notify();
@@ -557,7 +539,6 @@ class MpscLaneQueue {
 
   const std::size_t lane_count_;
   const std::uint64_t mask_;
-  const bool remap_;
   std::unique_ptr<Lane[]> lanes_;
   // ---- the consumer's own state ----
   alignas(detail::kFalseSharingRange) std::size_t cursor_ = 0;  // the lane the consumer takes from

@@ -7,9 +7,9 @@
  * states); the consumer's pop loop always ends.
  *
  *   producer push:  P1 w = tail[l]; if the closed bit is set: Closed. P2 the slot of w is not free (the
- *                   item one lap earlier not yet popped): full, retry. P3 construct. P4 CAS(tail[l]:
- *                   w -> w+1, bit clear); failure (close() set the bit) = Closed. P5 publish the slot
- *                   (turn = full): Pushed.
+ *                   item one lap earlier not yet popped): full, retry. P3 CAS(tail[l]: w -> w+1, bit
+ *                   clear); failure (close() set the bit) = Closed, nothing constructed. P4 construct.
+ *                   P5 publish the slot (turn = full): Pushed.
  *   consumer pop:   scan the lanes; take from the first whose slot at head is published (free the slot,
  *                   head + 1). Nothing found and closed_ set: drain: until head == tail on every lane
  *                   (the tails are final), take what gets published; then return false (done).
@@ -52,15 +52,15 @@ proctype producer(byte l) {
      if
      :: w - head[l] >= CAP -> skip                 /* P2: the slot still holds the item of w - CAP */
      :: else ->
-        /* P3: construct (private: nobody reads the slot before P5) */
 #ifndef MUTANT_CHECK_THEN_STORE
-        if                                         /* P4: the claiming CAS */
+        if                                         /* P3: the claiming CAS */
         :: atomic { !cbit[l] && tail[l] == w -> tail[l] = w + 1 }
         :: atomic { cbit[l] -> skip }; break       /* the CAS failed: Closed */
         fi;
 #else
         tail[l] = w + 1;
 #endif
+        /* P4: construct (private: nobody reads the slot before P5, the consumer's drain waits for it) */
         atomic { assert(!done); assert(pub[l] == w); pub[l] = w + 1; pushed = pushed + 1 };  /* P5 */
         n = n + 1
      fi

@@ -86,6 +86,7 @@
 #include "ringkit/detail/cpu_relax.hpp"
 #include "ringkit/detail/deadline.hpp"
 #include "ringkit/detail/resume_hysteresis.hpp"
+#include "ringkit/detail/noinline.hpp"
 #include "ringkit/detail/ring_storage.hpp"
 #include "ringkit/detail/role_check.hpp"
 #include "ringkit/detail/sharded_counter.hpp"
@@ -222,8 +223,16 @@ class SlotQueue {
   // Error (SpillToDisk I/O failure; value untouched; see last_error()). DropOldest ends Pushed, evicting
   // at most the one oldest item whose slot it needs (only after its own insert is certain), or Closed
   // (evicting nothing).
-  PushResult push(const T& value) { return push_impl(value, std::chrono::steady_clock::time_point::max()); }
-  PushResult push(T&& value) { return push_impl(std::move(value), std::chrono::steady_clock::time_point::max()); }
+  // The first try is inlined here (push_impl() stays out of line): the same first step push_impl() takes
+  // under Block and DropNewest, without its call frame (docs/mpmc-results.md, "2026-12-03").
+  PushResult push(const T& value) {
+    if (ring_first() && emplace_ring(value)) return PushResult::Pushed;
+    return push_impl(value, std::chrono::steady_clock::time_point::max());
+  }
+  PushResult push(T&& value) {
+    if (ring_first() && emplace_ring(std::move(value))) return PushResult::Pushed;  // a failed try leaves value intact
+    return push_impl(std::move(value), std::chrono::steady_clock::time_point::max());
+  }
 
   // Blocking emplace: builds a T from args (outside the ring), then push()es it.
   template <class... Args>
@@ -302,6 +311,8 @@ class SlotQueue {
   bool pop(T& out)
     requires std::is_nothrow_move_assignable_v<T>
   {
+    // pop_impl()'s first step, inlined (as in push()); pop_impl() tries again before it waits.
+    if (try_pop(out)) return true;
     return pop_impl(out, std::chrono::steady_clock::time_point::max());
   }
 
@@ -558,6 +569,16 @@ class SlotQueue {
       return layer_.drained_after_close();
     } else {
       return true;
+    }
+  }
+
+  // push() may start with a plain ring claim: push_impl() does exactly that first under Block and
+  // DropNewest (DropOldest claims unconditionally and evicts; SpillToDisk goes through the layer).
+  bool ring_first() const noexcept {
+    if constexpr (kSpills) {
+      return false;
+    } else {
+      return overflow_ != Overflow::DropOldest;
     }
   }
 
@@ -829,8 +850,10 @@ class SlotQueue {
   }
 
   // ---- blocking ----
+  // Out of line (noinline): push()/pop() keep their first try inline, and a call frame this size would
+  // otherwise be set up on every call (cachegrind: pop 66 -> 42 instructions, docs/mpmc-results.md).
   template <class V>
-  PushResult push_impl(V&& value, std::chrono::steady_clock::time_point deadline) {
+  RINGKIT_NOINLINE PushResult push_impl(V&& value, std::chrono::steady_clock::time_point deadline) {
     bool counted = false;
     bool resumed_once = false;  // the hysteresis phase runs at most once per push()
     for (;;) {
@@ -871,7 +894,7 @@ class SlotQueue {
     }
   }
 
-  bool pop_impl(T& out, std::chrono::steady_clock::time_point deadline) {
+  RINGKIT_NOINLINE bool pop_impl(T& out, std::chrono::steady_clock::time_point deadline) {
     bool counted = false;
     for (;;) {
       if (try_pop(out)) return true;
