@@ -6,11 +6,20 @@
 // l: Lanes mode (the default), r: Lanes with TimestampSource::Realtime (the vDSO clock), s: Shared mode,
 // b: Lanes in bursts of 20 calls with an 8 MiB sweep between bursts (logbench's cold start, for
 //    valgrind --tool=callgrind --cache-sim=yes: cache misses per call).
+// w: logbench's latency loop in one thread (20 timed calls, a 2 ms wait, repeated `calls / 20` times;
+//    p50/p99 of the 20-call averages), to take the burst cost apart. Optional further arguments:
+//    IDLE_US: the backend's idle sleep (default the logger's default); WAIT: `sleep` (default, as
+//    logbench) or `spin` (busy-wait the 2 ms: the producer's core stays awake and its caches warm);
+//    PIN: `cross` (the backend on CPU 1, this thread on CPU 0: every burst crosses cores), `same`
+//    (both on CPU 0), or none (the scheduler decides, as in logbench).
 // The message is logbench's: "Logging int: {}, int: {}, double: {}" with int, int, double.
+#include <sched.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <thread>
 #include <vector>
 
 #include "ringkit/telemetry/logger.hpp"
@@ -28,6 +37,44 @@ int main(int argc, char** argv) {
   tel::LoggerOptions o;
   o.mode = shared ? tel::QueueMode::Shared : tel::QueueMode::Lanes;
   if (mode == 'r') o.timestamps = tel::TimestampSource::Realtime;
+  if (mode == 'w') {
+    if (argc > 3) o.backend_idle_sleep = std::chrono::microseconds(std::atol(argv[3]));
+    const bool spin = argc > 4 && argv[4][0] == 's' && argv[4][1] == 'p';
+    const char pin = argc > 5 ? argv[5][0] : 'n';
+    auto pin_to = [](int cpu) {
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      CPU_SET(cpu, &set);
+      if (sched_setaffinity(0, sizeof set, &set) != 0) std::perror("sched_setaffinity");
+    };
+    if (pin == 'c') pin_to(1);  // the backend thread inherits this affinity
+    if (pin == 's') pin_to(0);
+    tel::Logger wlg(std::move(o));
+    if (pin == 'c') pin_to(0);
+    one_call(wlg, 0, 0.5);
+    wlg.flush();
+    std::vector<double> avg;
+    for (long done = 0; done < calls; done += 20) {
+      const auto t0 = std::chrono::steady_clock::now();
+      for (int k = 0; k < 20; ++k) one_call(wlg, static_cast<int>(done + k), 0.25);
+      const auto t1 = std::chrono::steady_clock::now();
+      avg.push_back(std::chrono::duration<double, std::nano>(t1 - t0).count() / 20.0);
+      if (spin) {
+        const auto until = t1 + std::chrono::milliseconds(2);
+        while (std::chrono::steady_clock::now() < until) {
+        }
+      } else {
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      }
+    }
+    avg.erase(avg.begin(), avg.begin() + std::min<long>(5, static_cast<long>(avg.size())));
+    std::sort(avg.begin(), avg.end());
+    const tel::Metrics m = wlg.metrics();
+    std::printf("bursts (%s, pin %c, idle sleep %lld us): %zu bursts, p50 %.1f ns, p99 %.1f ns per call; in flight %llu\n",
+                spin ? "spin" : "sleep", pin, static_cast<long long>(wlg.options().backend_idle_sleep.count()), avg.size(),
+                avg[avg.size() / 2], avg[avg.size() * 99 / 100], static_cast<unsigned long long>(m.in_flight));
+    return 0;
+  }
   if (mode == 'b') {
     tel::Logger blg(std::move(o));
     one_call(blg, 0, 0.5);

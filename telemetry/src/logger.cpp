@@ -69,8 +69,8 @@ bool FlightRing::read(std::uint64_t i, Record& out) const noexcept {
 }
 
 Producer::Producer(std::uint32_t idx, std::size_t lane_bytes, std::size_t flight_records)
-    : index(idx),
-      lane_ring(lane_bytes ? ByteLane(lane_bytes, flight_records) : ByteLane()),
+    : lane_ring(lane_bytes ? ByteLane(lane_bytes, flight_records) : ByteLane()),
+      index(idx),
       lane(lane_bytes ? &lane_ring : nullptr),
       flight(lane_bytes ? 0 : flight_records) {}
 

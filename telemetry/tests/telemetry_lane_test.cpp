@@ -300,4 +300,25 @@ TEST(LanesLogger, SitesBeyondTheIdTableLogTheWideFormIntact) {
   EXPECT_EXIT(log_with_a_full_site_table(), ::testing::ExitedWithCode(0), "");
 }
 
+// Layout that keeps the backend off the producer's lines (docs/telemetry.md, "Which cache lines a Lanes
+// call shares with the backend"): a thread's message count is its lane's count, beside the write index,
+// not a field of the Producer struct that the backend reads every round.
+TEST(LanesLogger, TheMessageCountLivesInTheLanesWriteIndexLine) {
+  auto sink = std::make_shared<CaptureSink>();
+  LoggerOptions o;
+  o.mode = QueueMode::Lanes;
+  o.sinks = {sink};
+  Logger log(std::move(o));
+  for (int i = 0; i < 3; ++i) RK_LOG_INFO(log, "m {}", i);
+  log.flush();
+  int producers = 0;
+  log.for_each_producer([&](detail::Producer& p) {
+    ++producers;
+    EXPECT_EQ(&p.sent, &p.lane_ring.count());
+    EXPECT_EQ(p.lane_ring.count().load(), 3u);
+  });
+  EXPECT_EQ(producers, 1);
+  EXPECT_EQ(sink->messages().size(), 3u);
+}
+
 }  // namespace

@@ -48,7 +48,7 @@ class ByteLane {
   ByteLane() noexcept = default;
   // bytes: a multiple of 8, at least 16. flight: messages indexed for the flight recorder (a power of
   // two, at most 2^23, or 0 for none).
-  ByteLane(std::size_t bytes, std::size_t flight) : words_(bytes / 8) {
+  ByteLane(std::size_t bytes, std::size_t flight) : words_(bytes / 8), rwords_(bytes / 8) {
     if (bytes < 16 || bytes % 8 != 0)
       throw std::invalid_argument("telemetry: a lane's size must be a multiple of 8 bytes, at least 16, got " +
                                   std::to_string(bytes));
@@ -57,6 +57,7 @@ class ByteLane {
                                   std::to_string(flight));
     ring_ = static_cast<std::uint64_t*>(ringkit::detail::aligned_allocate(words_ * 8, kAlign));
     std::memset(ring_, 0, words_ * 8);  // touched now, not on the first lap of the hot path
+    rring_ = ring_;
     // Without a flight recorder the index is one dummy entry, so the producer's store needs no branch.
     flight_ = flight;
     const std::size_t entries = flight ? flight : 1;
@@ -107,21 +108,21 @@ class ByteLane {
       write_cache_ = write_.load(std::memory_order_acquire);  // acquire: pairs with write_impl()'s release
       if (rlocal_ == write_cache_) return nullptr;
     }
-    return &ring_[rat_];
+    return &rring_[rat_];
   }
   [[nodiscard]] std::uint64_t word(std::size_t k) const noexcept {
     const std::size_t at = rat_ + k;
-    return ring_[at < words_ ? at : at - words_];
+    return rring_[at < rwords_ ? at : at - rwords_];
   }
   // Copies the front record (front() != nullptr, n its words) into out and frees it.
   void pop(std::uint64_t* out, std::size_t n) noexcept {
-    const std::size_t first = words_ - rat_;
+    const std::size_t first = rwords_ - rat_;
     if (n <= first) {
-      std::memcpy(out, &ring_[rat_], n * 8);
+      std::memcpy(out, &rring_[rat_], n * 8);
       rat_ = n == first ? 0 : rat_ + n;
     } else {
-      std::memcpy(out, &ring_[rat_], first * 8);
-      std::memcpy(out + first, ring_, (n - first) * 8);
+      std::memcpy(out, &rring_[rat_], first * 8);
+      std::memcpy(out + first, rring_, (n - first) * 8);
       rat_ = n - first;
     }
     rlocal_ += n;
@@ -168,6 +169,11 @@ class ByteLane {
     return n;
   }
   [[nodiscard]] std::size_t flight_capacity() const noexcept { return flight_; }
+
+  // The owner's message count (the logger's Producer::sent), kept in the write index's line: the
+  // backend polls that line anyway, so the owner's per-message store of the count costs no second
+  // coherence round trip per burst (in the Producer's own line, which the backend reads too, it did).
+  [[nodiscard]] std::atomic<std::uint64_t>& count() noexcept { return count_; }
 
  private:
   template <class Copy>
@@ -217,13 +223,18 @@ class ByteLane {
   std::atomic<std::uint64_t>* flight_pos_ = nullptr;
   std::size_t flight_mask_ = 0;
   std::size_t flight_ = 0;
-  // Published indices, each on its own lines.
+  // Published indices, each on its own lines (the owner's message count beside write_: see count()).
   alignas(kAlign) std::atomic<std::uint64_t> write_{0};
+  std::atomic<std::uint64_t> count_{0};
   alignas(kAlign) std::atomic<std::uint64_t> read_{0};
-  // Consumer's line.
+  // Consumer's line, with its own copies of ring_ and words_: the backend never reads the producer's
+  // line, so the producer's first store of a burst into it (claim_, wlocal_) finds it still exclusive
+  // instead of shared with the backend's core (a coherence round trip per burst).
   alignas(kAlign) std::uint64_t rlocal_ = 0;
-  std::size_t rat_ = 0;  // rlocal_ mod words_
+  std::size_t rat_ = 0;  // rlocal_ mod rwords_
   std::uint64_t write_cache_ = 0;
+  std::uint64_t* rring_ = nullptr;  // = ring_
+  std::size_t rwords_ = 0;          // = words_
 };
 
 }  // namespace ringkit::telemetry::detail

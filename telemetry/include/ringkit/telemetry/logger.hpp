@@ -148,12 +148,16 @@ class FlightRing {
 struct alignas(64) Producer {
   Producer(std::uint32_t idx, std::size_t lane_bytes, std::size_t flight);
   // -- written by the owning thread only (read by the backend and metrics readers) --
-  std::atomic<std::uint64_t> sent{0};     // messages whose first record was queued (= the next seq)
+  ByteLane lane_ring;  // Lanes mode (its flight index is the flight recorder), in the slot itself
+  // Messages whose first record was queued (= the next seq). It lives in lane_ring's write-index line
+  // (ByteLane::count()), in both modes: the backend polls that line, and the fields below (which it
+  // reads on every round) are written once, so a burst of calls after an idle spell takes one
+  // coherence miss for the count and the write index together instead of one more for this struct.
+  std::atomic<std::uint64_t>& sent = lane_ring.count();
   std::atomic<std::uint64_t> dropped{0};  // messages not queued
   std::uint32_t index;
   std::atomic<std::uint32_t> tid{0};
   std::atomic<bool> active{true};  // false once the thread has exited
-  ByteLane lane_ring;              // Lanes mode (its flight index is the flight recorder), in the slot itself
   ByteLane* lane = nullptr;        // &lane_ring in Lanes mode, else null
   FlightRing flight;               // Shared mode
   // -- written by the backend only --
@@ -221,7 +225,7 @@ class Logger {
     for (std::size_t i = 0; i < n; ++i) p.flight.write(records[i]);
     if (n == 1) [[likely]] {
       if (queue_->try_push(records[0])) [[likely]] {
-        p.bump(p.sent);
+        p.bump(p.lane_ring.count());  // = p.sent, without loading the reference
         return;
       }
     }
@@ -231,10 +235,11 @@ class Logger {
   // or a std::integral_constant (a record length known at compile time: unrolled stores).
   template <class Count>
   void submit_lane(detail::Producer& p, const std::uint64_t* words, Count n) noexcept {
-    const std::uint64_t msg = p.sent.load(std::memory_order_relaxed);  // relaxed: sent is written by this thread only
+    std::atomic<std::uint64_t>& sent = p.lane_ring.count();  // = p.sent, without loading the reference
+    const std::uint64_t msg = sent.load(std::memory_order_relaxed);  // relaxed: sent is written by this thread only
     if (p.lane_ring.try_write(words, n, msg)) [[likely]] {
       // release: the record (and its flight index entry) before the count; pairs with the flight reader's acquire.
-      p.sent.store(msg + 1, std::memory_order_release);
+      sent.store(msg + 1, std::memory_order_release);
       return;
     }
     submit_lane_slow(p, words, n);
