@@ -3,10 +3,7 @@
 // Blocking: spin, then yield, for up to about kSpinFor; then park on a futex. Idle costs no CPU; while
 // the peer keeps the queue busy, hand-offs complete before parking and never pay the ~25 µs wake-up of
 // a parked thread. A thread whose notify() woke a parked thread polls up to kWakeGraceYields more times in
-// its next wait before parking (detail::woke_a_peer below): the woken thread is on its way. And a thread
-// that a notify() woke from a short park polls up to kWokenGraceYields more times in its next wait on the
-// same strategy before parking again (detail::woken_from_short_park below): its peer is busy, and
-// parking again would start a chain of wake-ups.
+// its next wait before parking (detail::woke_a_peer below): the woken thread is on its way.
 // The notify side makes a futex syscall only when some thread is registered as parked (or about to
 // park), and on Linux pays no fence either: its StoreLoad barrier is the light half of an asymmetric
 // pair whose heavy half (membarrier) the parking thread pays (detail/fence.hpp). membarrier's
@@ -35,9 +32,8 @@
 // registration, so a waiter that returned early leaves nothing behind for the next notify() to pay for.
 // tests/model/blocking_wait.pml checks this exhaustively with two waiters arming and parking at once,
 // and catches its mutants (the barrier missing; an early return not un-counting; a woken waiter
-// un-counted twice; a wake not un-counted). Neither grace changes the protocol: each is more polling
-// before W0, like the spin phase (which the model folds into "found nothing yet"), and wake_stamp_, the
-// hint that decides the woken-side grace, is read and written outside W0..W7/N1..N5's orderings.
+// un-counted twice; a wake not un-counted). The wake grace does not change the protocol: it is more
+// polling before W0, like the spin phase (which the model folds into "found nothing yet").
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -60,19 +56,6 @@ namespace detail {
 // costs two wake-ups. The waker's next wait that outlasts its spin phase therefore keeps polling with
 // yields for kWakeGraceYields more polls (the woken peer is on its way), once per wake.
 inline thread_local bool woke_a_peer = false;
-
-// Set by a thread that a notify() (never notify_all()) woke from a short park -- the notify issued its
-// wake less than kShortPark after the thread parked -- to the strategy it parked on. Cleared by this
-// thread's very next wait, whichever strategy that is on, and honoured only if it is on the same one: that
-// wait polls up to kWokenGraceYields more times before parking again. Why: a futex wake costs the waker
-// ~25 µs of syscall on the reference VM, longer than the ~20 µs spin phase, and a parked thread takes up to
-// milliseconds to run again; a thread woken by a peer that publishes at a high rate would otherwise drain
-// what is there, spin out its phase while the peer is inside futex_wake() or descheduled, and park again:
-// a chain of wake-ups (measured 86-101 parks per ringbench streaming run on a loaded day). A long park
-// (a peer publishing every millisecond, an idle queue) grants nothing, so waiting on a slow peer costs what
-// it did without the grace (tests/blocking_cpu_cost_test.cpp pins that; a grace after every wake cost a
-// low-rate consumer 20-26 % of a core instead of 1.4-9 %).
-inline thread_local const void* woken_from_short_park = nullptr;
 }  // namespace detail
 
 // The protocol, with the length of the spin phase as a parameter. Use the aliases below.
@@ -90,14 +73,6 @@ class BlockingWait {
   // yield takes on an idle core, up to ~6 ms of CPU measured on a loaded 2-vCPU VM (1.4 µs per yield).
   // Per thread, not per strategy object: a producer wakes through not_empty and waits through not_full.
   static constexpr unsigned kWakeGraceYields = SpinNanos > 0 ? 4000 : 0;
-  // After a notify() woke this thread less than kShortPark after it parked: polls (with yields) in its next
-  // wait on the same strategy before parking again, 8x the spin phase's yields (~0.2 ms of CPU measured on
-  // the idle VM). A peer that publishes more than kShortPark after we park grants nothing. The price:
-  // a consumer whose producer publishes every ~50-150 µs polls up to that much more per item (measured in
-  // docs/queue-fixes.md); below ~20 µs the spin phase catches every item, above ~100 µs nothing changes.
-  static constexpr unsigned kWokenGraceYields = SpinNanos > 0 ? 8 * kYields : 0;
-  static constexpr std::chrono::nanoseconds kShortPark{SpinNanos > 0 ? 5 * SpinNanos : 0};
-  static constexpr std::int64_t kBroadcast = INT64_MIN;  // wake_stamp_ after notify_all(): no grace
 
   // Registers membarrier for the process now (once per process), so the first park does not pay it.
   BlockingWait() noexcept : asymmetric_(detail::asymmetric_fences_enabled()) {}
@@ -130,12 +105,8 @@ class BlockingWait {
  private:
   template <class Ready>
   bool wait_impl(Ready& ready, const std::chrono::steady_clock::time_point* deadline) {
-    // The woken-side grace applies to this wait only, and only on the strategy that granted it.
-    const bool woken_grace = detail::woken_from_short_park == this;
-    detail::woken_from_short_park = nullptr;
     if (spin(ready, deadline)) return true;
     if (wake_grace(ready, deadline)) return true;
-    if (woken_grace && grace(ready, deadline, kWokenGraceYields)) return true;
     for (;;) {
       auto left = std::chrono::nanoseconds::max();
       if (deadline != nullptr) {
@@ -154,47 +125,17 @@ class BlockingWait {
         waiters_.fetch_sub(1, std::memory_order_relaxed);
         return true;
       }
-      // Read without a deadline too, on the park path only: it has paid a membarrier (W2) and is about to
-      // pay a futex syscall; a steady_clock read costs ~0.1 µs here. Parking (no grace) reads nothing.
-      const std::int64_t parked_at = kWokenGraceYields > 0 ? now_ns() : 0;
       const bool woken = detail::futex_wait(epoch_, epoch, left);  // W5: returns at once if the epoch moved
       // W6, relaxed: as at W4. A waker that dequeued us un-counted us already (N5).
       if (!woken) waiters_.fetch_sub(1, std::memory_order_relaxed);
-      // Only the last park of this wait counts: a re-park below overwrites the grant.
-      detail::woken_from_short_park = woken && woken_soon_after(parked_at) ? this : nullptr;
       if (ready()) return true;  // W7
     }
-  }
-
-  // True if a notify() (not notify_all()) issued its wake less than kShortPark after we parked: the peer is
-  // publishing at a high rate. Compares the waker's stamp with our own, so the time this thread then took
-  // to run again (up to milliseconds on a VM whose idle vCPU the host descheduled) does not count.
-  [[nodiscard]] bool woken_soon_after(std::int64_t parked_at) const noexcept {
-    if constexpr (kWokenGraceYields == 0) {
-      return false;
-    } else {
-      // relaxed: a hint that decides only whether our next wait polls longer; a stale or overwritten stamp
-      // (two wakes at once) costs or saves one grace, never a wake-up: no part of the argument above.
-      const std::int64_t woke_at = wake_stamp_.load(std::memory_order_relaxed);
-      return woke_at != kBroadcast && woke_at - parked_at < kShortPark.count();
-    }
-  }
-
-  static std::int64_t now_ns() noexcept {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
   }
 
   void wake(int count) noexcept {
     detail::light_store_load_fence(asymmetric_);  // N2: pairs with W2 in wait_impl()
     // N3, relaxed: ordered after N1 by N2; the proof above is about which value it can read.
     if (waiters_.load(std::memory_order_relaxed) == 0) return;
-    if constexpr (kWokenGraceYields > 0) {
-      // A clock read only here, where a waiter is registered and a futex syscall follows (~25 µs).
-      // relaxed: a hint for woken_soon_after(), which says why it needs no ordering.
-      wake_stamp_.store(count == 1 ? now_ns() : kBroadcast, std::memory_order_relaxed);
-    }
     // N4, release: pairs with the acquire load at W0, carrying N1 with it.
     epoch_.fetch_add(1, std::memory_order_release);
     const int woken = detail::futex_wake(epoch_, count);  // N5
@@ -215,20 +156,13 @@ class BlockingWait {
     } else {
       if (!detail::woke_a_peer) return false;
       detail::woke_a_peer = false;
-      return grace(ready, deadline, kWakeGraceYields);
+      for (unsigned i = 0; i < kWakeGraceYields; ++i) {
+        if (ready()) return true;
+        if (deadline != nullptr && (i & 31u) == 0 && std::chrono::steady_clock::now() >= *deadline) return false;
+        std::this_thread::yield();
+      }
+      return ready();
     }
-  }
-
-  // Polls `ready` up to `yields` times with a yield between polls. Reads the clock only with a deadline
-  // (every 32 polls).
-  template <class Ready>
-  static bool grace(Ready& ready, const std::chrono::steady_clock::time_point* deadline, unsigned yields) {
-    for (unsigned i = 0; i < yields; ++i) {
-      if (ready()) return true;
-      if (deadline != nullptr && (i & 31u) == 0 && std::chrono::steady_clock::now() >= *deadline) return false;
-      std::this_thread::yield();
-    }
-    return ready();
   }
 
   // Up to kSpinFor before parking: kPauses PAUSE-polls first (a peer running on the other core answers
@@ -261,8 +195,6 @@ class BlockingWait {
 
   std::atomic<std::uint32_t> waiters_{0};  // registered waiters (W1 .. W4/W6 or the waker's un-count)
   std::atomic<std::uint32_t> epoch_{0};    // the futex word: bumped by each waking notify
-  // When the last waking notify() called futex_wake (steady_clock ns), or kBroadcast after notify_all().
-  std::atomic<std::int64_t> wake_stamp_{kBroadcast};
   const bool asymmetric_;                  // asymmetric_fences_enabled(), decided once per process
 };
 
