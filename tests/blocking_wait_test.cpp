@@ -117,5 +117,56 @@ TEST(BlockingWait, FirstParkOfAFreshQueueIsWoken) {
   consumer.join();
 }
 
+// The waker-side grace (blocking.hpp, detail::woke_a_peer): granted by a notify() that woke a parked
+// thread, on Blocking only, never by notify_all(); taken by the waker's very next wait, so a grant never
+// waits around for an unrelated wait much later.
+
+// Parks a thread on `w`, then wakes it with `wake(w)` from this thread; returns this thread's grant right
+// after the wake. Clears the grant first.
+template <class W, class Wake>
+bool grant_after_waking_a_parked_thread(W& w, Wake wake) {
+  detail::woke_a_peer = false;
+  std::atomic<bool> go{false};
+  // acquire: pairs with the release store of `go` below.
+  std::thread waiter([&] { w.wait([&] { return go.load(std::memory_order_acquire); }); });
+  while (w.waiters() == 0) std::this_thread::yield();
+  std::this_thread::sleep_for(20ms);  // past the registration (W1) into futex_wait
+  go.store(true, std::memory_order_release);  // release: pairs with the acquire in the waiter
+  wake(w);
+  const bool granted = detail::woke_a_peer;
+  waiter.join();
+  return granted;
+}
+
+TEST(BlockingWakeGrace, IsGrantedByANotifyThatWokeAParkedThreadAndTakenByTheNextWait) {
+  Watchdog dog("IsGrantedByANotifyThatWokeAParkedThreadAndTakenByTheNextWait");
+  Blocking w;
+  bool granted = false;
+  // A round whose waiter had not reached futex_wait yet wakes nobody (and grants nothing): retry.
+  for (int round = 0; round < 20 && !granted; ++round) {
+    granted = grant_after_waking_a_parked_thread(w, [](Blocking& b) { b.notify(); });
+  }
+  ASSERT_TRUE(granted) << "20 notify() calls, each after a 20 ms park, never woke the parked thread";
+  w.wait([] { return true; });  // ready at once: the spin phase returns
+  EXPECT_FALSE(detail::woke_a_peer) << "a wait that needed no grace left the grant for a later one";
+}
+
+TEST(BlockingWakeGrace, IsNeverGrantedByNotifyAllOrByParking) {
+  Watchdog dog("IsNeverGrantedByNotifyAllOrByParking");
+  Blocking b;
+  Parking p;
+  for (int round = 0; round < 3; ++round) {
+    EXPECT_FALSE(grant_after_waking_a_parked_thread(b, [](Blocking& w) { w.notify_all(); }));
+    EXPECT_FALSE(grant_after_waking_a_parked_thread(p, [](Parking& w) { w.notify(); }));
+  }
+}
+
+TEST(BlockingWakeGrace, AStaleGrantIsDroppedByTheNextWaitOnAnyBlockingStrategy) {
+  detail::woke_a_peer = true;
+  BlockingWait<1000> other;  // another spin length: another instantiation, the same per-thread grant
+  other.wait([] { return true; });
+  EXPECT_FALSE(detail::woke_a_peer);
+}
+
 }  // namespace
 }  // namespace ringkit::test

@@ -25,8 +25,9 @@
 //   consumer: read_ (published), write_cache_ (consumer's copy of write_)
 //   shared read-mostly: slots_, mask_, closed_, start_
 //   not_empty_ (consumer waits, producer notifies), not_full_ (producer waits, consumer notifies)
-// A push normally touches only the producer block and the slot: it reloads read_ (the consumer's line)
-// only when its cached copy says the ring is full.
+// A push writes the producer block, announced_'s block and the slot, and reads closed_ in the shared
+// block (read-mostly: it stays in every core's cache); it reloads read_ (the consumer's line) only when
+// its cached copy says the ring is full.
 //
 // Sequences are 64-bit and never reset: index = seq & mask_. At 10^9 pushes/s a sequence takes 584
 // years to wrap, and all arithmetic is modular (write - read), so even a wrap would be harmless;
@@ -579,7 +580,7 @@ class SpscQueue {
       const std::uint64_t announced = announced_.load(std::memory_order_relaxed);
       // acquire: pairs with the release of write_ that ends the window (emplace_impl, push_batch, commit).
       const std::uint64_t published = write_.load(std::memory_order_acquire);
-      // modular: announced_ is within [write_, write_ + capacity] of the value read
+      // modular: announced_ is read before write_, so either may be ahead; they differ by far less than 2^63
       if (static_cast<std::int64_t>(published - announced) >= 0) return;
     }
   }

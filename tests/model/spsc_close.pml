@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* SpscQueue's close protocol (include/ringkit/spsc_queue.hpp, "Close protocol"), explored exhaustively
- * by spin: one producer pushing in a loop, one consumer popping in a loop, a third process closing at
- * any point. Checked: once the consumer's pop() has returned false, no push succeeds any more and every
- * push that succeeded was popped (no stranded item); nobody hangs (invalid end states), and the
- * consumer's pop() loop always ends (ltl, weak fairness).
+ * by spin: one producer calling push/push_batch/commit in a loop, one consumer popping in a loop, a third
+ * process closing at any point. Checked: once the consumer's pop() has returned false, no push succeeds
+ * any more and every item a call reported as pushed was popped (no stranded item); nobody hangs (invalid
+ * end states), and the consumer's pop() loop always ends (ltl, weak fairness).
  *
- *   producer push:  if full: this try fails (before any announcement). Else P1 announced = write + 1;
- *                   P2 StoreLoad; P3 if closed: P3' announced = write (retract), Closed;
- *                   else publish (write += 1: the push succeeded, and the window ends)
- *   consumer pop:   if write > read: take it. Else C1 if closed: C2 StoreLoad; C3 read announced, then
+ *   producer call:  k = 1 or 2 items (push, or a batch). If fewer than k slots are free: this try fails
+ *                   (before any announcement). Else P1 announced = write + k; P2 StoreLoad; P3 if
+ *                   closed: P3' announced = write (retract), Closed; else either publish (write += k:
+ *                   the call succeeded, and the window ends) or a construction throws: P3' retract,
+ *                   nothing published. A caller keeps calling after Closed or a throw (bounded by CALLS).
+ *   consumer pop:   if write > read: take one. Else C1 if closed: C2 StoreLoad; C3 read announced, then
  *                   write, until write >= announced; C4 if write > read: take it, else return false.
  *
  * Spin's interleavings are sequentially consistent, which is what the StoreLoad pair P2/C2 buys the
@@ -16,45 +18,62 @@
  * two words in two steps, as the code does. Mutants that must be caught: MUTANT_NO_WINDOW_WAIT (the
  * consumer skips C3), MUTANT_NO_RECHECK (it skips C4 and returns false right after C3),
  * MUTANT_WINDOW_AFTER_CHECK (the producer announces only after its closed check), MUTANT_NO_RETRACT
- * (a push that finds the queue closed leaves its announcement standing: the consumer waits forever).
+ * (a call that finds the queue closed leaves its announcement standing: the consumer waits forever),
+ * MUTANT_NO_RETRACT_ON_THROW (the same, for a call whose construction threw).
+ * (A batch's one publication moves write past every announced position at once, so what C3 needs of a
+ * batch's announcement is only that it exceeds write; the code announces w + k.)
  */
 #define CAP 2
-#define PUSHES 4
+#define CALLS 5
 
 byte write = 0;       /* items published */
 byte read = 0;        /* items popped */
 bit closed = 0;
 byte announced = 0;   /* the producer may publish up to this */
-byte pushed = 0;      /* pushes that returned Pushed */
+byte pushed = 0;      /* items of calls that reported success */
 bit done = 0;         /* the consumer's pop() returned false */
 
 active proctype producer() {
-  byte n = 0;
+  byte calls = 0;
+  byte k;
   do
-  :: n == PUSHES -> break
+  :: calls == CALLS -> break
   :: else ->
+     calls = calls + 1;
      if
-     :: write - read < CAP ->
+     :: k = 1
+     :: k = 2                                      /* push_batch / commit of two */
+     fi;
+     if
+     :: write - read + k <= CAP ->
 #ifndef MUTANT_WINDOW_AFTER_CHECK
-        announced = write + 1;                     /* P1, then the P2 barrier */
+        announced = write + k;                     /* P1, then the P2 barrier */
         if
-        :: closed ->                               /* P3: Closed; every later push sees it too */
+        :: closed ->                               /* P3: Closed */
 #ifndef MUTANT_NO_RETRACT
-           announced = write;                      /* P3' */
+           announced = write                       /* P3' */
+#else
+           skip
 #endif
-           break
-        :: else -> skip
-        fi;
+        :: else ->
+           if
+           :: atomic { assert(!done); write = write + k; pushed = pushed + k }   /* publish: success */
+#ifndef MUTANT_NO_RETRACT_ON_THROW
+           :: announced = write                    /* a construction threw: retract, nothing published */
+#else
+           :: skip                                 /* the bug: a throwing call leaves its announcement */
+#endif
+           fi
+        fi
 #else
         if
-        :: closed -> break
-        :: else -> skip
-        fi;
-        announced = write + 1;                     /* the bug: announced after the check */
+        :: closed -> skip                          /* Closed */
+        :: else ->
+           announced = write + k;                  /* the bug: announced after the check */
+           atomic { assert(!done); write = write + k; pushed = pushed + k }
+        fi
 #endif
-        atomic { assert(!done); write = write + 1; pushed = pushed + 1 };   /* publish: Pushed */
-        n = n + 1
-     :: else -> skip                               /* full: this try fails, try again */
+     :: else -> skip                               /* not enough room: this try fails */
      fi
   od
 }

@@ -40,6 +40,7 @@
 #include <climits>
 #include <cstdint>
 #include <thread>
+#include <utility>
 
 #include "ringkit/detail/cpu_relax.hpp"
 #include "ringkit/detail/fence.hpp"
@@ -48,7 +49,9 @@
 namespace ringkit {
 
 namespace detail {
-// Set by a thread whose notify() woke a parked thread; cleared by that thread's next wait. A parked
+// Set by a thread whose notify() (one thread, on a strategy with a wake grace: Blocking, not Parking, not
+// notify_all) woke a parked thread; taken (read and cleared) by that thread's next wait on any Blocking
+// strategy, whether or not that wait outlasts its spin phase, so a stale flag never grants. A parked
 // thread takes from ~0.1 to several ms to run again on the reference VM (its core has gone idle or to
 // another task), far longer than the spin phase. Without this, a producer that woke its consumer fills
 // the ring, spins out its phase and parks before the consumer is back; the consumer drains the ring,
@@ -105,8 +108,10 @@ class BlockingWait {
  private:
   template <class Ready>
   bool wait_impl(Ready& ready, const std::chrono::steady_clock::time_point* deadline) {
+    // The wake grace belongs to this wait only: the one right after our notify() woke a peer.
+    const bool after_wake = kWakeGraceYields > 0 && std::exchange(detail::woke_a_peer, false);
     if (spin(ready, deadline)) return true;
-    if (wake_grace(ready, deadline)) return true;
+    if (after_wake && wake_grace(ready, deadline)) return true;
     for (;;) {
       auto left = std::chrono::nanoseconds::max();
       if (deadline != nullptr) {
@@ -142,20 +147,22 @@ class BlockingWait {
     // relaxed: un-counts the threads the kernel dequeued for us (they do not un-count themselves).
     if (woken > 0) {
       waiters_.fetch_sub(static_cast<std::uint32_t>(woken), std::memory_order_relaxed);
-      detail::woke_a_peer = true;  // our next wait gives the woken thread time to get back (wake_grace)
+      // Our next wait gives the woken thread time to get back (wake_grace). Not after notify_all() (close,
+      // batches for several consumers): no one-to-one convoy to break there.
+      if constexpr (kWakeGraceYields > 0) {
+        if (count == 1) detail::woke_a_peer = true;
+      }
     }
   }
 
-  // Once per wake this thread issued: keep polling (with yields) before parking, long enough for the
-  // thread we woke to be running again. Otherwise returns false at once. Reads the clock only with a
-  // deadline (every 32 polls).
+  // In the wait right after this thread's notify() woke a peer: keep polling (with yields) before parking,
+  // long enough for the thread we woke to be running again. Reads the clock only with a deadline (every
+  // 32 polls).
   template <class Ready>
   static bool wake_grace(Ready& ready, const std::chrono::steady_clock::time_point* deadline) {
     if constexpr (kWakeGraceYields == 0) {
       return false;
     } else {
-      if (!detail::woke_a_peer) return false;
-      detail::woke_a_peer = false;
       for (unsigned i = 0; i < kWakeGraceYields; ++i) {
         if (ready()) return true;
         if (deadline != nullptr && (i & 31u) == 0 && std::chrono::steady_clock::now() >= *deadline) return false;
