@@ -6,62 +6,80 @@
  * popped (no stranded item); a slot is never overwritten before it was popped; nobody hangs (invalid end
  * states); the consumer's pop loop always ends.
  *
- *   producer push:  P1 w = tail[l]; if the closed bit is set: Closed. P2 the slot of w is not free (the
- *                   item one lap earlier not yet popped): full, retry. P3 CAS(tail[l]: w -> w+1, bit
- *                   clear); failure (close() set the bit) = Closed, nothing constructed. P4 construct.
- *                   P5 publish the slot (turn = full): Pushed.
+ *   producer call:  k = 1 (push) or 2 (push_batch). P1 w = tail[l]; if the closed bit is set: Closed.
+ *                   P2 fewer than k slots from w on are free (items one lap earlier not yet popped): full,
+ *                   retry. P3 CAS(tail[l]: w -> w+k, bit clear); failure (close() set the bit) = Closed,
+ *                   nothing constructed. P4/P5 for each of the k positions in order: construct, publish
+ *                   the slot (turn = full). Pushed (k items).
  *   consumer pop:   scan the lanes; take from the first whose slot at head is published (free the slot,
  *                   head + 1). Nothing found and closed_ set: drain: until head == tail on every lane
  *                   (the tails are final), take what gets published; then return false (done).
  *   close():        set the bit on lane 0, then lane 1 (one RMW each), then closed_ = 1.
  *
  * Limits: nobody waits here (every process polls), so lost wake-ups are not covered (the wait predicates
- * and notify order follow wait/blocking.hpp's protocol, checked by hand); push_batch and lane reuse by a
- * new Producer are not modelled; fullness is checked through head, not the slot turn.
+ * and notify order follow wait/blocking.hpp's protocol, checked by hand); lane reuse by a new Producer is
+ * not modelled; fullness is checked through head, not the slot turns.
  * Spin's interleavings are sequentially consistent; the real code gets the orders it needs from
  * release/acquire on the slot turns, the RMWs on tail, and release/acquire on closed_.
  * Mutants that must be caught: MUTANT_CHECK_THEN_STORE (claim with a plain store after the closed check:
  * the check-then-act race the CAS closes), MUTANT_FLAG_FIRST (close() raises closed_ before the lane
  * bits), MUTANT_NO_DRAIN_WAIT (pop returns false on closed_ after an empty scan, without waiting for
- * claimed, unpublished slots).
+ * claimed, unpublished slots), MUTANT_BATCH_CLAIMS_ONE (push_batch's CAS claims only its first position,
+ * so the drain can end before the rest is published).
  */
 #define L 2
-#define CAP 1
-#define PUSHES 2
+#define CAP 2
+#define CALLS 2
 
 byte tail[L];      /* positions claimed per lane */
 bit cbit[L];       /* the closed bit in each lane's tail word */
 byte pub[L];       /* positions published per lane (a slot's turn: full for position pub-1) */
 byte head[L];      /* positions popped per lane */
 bit closed = 0;    /* closed_ */
-byte pushed = 0;   /* pushes that returned Pushed */
+byte pushed = 0;   /* items published by calls that will return Pushed */
 byte popped = 0;
 bit done = 0;      /* the consumer's pop() returned false */
 
 proctype producer(byte l) {
   byte n = 0;
   byte w;
+  byte k;
+  byte j;
   do
-  :: n == PUSHES -> break
+  :: n == CALLS -> break
   :: else ->
+     if
+     :: k = 1
+     :: k = 2
+     fi;
      w = tail[l];                                  /* P1 */
      if
      :: cbit[l] -> break                           /* Closed */
      :: else -> skip
      fi;
      if
-     :: w - head[l] >= CAP -> skip                 /* P2: the slot still holds the item of w - CAP */
+     :: w + k - head[l] > CAP -> skip              /* P2: a slot of the run still holds last lap's item */
      :: else ->
 #ifndef MUTANT_CHECK_THEN_STORE
         if                                         /* P3: the claiming CAS */
-        :: atomic { !cbit[l] && tail[l] == w -> tail[l] = w + 1 }
+#ifndef MUTANT_BATCH_CLAIMS_ONE
+        :: atomic { !cbit[l] && tail[l] == w -> tail[l] = w + k }
+#else
+        :: atomic { !cbit[l] && tail[l] == w -> tail[l] = w + 1 }   /* the bug: a batch claims one */
+#endif
         :: atomic { cbit[l] -> skip }; break       /* the CAS failed: Closed */
         fi;
 #else
-        tail[l] = w + 1;
+        tail[l] = w + k;
 #endif
         /* P4: construct (private: nobody reads the slot before P5, the consumer's drain waits for it) */
-        atomic { assert(!done); assert(pub[l] == w); pub[l] = w + 1; pushed = pushed + 1 };  /* P5 */
+        j = 0;
+        do
+        :: j == k -> break
+        :: else ->
+           atomic { assert(!done); assert(pub[l] == w + j); pub[l] = w + j + 1; pushed = pushed + 1 };  /* P5 */
+           j = j + 1
+        od;
         n = n + 1
      fi
   od
