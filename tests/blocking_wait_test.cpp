@@ -4,9 +4,15 @@
 // un-counted exactly once. The protocol itself is model-checked in tests/model/blocking_wait.pml; the
 // lost-wake-up hunt on real queues is tests/wait_strategy_stress_test.cpp.
 #include <gtest/gtest.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <fstream>
+#include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -117,24 +123,56 @@ TEST(BlockingWait, FirstParkOfAFreshQueueIsWoken) {
   consumer.join();
 }
 
-// The waker-side grace (blocking.hpp, detail::woke_a_peer): granted by a notify() that woke a parked
-// thread, on Blocking only, never by notify_all(); taken by the waker's very next wait, so a grant never
-// waits around for an unrelated wait much later.
+// The waker-side grace (blocking.hpp, detail::woke_a_peer): granted by a wake that woke exactly one
+// parked thread, on Blocking only; taken by the waker's very next wait on any strategy, so a grant never
+// waits around for an unrelated wait much later; and while granted, a wait polls past its spin phase
+// instead of registering to park.
 
-// Parks a thread on `w`, then wakes it with `wake(w)` from this thread; returns this thread's grant right
-// after the wake. Clears the grant first.
+// True once thread `tid` of this process is inside futex(2), per /proc/self/task/TID/syscall (Linux).
+// nullopt if that file cannot be read here.
+std::optional<bool> in_futex_syscall(pid_t tid) {
+  std::ifstream f("/proc/self/task/" + std::to_string(tid) + "/syscall");
+  if (!f) return std::nullopt;
+  long nr = -1;
+  return (f >> nr) && nr == SYS_futex;
+}
+
+// Parks `parked` threads on `w` (each parked in futex_wait when the wake comes, checked through /proc, or
+// after 20 ms where /proc cannot say), then calls `wake(w)` from this thread; returns this thread's grant
+// right after the wake. Clears the grant first.
 template <class W, class Wake>
-bool grant_after_waking_a_parked_thread(W& w, Wake wake) {
+bool grant_after_waking_parked_threads(W& w, int parked, Wake wake) {
   detail::woke_a_peer = false;
   std::atomic<bool> go{false};
-  // acquire: pairs with the release store of `go` below.
-  std::thread waiter([&] { w.wait([&] { return go.load(std::memory_order_acquire); }); });
-  while (w.waiters() == 0) std::this_thread::yield();
-  std::this_thread::sleep_for(20ms);  // past the registration (W1) into futex_wait
-  go.store(true, std::memory_order_release);  // release: pairs with the acquire in the waiter
+  std::vector<std::atomic<pid_t>> tids(static_cast<std::size_t>(parked));
+  std::vector<std::thread> waiters;
+  for (int k = 0; k < parked; ++k) {
+    waiters.emplace_back([&, k] {
+      // release: pairs with the acquire load below that reads the tid.
+      tids[static_cast<std::size_t>(k)].store(static_cast<pid_t>(syscall(SYS_gettid)), std::memory_order_release);
+      w.wait([&] { return go.load(std::memory_order_acquire); });  // acquire: pairs with the release of `go`
+    });
+  }
+  for (auto& t : tids) {
+    pid_t tid = 0;
+    // acquire: pairs with the waiter's release store of its tid.
+    while ((tid = t.load(std::memory_order_acquire)) == 0) std::this_thread::yield();
+    const auto give_up = std::chrono::steady_clock::now() + 10s;
+    for (;;) {
+      const std::optional<bool> in = in_futex_syscall(tid);
+      if (!in) {
+        std::this_thread::sleep_for(20ms);  // no /proc view: past the registration into futex_wait
+        break;
+      }
+      if (*in && w.waiters() >= static_cast<std::uint32_t>(parked)) break;
+      if (std::chrono::steady_clock::now() > give_up) break;
+      std::this_thread::sleep_for(1ms);
+    }
+  }
+  go.store(true, std::memory_order_release);  // release: pairs with the acquire in the waiters
   wake(w);
   const bool granted = detail::woke_a_peer;
-  waiter.join();
+  for (auto& t : waiters) t.join();
   return granted;
 }
 
@@ -144,27 +182,56 @@ TEST(BlockingWakeGrace, IsGrantedByANotifyThatWokeAParkedThreadAndTakenByTheNext
   bool granted = false;
   // A round whose waiter had not reached futex_wait yet wakes nobody (and grants nothing): retry.
   for (int round = 0; round < 20 && !granted; ++round) {
-    granted = grant_after_waking_a_parked_thread(w, [](Blocking& b) { b.notify(); });
+    granted = grant_after_waking_parked_threads(w, 1, [](Blocking& b) { b.notify(); });
   }
-  ASSERT_TRUE(granted) << "20 notify() calls, each after a 20 ms park, never woke the parked thread";
+  ASSERT_TRUE(granted) << "20 notify() calls, each on a parked thread, never woke it";
   w.wait([] { return true; });  // ready at once: the spin phase returns
   EXPECT_FALSE(detail::woke_a_peer) << "a wait that needed no grace left the grant for a later one";
 }
 
-TEST(BlockingWakeGrace, IsNeverGrantedByNotifyAllOrByParking) {
-  Watchdog dog("IsNeverGrantedByNotifyAllOrByParking");
+// The grace itself: the wait after a grant polls past its spin phase (kPauses + kYields + 1 polls without
+// a deadline) instead of registering as a waiter. Without the grant the same wait registers.
+TEST(BlockingWakeGrace, AGrantedWaitPollsPastItsSpinPhaseWithoutRegistering) {
+  Watchdog dog("AGrantedWaitPollsPastItsSpinPhaseWithoutRegistering");
+  Blocking w;
+  constexpr unsigned kPastTheSpinPhase = Blocking::kPauses + Blocking::kYields + 100;
+  auto polls_until_past_spin_phase = [&](bool& registered) {
+    unsigned calls = 0;
+    w.wait([&] {
+      if (w.waiters() != 0) {  // reached W1 (registered to park): the re-check returns, nobody hangs
+        registered = true;
+        return true;
+      }
+      return ++calls > kPastTheSpinPhase;
+    });
+  };
+  bool registered = false;
+  detail::woke_a_peer = true;
+  polls_until_past_spin_phase(registered);
+  EXPECT_FALSE(registered) << "a granted wait registered to park at the end of its spin phase";
+  registered = false;
+  polls_until_past_spin_phase(registered);  // no grant now
+  EXPECT_TRUE(registered) << "control: without a grant the wait registers after its spin phase";
+}
+
+TEST(BlockingWakeGrace, IsNeverGrantedByWakingSeveralThreadsOrByParking) {
+  Watchdog dog("IsNeverGrantedByWakingSeveralThreadsOrByParking");
   Blocking b;
   Parking p;
   for (int round = 0; round < 3; ++round) {
-    EXPECT_FALSE(grant_after_waking_a_parked_thread(b, [](Blocking& w) { w.notify_all(); }));
-    EXPECT_FALSE(grant_after_waking_a_parked_thread(p, [](Parking& w) { w.notify(); }));
+    EXPECT_FALSE(grant_after_waking_parked_threads(b, 2, [](Blocking& w) { w.notify_all(); }));
+    EXPECT_FALSE(grant_after_waking_parked_threads(p, 1, [](Parking& w) { w.notify(); }));
   }
 }
 
-TEST(BlockingWakeGrace, AStaleGrantIsDroppedByTheNextWaitOnAnyBlockingStrategy) {
+TEST(BlockingWakeGrace, AStaleGrantIsDroppedByTheNextWaitOnAnyStrategy) {
   detail::woke_a_peer = true;
   BlockingWait<1000> other;  // another spin length: another instantiation, the same per-thread grant
   other.wait([] { return true; });
+  EXPECT_FALSE(detail::woke_a_peer);
+  detail::woke_a_peer = true;
+  Parking parking;  // no grace of its own, but it takes the grant too
+  parking.wait([] { return true; });
   EXPECT_FALSE(detail::woke_a_peer);
 }
 

@@ -25,7 +25,8 @@
  * the check-then-act race the CAS closes), MUTANT_FLAG_FIRST (close() raises closed_ before the lane
  * bits), MUTANT_NO_DRAIN_WAIT (pop returns false on closed_ after an empty scan, without waiting for
  * claimed, unpublished slots), MUTANT_BATCH_CLAIMS_ONE (push_batch's CAS claims only its first position,
- * so the drain can end before the rest is published).
+ * so the drain can end before the rest is published), MUTANT_ROOM_FIRST_ONLY (a batch checks room for its
+ * first slot only and overwrites an item not yet popped).
  */
 #define L 2
 #define CAP 2
@@ -58,8 +59,13 @@ proctype producer(byte l) {
      :: else -> skip
      fi;
      if
+#ifndef MUTANT_ROOM_FIRST_ONLY
      :: w + k - head[l] > CAP -> skip              /* P2: a slot of the run still holds last lap's item */
      :: else ->
+#else
+     :: w + 1 - head[l] > CAP -> skip              /* the bug: room checked for the run's first slot only */
+     :: else ->
+#endif
 #ifndef MUTANT_CHECK_THEN_STORE
         if                                         /* P3: the claiming CAS */
 #ifndef MUTANT_BATCH_CLAIMS_ONE
@@ -77,7 +83,9 @@ proctype producer(byte l) {
         do
         :: j == k -> break
         :: else ->
-           atomic { assert(!done); assert(pub[l] == w + j); pub[l] = w + j + 1; pushed = pushed + 1 };  /* P5 */
+           /* P5; the slot of w + j held position w + j - CAP, which must have been popped */
+           atomic { assert(!done); assert(pub[l] == w + j); assert(w + j < head[l] + CAP);
+                    pub[l] = w + j + 1; pushed = pushed + 1 };
            j = j + 1
         od;
         n = n + 1

@@ -49,8 +49,8 @@
 namespace ringkit {
 
 namespace detail {
-// Set by a thread whose notify() (one thread, on a strategy with a wake grace: Blocking, not Parking, not
-// notify_all) woke a parked thread; taken (read and cleared) by that thread's next wait on any Blocking
+// Set by a thread whose notify()/notify_all() on a strategy with a wake grace (Blocking, not Parking) woke
+// exactly one parked thread; taken (read and cleared) by that thread's next wait on any BlockingWait
 // strategy, whether or not that wait outlasts its spin phase, so a stale flag never grants. A parked
 // thread takes from ~0.1 to several ms to run again on the reference VM (its core has gone idle or to
 // another task), far longer than the spin phase. Without this, a producer that woke its consumer fills
@@ -109,7 +109,8 @@ class BlockingWait {
   template <class Ready>
   bool wait_impl(Ready& ready, const std::chrono::steady_clock::time_point* deadline) {
     // The wake grace belongs to this wait only: the one right after our notify() woke a peer.
-    const bool after_wake = kWakeGraceYields > 0 && std::exchange(detail::woke_a_peer, false);
+    // Taken on every strategy (Parking too), so a grant never outlives the waker's next wait.
+    const bool after_wake = std::exchange(detail::woke_a_peer, false) && kWakeGraceYields > 0;
     if (spin(ready, deadline)) return true;
     if (after_wake && wake_grace(ready, deadline)) return true;
     for (;;) {
@@ -147,10 +148,11 @@ class BlockingWait {
     // relaxed: un-counts the threads the kernel dequeued for us (they do not un-count themselves).
     if (woken > 0) {
       waiters_.fetch_sub(static_cast<std::uint32_t>(woken), std::memory_order_relaxed);
-      // Our next wait gives the woken thread time to get back (wake_grace). Not after notify_all() (close,
-      // batches for several consumers): no one-to-one convoy to break there.
+      // Our next wait gives the woken thread time to get back (wake_grace). Only when the kernel woke
+      // exactly one thread (a notify(), or a notify_all() that found one parked: MpscQueue's batches): a
+      // one-to-one hand-off, the convoy's shape. Waking several is no convoy of two.
       if constexpr (kWakeGraceYields > 0) {
-        if (count == 1) detail::woke_a_peer = true;
+        if (woken == 1) detail::woke_a_peer = true;
       }
     }
   }
