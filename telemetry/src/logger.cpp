@@ -233,7 +233,7 @@ class Backend {
         st.pending = false;
         count_incomplete(p);
       }
-      const std::uint64_t sent = p.sent.load(std::memory_order_acquire);  // acquire: the producer's last push is done (joined)
+      const std::uint64_t sent = p.sent().load(std::memory_order_acquire);  // acquire: the producer's last push is done (joined)
       if (sent > st.expected) {
         count_lost(p, sent - st.expected);
         st.expected = sent;
@@ -251,7 +251,7 @@ class Backend {
     const std::size_t np = lg_.nproducers_.load(std::memory_order_acquire);  // acquire: pairs with register_thread()
     sent_snapshot_.resize(np);
     for (std::size_t i = 0; i < np; ++i)
-      sent_snapshot_[i] = lg_.producers_[i]->sent.load(std::memory_order_acquire);  // acquire: pairs with the producer's bump after its pushes
+      sent_snapshot_[i] = lg_.producers_[i]->sent().load(std::memory_order_acquire);  // acquire: pairs with the producer's bump after its pushes
     drain_everything_before_now();
     if (lg_.mode_ == QueueMode::Shared) {
       for (std::size_t i = 0; i < np; ++i) {
@@ -333,7 +333,7 @@ class Backend {
     for (std::size_t i = 0; i < np; ++i) {
       ensure_reasm(static_cast<std::uint32_t>(i));
       // acquire: pairs with the producer's release of sent (a snapshot for the statistic).
-      const std::uint64_t sent = lg_.producers_[i]->sent.load(std::memory_order_acquire);
+      const std::uint64_t sent = lg_.producers_[i]->sent().load(std::memory_order_acquire);
       if (sent > reasm_[i].expected) hw = std::max<std::uint64_t>(hw, sent - reasm_[i].expected);
     }
     lanes_high_water.store(hw, std::memory_order_relaxed);  // relaxed: single-writer statistic
@@ -633,7 +633,7 @@ void Logger::submit_lane_slow(detail::Producer& p, const std::uint64_t* words, s
     return;
   }
   for (;;) {
-    if (p.lane->try_write(words, n, p.sent.load(std::memory_order_relaxed))) break;  // relaxed: sent is ours
+    if (p.lane->try_write(words, n, p.sent().load(std::memory_order_relaxed))) break;  // relaxed: sent is ours
     if (opts_.overflow == Overflow::DropNewest) {
       p.bump(p.dropped);
       report_drop(DropInfo::Reason::dropped_newest, 1, p.tid.load(std::memory_order_relaxed));  // relaxed: our own id
@@ -641,7 +641,7 @@ void Logger::submit_lane_slow(detail::Producer& p, const std::uint64_t* words, s
     }
     std::this_thread::yield();  // Block: wait for the backend to make room
   }
-  p.bump_release(p.sent);
+  p.bump_release(p.sent());
 }
 
 void Logger::report_drop(DropInfo::Reason r, std::uint64_t count, std::uint32_t tid) noexcept {
@@ -673,7 +673,7 @@ detail::Producer* Logger::register_thread() {
         // backend's release of accounted.
         if (!q->active.load(std::memory_order_acquire) &&
             // relaxed (sent): the exited owner's last store, ordered by the acquire of active above.
-            q->accounted.load(std::memory_order_acquire) == q->sent.load(std::memory_order_relaxed) &&
+            q->accounted.load(std::memory_order_acquire) == q->sent().load(std::memory_order_relaxed) &&
             (!q->lane || q->lane->empty())) {
           q->tid.store(tid, std::memory_order_relaxed);      // relaxed: published by the queue pushes that follow
           q->active.store(true, std::memory_order_relaxed);  // relaxed: under register_mu_
@@ -719,7 +719,7 @@ void Logger::submit_slow(detail::Producer& p, const Record* records, std::size_t
     }
     break;  // a later part failed: the backend counts the message incomplete
   }
-  if (head_queued) p.bump(p.sent);
+  if (head_queued) p.bump(p.sent());
 }
 
 Metrics Logger::metrics() const {
@@ -736,7 +736,7 @@ Metrics Logger::metrics() const {
   m.events_per_s = std::bit_cast<double>(b.eps_bits.load(std::memory_order_relaxed));  // relaxed: a statistic
   for_each_producer([&](const detail::Producer& p) {
     const std::uint64_t d = p.dropped.load(std::memory_order_relaxed);  // relaxed: a statistic
-    m.logged += p.sent.load(std::memory_order_relaxed) + d;             // relaxed: a statistic
+    m.logged += p.sent().load(std::memory_order_relaxed) + d;             // relaxed: a statistic
     m.dropped += d;
   });
   const std::uint64_t unreg = dropped_unregistered_.load(std::memory_order_relaxed);  // relaxed: a statistic
@@ -818,7 +818,7 @@ void dump_producer(const detail::Producer& p, TimestampSource src, flight::DumpW
     const std::uint64_t fcap = p.lane->flight_capacity();
     if (fcap == 0) return;
     // acquire: pairs with the producer's release of sent: each message below it is in the lane and indexed.
-    const std::uint64_t sent = p.sent.load(std::memory_order_acquire);
+    const std::uint64_t sent = p.sent().load(std::memory_order_acquire);
     // Skip the oldest index entry, as below: the one the owner's next message overwrites.
     const std::uint64_t first = sent > fcap - 1 ? sent - (fcap - 1) : 0;
     auto* words = reinterpret_cast<std::uint64_t*>(scratch);

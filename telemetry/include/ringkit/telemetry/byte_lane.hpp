@@ -174,6 +174,7 @@ class ByteLane {
   // backend polls that line anyway, so the owner's per-message store of the count costs no second
   // coherence round trip per burst (in the Producer's own line, which the backend reads too, it did).
   [[nodiscard]] std::atomic<std::uint64_t>& count() noexcept { return count_; }
+  [[nodiscard]] const std::atomic<std::uint64_t>& count() const noexcept { return count_; }
 
  private:
   template <class Copy>

@@ -153,7 +153,8 @@ struct alignas(64) Producer {
   // (ByteLane::count()), in both modes: the backend polls that line, and the fields below (which it
   // reads on every round) are written once, so a burst of calls after an idle spell takes one
   // coherence miss for the count and the write index together instead of one more for this struct.
-  std::atomic<std::uint64_t>& sent = lane_ring.count();
+  std::atomic<std::uint64_t>& sent() noexcept { return lane_ring.count(); }
+  const std::atomic<std::uint64_t>& sent() const noexcept { return lane_ring.count(); }
   std::atomic<std::uint64_t> dropped{0};  // messages not queued
   std::uint32_t index;
   std::atomic<std::uint32_t> tid{0};
@@ -225,7 +226,7 @@ class Logger {
     for (std::size_t i = 0; i < n; ++i) p.flight.write(records[i]);
     if (n == 1) [[likely]] {
       if (queue_->try_push(records[0])) [[likely]] {
-        p.bump(p.lane_ring.count());  // = p.sent, without loading the reference
+        p.bump(p.sent());
         return;
       }
     }
@@ -235,7 +236,7 @@ class Logger {
   // or a std::integral_constant (a record length known at compile time: unrolled stores).
   template <class Count>
   void submit_lane(detail::Producer& p, const std::uint64_t* words, Count n) noexcept {
-    std::atomic<std::uint64_t>& sent = p.lane_ring.count();  // = p.sent, without loading the reference
+    std::atomic<std::uint64_t>& sent = p.sent();
     const std::uint64_t msg = sent.load(std::memory_order_relaxed);  // relaxed: sent is written by this thread only
     if (p.lane_ring.try_write(words, n, msg)) [[likely]] {
       // release: the record (and its flight index entry) before the count; pairs with the flight reader's acquire.
@@ -302,7 +303,7 @@ template <class... A>
   for (std::size_t i = 0; i < nparts; ++i) {
     RecordHeader& h = recs[i].h;
     // relaxed: sent is written only by this thread.
-    h = RecordHeader{ticks, meta, p.index, static_cast<std::uint32_t>(p.sent.load(std::memory_order_relaxed)),
+    h = RecordHeader{ticks, meta, p.index, static_cast<std::uint32_t>(p.sent().load(std::memory_order_relaxed)),
                      static_cast<std::uint16_t>(len), static_cast<std::uint8_t>(i),
                      static_cast<std::uint8_t>(nparts), flags, {}};
     const std::size_t off = i * kPartPayload;
@@ -450,7 +451,7 @@ template <class... A>
   if (total <= kPartPayload) [[likely]] {
     Record r;
     // relaxed: sent is written only by this thread.
-    r.h = RecordHeader{ticks, meta, p->index, static_cast<std::uint32_t>(p->sent.load(std::memory_order_relaxed)),
+    r.h = RecordHeader{ticks, meta, p->index, static_cast<std::uint32_t>(p->sent().load(std::memory_order_relaxed)),
                        static_cast<std::uint16_t>(total), 0, 1, flags, {}};
     [[maybe_unused]] std::byte* w = r.payload;
     ((w = encode_one(w, args, string_budget)), ...);
