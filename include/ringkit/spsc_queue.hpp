@@ -57,8 +57,7 @@
 // closed_ == false, that read is coherence-ordered before X1, which happens-before C2, so P2 precedes
 // C2 in their order, and C3 reads P1's value e or a later one; once the call has published, every
 // later value is >= e (later calls announce past e; a later call's retraction goes back to its own
-// w >= e). So C3 ends only once it
-// has read write_ >= e, with acquire, and C4 sees the push. (If the call instead throws while
+// w >= e). So C3 ends only once it has read write_ >= e, with acquire, and C4 sees the push. (If the call instead throws while
 // constructing, it retracts and reports no success.) A push that read closed_ == true publishes
 // nothing, and its retraction lets C3 end. Cost on the producer's fast path: one store to its own line
 // (P1), and a load of closed_ on a read-mostly line it reads anyway; the publication (write_ = e) is the
