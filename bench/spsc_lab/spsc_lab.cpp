@@ -1,0 +1,655 @@
+// SPDX-License-Identifier: MIT
+// spsc_lab: a lab driver for issue 8's open SPSC question (why moodycamel::ReaderWriterQueue beats
+// ringkit::SpscQueue on ringbench's SPSC scenario). NOT part of `make test`: it is built by the release
+// preset (with the benchmarks) and run by hand; docs/queue-fixes.md section 7 has its results.
+//
+// What it measures: several SPSC designs through one identical two-thread harness in one process.
+//   * producer pinned to CPU 0, consumer to CPU 1 (--reverse swaps them); N items (--items, default 50 M),
+//     8-byte items carrying their sequence number, which the consumer checks (abort on a mismatch);
+//   * try-style calls are retried like ringbench's retry() (bench/ringbench/include/ringbench/backoff.hpp:
+//     spin 128 times with PAUSE, then yield), counting every failed try;
+//   * the variants run round-robin for R rounds (--rounds, default 7; each round starts at a different
+//     variant), so every variant sees the same VM state; before each variant's run a core-to-core
+//     ping-pong probe takes the median round trip of 3000 (batches of 10), so rounds can be split into
+//     "fast" (probe < --fast-ns, default 300) and slow ones (this 2-vCPU KVM guest is bimodal);
+//   * printed per variant: median/min/max M items/s over fast rounds and over all rounds, and per item:
+//     failed pushes, failed pops, index reloads (producer's loads of the consumer's index, consumer's
+//     loads of the producer's; lab rings only) and the mean fill (items queued, sampled by the consumer
+//     every 4096 pops, as a share of the capacity).
+//
+// Variants (--variants a,b,...; default all):
+//   rk_push   ringkit::SpscQueue<uint64_t, Yielding> push()/pop() (as ringbench drives it; no fail counts)
+//   rk_try    the same queue through try_push/try_pop with the retry
+//   rwq       moodycamel::ReaderWriterQueue<uint64_t>(capacity) try_enqueue/try_dequeue with the retry
+//   lamport   (c) a bare Lamport ring, cached opposite indices, exact capacity, no close protocol: the floor
+//             of SpscQueue's data path
+//   block     (d) lamport + RWQ's block hand-off in a contiguous ring of capacity + B slots: the producer
+//             enters a block of B slots only once the consumer has left the block's previous contents
+//             entirely; the consumer publishes its position once per block, nothing else
+//   lazy      (e) lamport + the consumer publishing its index only every B pops or when it finds the ring
+//             empty (Quill's consumer side)
+//   slot      (f) a per-slot turn ring (FastForward style): no shared index, each slot says whose turn it is
+//   aq        atomic_queue::OptimistAtomicQueueB2<uint64_t, SPSC> push()/pop() (Debian headers; reference)
+//
+// The lab rings are written for this measurement only (no close(), no wait strategy, uint64_t items).
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+#include <atomic_queue/atomic_queue.h>
+#include <readerwriterqueue/readerwriterqueue.h>
+
+#include <ringbench/backoff.hpp>
+#include <ringkit/cpu.hpp>
+#include <ringkit/spsc_queue.hpp>
+
+namespace {
+
+constexpr std::size_t kLine = 128;  // ringkit's false-sharing range (two 64-byte lines, adjacent prefetch)
+
+// ---- slot storage for the lab rings: 128-byte aligned, one dead line either side ---------------------
+template <class Slot>
+class Slots {
+ public:
+  explicit Slots(std::size_t n)
+      : n_(n), raw_(static_cast<Slot*>(::operator new(sizeof(Slot) * (n + 2 * kPad), std::align_val_t{kLine}))) {
+    static_assert(std::is_trivially_destructible_v<Slot>);
+    std::uninitialized_value_construct_n(raw_, n + 2 * kPad);
+  }
+  ~Slots() { ::operator delete(raw_, std::align_val_t{kLine}); }
+  Slots(const Slots&) = delete;
+  Slots& operator=(const Slots&) = delete;
+  Slot* data() const noexcept { return raw_ + kPad; }
+  std::size_t size() const noexcept { return n_; }
+
+ private:
+  static constexpr std::size_t kPad = (kLine + sizeof(Slot) - 1) / sizeof(Slot);
+  std::size_t n_;
+  Slot* raw_;
+};
+
+// ---- (c) Lamport ring with cached opposite indices (rigtorp's layout) ------------------------------
+class LamportRing {
+ public:
+  static constexpr const char* kName = "lamport";
+  LamportRing(std::size_t capacity, std::size_t) : slots_(capacity), buf_(slots_.data()), cap_(capacity), mask_(capacity - 1) {
+    limit_ = cap_;
+  }
+
+  bool try_push(std::uint64_t v) noexcept {
+    const std::uint64_t w = write_.load(std::memory_order_relaxed);  // relaxed: own index
+    if (w == limit_) {
+      ++p_reloads_;
+      // acquire: pairs with the release of read_ in try_pop(); the consumer's slot reads happen-before our overwrite
+      limit_ = read_.load(std::memory_order_acquire) + cap_;
+      if (w == limit_) return false;
+    }
+    buf_[w & mask_] = v;
+    write_.store(w + 1, std::memory_order_release);  // release: publishes the slot; pairs with the acquire in try_pop()
+    return true;
+  }
+
+  bool try_pop(std::uint64_t& out) noexcept {
+    const std::uint64_t r = read_.load(std::memory_order_relaxed);  // relaxed: own index
+    if (r == wcache_) {
+      ++c_reloads_;
+      wcache_ = write_.load(std::memory_order_acquire);  // acquire: pairs with the release in try_push()
+      if (r == wcache_) return false;
+    }
+    out = buf_[r & mask_];
+    read_.store(r + 1, std::memory_order_release);  // release: frees the slot; pairs with the acquire in try_push()
+    return true;
+  }
+
+  // Consumer only: items queued as far as it knows (its cached copy of write_).
+  std::size_t fill() const noexcept {
+    return static_cast<std::size_t>(wcache_ - read_.load(std::memory_order_relaxed));  // relaxed: own index
+  }
+  std::uint64_t producer_reloads() const noexcept { return p_reloads_; }
+  std::uint64_t consumer_reloads() const noexcept { return c_reloads_; }
+
+ private:
+  alignas(kLine) std::atomic<std::uint64_t> write_{0};  // producer-written
+  std::uint64_t limit_ = 0;                             // read_ as last loaded + capacity
+  std::uint64_t p_reloads_ = 0;
+  alignas(kLine) std::atomic<std::uint64_t> read_{0};  // consumer-written
+  std::uint64_t wcache_ = 0;
+  std::uint64_t c_reloads_ = 0;
+  alignas(kLine) Slots<std::uint64_t> slots_;  // read-mostly from here on
+  std::uint64_t* const buf_;
+  const std::uint64_t cap_;
+  const std::uint64_t mask_;
+};
+
+// ---- (d) block hand-off in a contiguous ring -------------------------------------------------------
+// capacity + B slots in blocks of B (B divides capacity). The consumer publishes `released_` = its
+// position each time it leaves a block (a multiple of B), and at no other time. Sequence w lives in slot
+// w mod S (S = capacity + B), where sequence w - S lived before; that block's old contents are gone once
+// released_ >= floor_B(w) - S + B = floor_B(w) - capacity. So after loading released_ = L the producer may
+// write every w < L + capacity + B, and it checks only when it reaches that limit (at a block boundary).
+// try_push therefore succeeds whenever fewer than `capacity` items are queued (queued = w - r < capacity
+// gives r > w - capacity, and since w - capacity is a multiple of B, L = floor_B(r) >= w - capacity), and
+// may succeed with up to capacity + B - 1 queued: like RWQ, capacity is a lower bound, not exact.
+class BlockRing {
+ public:
+  static constexpr const char* kName = "block";
+  BlockRing(std::size_t capacity, std::size_t block)
+      : slots_(capacity + block), buf_(slots_.data()), size_(capacity + block), block_mask_(block - 1) {
+    if (block == 0 || (block & (block - 1)) != 0 || capacity % block != 0) {
+      std::fprintf(stderr, "block: B must be a power of two dividing the capacity\n");
+      std::exit(2);
+    }
+    limit_ = size_;
+  }
+
+  bool try_push(std::uint64_t v) noexcept {
+    if (w_ == limit_) {
+      ++p_reloads_;
+      // acquire: pairs with the release of released_ in try_pop(); the consumer's reads of the block happen-before our overwrites
+      limit_ = released_.load(std::memory_order_acquire) + size_;
+      if (w_ == limit_) return false;
+    }
+    buf_[wpos_] = v;
+    if (++wpos_ == size_) wpos_ = 0;
+    ++w_;
+    write_.store(w_, std::memory_order_release);  // release: publishes the slot; pairs with the acquire in try_pop()
+    return true;
+  }
+
+  bool try_pop(std::uint64_t& out) noexcept {
+    if (r_ == wcache_) {
+      ++c_reloads_;
+      wcache_ = write_.load(std::memory_order_acquire);  // acquire: pairs with the release in try_push()
+      if (r_ == wcache_) return false;
+    }
+    out = buf_[rpos_];
+    if (++rpos_ == size_) rpos_ = 0;
+    ++r_;
+    if ((r_ & block_mask_) == 0) {
+      released_.store(r_, std::memory_order_release);  // release: hands the block back; pairs with the acquire in try_push()
+    }
+    return true;
+  }
+
+  std::size_t fill() const noexcept { return static_cast<std::size_t>(wcache_ - r_); }  // consumer only
+  std::uint64_t producer_reloads() const noexcept { return p_reloads_; }
+  std::uint64_t consumer_reloads() const noexcept { return c_reloads_; }
+
+ private:
+  alignas(kLine) std::atomic<std::uint64_t> write_{0};  // producer-written
+  std::uint64_t w_ = 0;       // producer's own copy of write_
+  std::uint64_t wpos_ = 0;    // w_ mod size_
+  std::uint64_t limit_ = 0;   // released_ as last loaded + size_
+  std::uint64_t p_reloads_ = 0;
+  alignas(kLine) std::atomic<std::uint64_t> released_{0};  // consumer-written, once per block
+  alignas(kLine) std::uint64_t r_ = 0;                     // consumer-only
+  std::uint64_t rpos_ = 0;
+  std::uint64_t wcache_ = 0;
+  std::uint64_t c_reloads_ = 0;
+  alignas(kLine) Slots<std::uint64_t> slots_;
+  std::uint64_t* const buf_;
+  const std::uint64_t size_;
+  const std::uint64_t block_mask_;
+};
+
+// ---- (e) lazy consumer publication ------------------------------------------------------------------
+// As lamport, but the consumer stores read_ only when it crosses a multiple of B or when a try_pop finds
+// the ring empty. The producer's view of read_ lags by < B, so it never overwrites an unread slot; a full
+// ring frees B slots at a time (try_push may fail with up to B - 1 fewer than `capacity` queued: not exact).
+class LazyRing {
+ public:
+  static constexpr const char* kName = "lazy";
+  LazyRing(std::size_t capacity, std::size_t block)
+      : slots_(capacity), buf_(slots_.data()), cap_(capacity), mask_(capacity - 1), block_mask_(block - 1) {
+    if (block == 0 || (block & (block - 1)) != 0 || block > capacity) {
+      std::fprintf(stderr, "lazy: B must be a power of two <= capacity\n");
+      std::exit(2);
+    }
+    limit_ = cap_;
+  }
+
+  bool try_push(std::uint64_t v) noexcept {
+    const std::uint64_t w = write_.load(std::memory_order_relaxed);  // relaxed: own index
+    if (w == limit_) {
+      ++p_reloads_;
+      // acquire: pairs with the release of read_ in publish(); the consumer's slot reads happen-before our overwrite
+      limit_ = read_.load(std::memory_order_acquire) + cap_;
+      if (w == limit_) return false;
+    }
+    buf_[w & mask_] = v;
+    write_.store(w + 1, std::memory_order_release);  // release: publishes the slot; pairs with the acquire in try_pop()
+    return true;
+  }
+
+  bool try_pop(std::uint64_t& out) noexcept {
+    if (r_ == wcache_) {
+      ++c_reloads_;
+      wcache_ = write_.load(std::memory_order_acquire);  // acquire: pairs with the release in try_push()
+      if (r_ == wcache_) {
+        if (published_ != r_) publish();  // empty: hand back everything read so far
+        return false;
+      }
+    }
+    out = buf_[r_ & mask_];
+    ++r_;
+    if ((r_ & block_mask_) == 0) publish();
+    return true;
+  }
+
+  std::size_t fill() const noexcept { return static_cast<std::size_t>(wcache_ - r_); }  // consumer only
+  std::uint64_t producer_reloads() const noexcept { return p_reloads_; }
+  std::uint64_t consumer_reloads() const noexcept { return c_reloads_; }
+
+ private:
+  void publish() noexcept {
+    published_ = r_;
+    read_.store(r_, std::memory_order_release);  // release: frees the slots read so far; pairs with the acquire in try_push()
+  }
+
+  alignas(kLine) std::atomic<std::uint64_t> write_{0};  // producer-written
+  std::uint64_t limit_ = 0;
+  std::uint64_t p_reloads_ = 0;
+  alignas(kLine) std::atomic<std::uint64_t> read_{0};  // consumer-written, every B pops or when empty
+  alignas(kLine) std::uint64_t r_ = 0;                 // consumer-only
+  std::uint64_t published_ = 0;
+  std::uint64_t wcache_ = 0;
+  std::uint64_t c_reloads_ = 0;
+  alignas(kLine) Slots<std::uint64_t> slots_;
+  std::uint64_t* const buf_;
+  const std::uint64_t cap_;
+  const std::uint64_t mask_;
+  const std::uint64_t block_mask_;
+};
+
+// ---- (f) per-slot turn ring (FastForward style) -----------------------------------------------------
+// Slot i starts with turn i ("free for sequence i"). The producer writes sequence w when its slot's turn
+// is w and sets it to w + 1 ("holds w"); the consumer takes sequence r when the turn is r + 1 and sets it
+// to r + capacity ("free for the next lap"). No index is shared; each side polls only the slot it needs.
+class SlotRing {
+ public:
+  static constexpr const char* kName = "slot";
+  SlotRing(std::size_t capacity, std::size_t) : slots_(capacity), buf_(slots_.data()), cap_(capacity), mask_(capacity - 1) {
+    for (std::size_t i = 0; i < capacity; ++i) buf_[i].turn.store(i, std::memory_order_relaxed);  // relaxed: before the threads start
+  }
+
+  bool try_push(std::uint64_t v) noexcept {
+    Slot& s = buf_[w_ & mask_];
+    // acquire: pairs with the consumer's release of the turn; its read of the value happens-before our write
+    if (s.turn.load(std::memory_order_acquire) != w_) return false;
+    s.value = v;
+    s.turn.store(w_ + 1, std::memory_order_release);  // release: publishes the value; pairs with the acquire in try_pop()
+    ++w_;
+    return true;
+  }
+
+  bool try_pop(std::uint64_t& out) noexcept {
+    Slot& s = buf_[r_ & mask_];
+    // acquire: pairs with the producer's release of the turn; its value is visible
+    if (s.turn.load(std::memory_order_acquire) != r_ + 1) return false;
+    out = s.value;
+    s.turn.store(r_ + cap_, std::memory_order_release);  // release: frees the slot; pairs with the acquire in try_push()
+    ++r_;
+    return true;
+  }
+
+  std::size_t fill() const noexcept { return 0; }  // not tracked (no index to compare)
+  std::uint64_t producer_reloads() const noexcept { return 0; }
+  std::uint64_t consumer_reloads() const noexcept { return 0; }
+
+ private:
+  struct Slot {
+    std::atomic<std::uint64_t> turn{0};
+    std::uint64_t value = 0;
+  };
+  alignas(kLine) std::uint64_t w_ = 0;  // producer-only
+  alignas(kLine) std::uint64_t r_ = 0;  // consumer-only
+  alignas(kLine) Slots<Slot> slots_;
+  Slot* const buf_;
+  const std::uint64_t cap_;
+  const std::uint64_t mask_;
+};
+
+// ---- adapters for the library queues -----------------------------------------------------------------
+struct RkTry {
+  static constexpr const char* kName = "rk_try";
+  RkTry(std::size_t capacity, std::size_t) : q(capacity) {}
+  bool try_push(std::uint64_t v) { return q.try_push(v); }
+  bool try_pop(std::uint64_t& out) { return q.try_pop(out); }
+  std::size_t fill() const noexcept { return q.size_approx(); }
+  std::uint64_t producer_reloads() const noexcept { return 0; }
+  std::uint64_t consumer_reloads() const noexcept { return 0; }
+  ringkit::SpscQueue<std::uint64_t, ringkit::Yielding> q;
+};
+
+struct RkPush {  // blocking calls: the queue waits itself, so no failed tries are visible
+  static constexpr const char* kName = "rk_push";
+  static constexpr bool kBlocking = true;
+  RkPush(std::size_t capacity, std::size_t) : q(capacity) {}
+  void push(std::uint64_t v) {
+    if (q.push(v) != ringkit::PushResult::Pushed) std::abort();
+  }
+  void pop(std::uint64_t& out) {
+    if (!q.pop(out)) std::abort();
+  }
+  std::size_t fill() const noexcept { return q.size_approx(); }
+  ringkit::SpscQueue<std::uint64_t, ringkit::Yielding> q;
+};
+
+struct Rwq {
+  static constexpr const char* kName = "rwq";
+  Rwq(std::size_t capacity, std::size_t) : q(capacity) {}
+  bool try_push(std::uint64_t v) { return q.try_enqueue(v); }
+  bool try_pop(std::uint64_t& out) { return q.try_dequeue(out); }
+  std::size_t fill() const noexcept { return q.size_approx(); }
+  std::uint64_t producer_reloads() const noexcept { return 0; }
+  std::uint64_t consumer_reloads() const noexcept { return 0; }
+  moodycamel::ReaderWriterQueue<std::uint64_t> q;
+};
+
+struct AqOptimist {  // push()/pop() spin inside the queue: no failed tries visible
+  static constexpr const char* kName = "aq";
+  static constexpr bool kBlocking = true;
+  AqOptimist(std::size_t capacity, std::size_t) : q(static_cast<unsigned>(capacity)) {}
+  void push(std::uint64_t v) { q.push(std::move(v)); }
+  void pop(std::uint64_t& out) { out = q.pop(); }
+  std::size_t fill() const noexcept { return q.was_size(); }
+  atomic_queue::AtomicQueueB2<std::uint64_t, std::allocator<std::uint64_t>, true, false, true> q;
+};
+
+template <class V>
+concept BlockingVariant = V::kBlocking;
+
+// ---- harness ------------------------------------------------------------------------------------
+struct Options {
+  std::uint64_t items = 50'000'000;
+  unsigned rounds = 7;
+  std::size_t capacity = 4096;
+  std::size_t block = 512;
+  unsigned cpu_p = 0, cpu_c = 1;
+  double fast_ns = 300;
+  std::vector<std::string> variants;
+  bool per_round = true;
+};
+
+void pin(unsigned cpu) {
+  if (ringkit::pin_this_thread(cpu) != 0) {
+    std::fprintf(stderr, "cannot pin to CPU %u\n", cpu);
+    std::exit(2);
+  }
+}
+
+double now_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// Core-to-core probe: the calling thread (pinned to cpu_a) and a helper on cpu_b bounce a counter through
+// two cache lines; returns the median round trip in ns over kBatches batches of kPerBatch trips.
+double probe_median_ns(unsigned cpu_a, unsigned cpu_b) {
+  constexpr unsigned kBatches = 300, kPerBatch = 10, kWarm = 200;
+  struct alignas(kLine) Line {
+    std::atomic<std::uint64_t> v{0};
+  };
+  auto ping = std::make_unique<Line>();
+  auto pong = std::make_unique<Line>();
+  const std::uint64_t total = kWarm + std::uint64_t{kBatches} * kPerBatch;
+  pin(cpu_a);
+  std::thread helper([&] {
+    pin(cpu_b);
+    for (std::uint64_t i = 1; i <= total; ++i) {
+      while (ping->v.load(std::memory_order_acquire) != i) ringkit::cpu_relax();  // acquire: pairs with the main thread's release
+      pong->v.store(i, std::memory_order_release);  // release: answers; pairs with the main thread's acquire
+    }
+  });
+  std::vector<double> ns;
+  ns.reserve(kBatches);
+  std::uint64_t i = 0;
+  const auto trip = [&] {
+    ping->v.store(++i, std::memory_order_release);  // release: pairs with the helper's acquire
+    while (pong->v.load(std::memory_order_acquire) != i) ringkit::cpu_relax();  // acquire: pairs with the helper's release
+  };
+  for (unsigned k = 0; k < kWarm; ++k) trip();
+  for (unsigned b = 0; b < kBatches; ++b) {
+    const auto t0 = std::chrono::steady_clock::now();
+    for (unsigned k = 0; k < kPerBatch; ++k) trip();
+    const auto t1 = std::chrono::steady_clock::now();
+    ns.push_back(std::chrono::duration<double, std::nano>(t1 - t0).count() / kPerBatch);
+  }
+  helper.join();
+  std::nth_element(ns.begin(), ns.begin() + static_cast<std::ptrdiff_t>(ns.size() / 2), ns.end());
+  return ns[ns.size() / 2];
+}
+
+struct RunResult {
+  double probe_ns = 0;
+  double mitems = 0;
+  double failed_push = -1, failed_pop = -1, reloads_p = -1, reloads_c = -1;  // per item; -1: not counted
+  double fill = 0;  // mean queued / capacity
+};
+
+[[noreturn]] void sequence_error(const char* name, std::uint64_t want, std::uint64_t got) {
+  std::fprintf(stderr, "%s: sequence check failed: expected %llu, got %llu\n", name, static_cast<unsigned long long>(want),
+               static_cast<unsigned long long>(got));
+  std::abort();
+}
+
+template <class V>
+RunResult run_one(const Options& o) {
+  RunResult res;
+  res.probe_ns = probe_median_ns(o.cpu_p, o.cpu_c);
+  auto q = std::make_unique<V>(o.capacity, o.block);
+  const std::uint64_t n = o.items;
+  std::atomic<unsigned> ready{0};
+  std::atomic<bool> go{false};
+  std::uint64_t fails_p = 0, fails_c = 0, fill_sum = 0, fill_samples = 0;
+  double t_end = 0;
+  const auto wait_go = [&] {
+    ready.fetch_add(1, std::memory_order_relaxed);  // relaxed: a count the main thread only polls
+    while (!go.load(std::memory_order_acquire)) ringkit::cpu_relax();  // acquire: pairs with the release that starts the run
+  };
+  std::thread producer([&] {
+    pin(o.cpu_p);
+    wait_go();
+    std::uint64_t fails = 0;
+    for (std::uint64_t i = 0; i < n; ++i) {
+      if constexpr (BlockingVariant<V>) {
+        q->push(i);
+      } else {
+        ringbench::Backoff b;  // ringbench's retry(), with a count of the failed tries
+        while (!q->try_push(i)) {
+          ++fails;
+          b.pause();
+        }
+      }
+    }
+    fails_p = fails;
+  });
+  std::thread consumer([&] {
+    pin(o.cpu_c);
+    wait_go();
+    std::uint64_t fails = 0, sum = 0, samples = 0;
+    std::uint64_t x = 0;
+    for (std::uint64_t i = 0; i < n; ++i) {
+      if constexpr (BlockingVariant<V>) {
+        q->pop(x);
+      } else {
+        ringbench::Backoff b;
+        while (!q->try_pop(x)) {
+          ++fails;
+          b.pause();
+        }
+      }
+      if (x != i) [[unlikely]] sequence_error(V::kName, i, x);
+      if ((i & 4095) == 0) {
+        sum += q->fill();
+        ++samples;
+      }
+    }
+    t_end = now_s();
+    fails_c = fails;
+    fill_sum = sum;
+    fill_samples = samples;
+  });
+  while (ready.load(std::memory_order_relaxed) < 2) std::this_thread::yield();  // relaxed: see wait_go
+  const double t0 = now_s();
+  go.store(true, std::memory_order_release);  // release: starts the run; pairs with the acquire in wait_go
+  producer.join();
+  consumer.join();
+  const double dn = static_cast<double>(n);
+  res.mitems = dn / (t_end - t0) / 1e6;
+  if constexpr (!BlockingVariant<V>) {
+    res.failed_push = static_cast<double>(fails_p) / dn;
+    res.failed_pop = static_cast<double>(fails_c) / dn;
+    if (q->producer_reloads() || q->consumer_reloads()) {
+      res.reloads_p = static_cast<double>(q->producer_reloads()) / dn;
+      res.reloads_c = static_cast<double>(q->consumer_reloads()) / dn;
+    }
+  }
+  res.fill = fill_samples ? static_cast<double>(fill_sum) / static_cast<double>(fill_samples) / static_cast<double>(o.capacity) : 0;
+  return res;
+}
+
+struct Variant {
+  std::string name;
+  RunResult (*run)(const Options&);
+  std::vector<RunResult> results;
+};
+
+std::vector<Variant> all_variants() {
+  return {
+      {RkPush::kName, &run_one<RkPush>, {}},   {RkTry::kName, &run_one<RkTry>, {}},
+      {Rwq::kName, &run_one<Rwq>, {}},         {LamportRing::kName, &run_one<LamportRing>, {}},
+      {BlockRing::kName, &run_one<BlockRing>, {}}, {LazyRing::kName, &run_one<LazyRing>, {}},
+      {SlotRing::kName, &run_one<SlotRing>, {}},   {AqOptimist::kName, &run_one<AqOptimist>, {}},
+  };
+}
+
+struct Stat {
+  std::size_t n = 0;
+  double median = 0, min = 0, max = 0;
+};
+
+Stat stat_of(std::vector<double> v) {
+  Stat s;
+  s.n = v.size();
+  if (v.empty()) return s;
+  std::sort(v.begin(), v.end());
+  s.min = v.front();
+  s.max = v.back();
+  s.median = v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+  return s;
+}
+
+// Median of one per-item counter over the chosen rounds; negative (not counted) prints as "-".
+std::string counter(const std::vector<const RunResult*>& rs, double RunResult::*field, const char* fmt = "%.3f") {
+  std::vector<double> v;
+  for (const RunResult* r : rs) {
+    if (r->*field >= 0) v.push_back(r->*field);
+  }
+  if (v.empty()) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, fmt, stat_of(v).median);
+  return buf;
+}
+
+void print_summary(const std::vector<Variant>& vs, const Options& o) {
+  std::printf("\nsummary: %llu items, capacity %zu, B %zu, producer CPU %u, consumer CPU %u, fast = probe < %.0f ns\n",
+              static_cast<unsigned long long>(o.items), o.capacity, o.block, o.cpu_p, o.cpu_c, o.fast_ns);
+  std::printf("%-8s | %-24s | %-24s | %-9s %-9s %-9s %-9s %-6s (fast-round medians; all-round if no fast)\n", "variant",
+              "fast M/s med [min-max] n", "all M/s med [min-max] n", "fpush/it", "fpop/it", "preload", "creload", "fill");
+  for (const Variant& v : vs) {
+    std::vector<double> fast, all;
+    std::vector<const RunResult*> fast_r, all_r;
+    for (const RunResult& r : v.results) {
+      all.push_back(r.mitems);
+      all_r.push_back(&r);
+      if (r.probe_ns < o.fast_ns) {
+        fast.push_back(r.mitems);
+        fast_r.push_back(&r);
+      }
+    }
+    const Stat f = stat_of(fast), a = stat_of(all);
+    const auto& cr = fast_r.empty() ? all_r : fast_r;
+    std::printf("%-8s | %6.1f [%6.1f-%6.1f] %2zu | %6.1f [%6.1f-%6.1f] %2zu | %-9s %-9s %-9s %-9s %-6s\n", v.name.c_str(), f.median,
+                f.min, f.max, f.n, a.median, a.min, a.max, a.n, counter(cr, &RunResult::failed_push).c_str(),
+                counter(cr, &RunResult::failed_pop).c_str(), counter(cr, &RunResult::reloads_p, "%.4f").c_str(),
+                counter(cr, &RunResult::reloads_c, "%.4f").c_str(), counter(cr, &RunResult::fill, "%.2f").c_str());
+  }
+}
+
+void usage() {
+  std::fprintf(stderr,
+               "usage: spsc_lab [--items N] [--rounds R] [--capacity C] [--block B] [--reverse] [--fast-ns NS]\n"
+               "                [--variants rk_push,rk_try,rwq,lamport,block,lazy,slot,aq] [--quiet]\n");
+  std::exit(2);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    const auto next = [&]() -> std::string {
+      if (i + 1 >= argc) usage();
+      return argv[++i];
+    };
+    if (a == "--items") {
+      o.items = std::stoull(next());
+    } else if (a == "--rounds") {
+      o.rounds = static_cast<unsigned>(std::stoul(next()));
+    } else if (a == "--capacity") {
+      o.capacity = std::stoull(next());
+    } else if (a == "--block") {
+      o.block = std::stoull(next());
+    } else if (a == "--reverse") {
+      o.cpu_p = 1;
+      o.cpu_c = 0;
+    } else if (a == "--fast-ns") {
+      o.fast_ns = std::stod(next());
+    } else if (a == "--quiet") {
+      o.per_round = false;
+    } else if (a == "--variants") {
+      std::string list = next();
+      for (std::size_t p = 0; p <= list.size();) {
+        const std::size_t q = std::min(list.find(',', p), list.size());
+        if (q > p) o.variants.push_back(list.substr(p, q - p));
+        p = q + 1;
+      }
+    } else {
+      usage();
+    }
+  }
+  if (o.capacity == 0 || (o.capacity & (o.capacity - 1)) != 0) usage();
+  std::vector<Variant> vs;
+  for (Variant& v : all_variants()) {
+    if (o.variants.empty() || std::find(o.variants.begin(), o.variants.end(), v.name) != o.variants.end()) vs.push_back(v);
+  }
+  if (vs.empty()) usage();
+  std::printf("round variant  probe_ns  M_items/s  fpush/item fpop/item preload/item creload/item fill\n");
+  for (unsigned round = 0; round < o.rounds; ++round) {
+    for (std::size_t k = 0; k < vs.size(); ++k) {
+      Variant& v = vs[(k + round) % vs.size()];  // each round starts one variant later
+      const RunResult r = v.run(o);
+      v.results.push_back(r);
+      if (o.per_round) {
+        std::printf("%5u %-8s %8.0f %10.1f %10s %9s %12s %12s %4.2f\n", round, v.name.c_str(), r.probe_ns, r.mitems,
+                    counter({&r}, &RunResult::failed_push).c_str(), counter({&r}, &RunResult::failed_pop).c_str(),
+                    counter({&r}, &RunResult::reloads_p, "%.4f").c_str(), counter({&r}, &RunResult::reloads_c, "%.4f").c_str(),
+                    r.fill);
+        std::fflush(stdout);
+      }
+    }
+  }
+  print_summary(vs, o);
+  return 0;
+}
