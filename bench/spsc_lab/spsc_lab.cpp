@@ -9,10 +9,14 @@
 //   * try-style calls are retried like ringbench's retry() (bench/ringbench/include/ringbench/backoff.hpp:
 //     spin 128 times with PAUSE, then yield), counting every failed try;
 //   * the variants run round-robin for R rounds (--rounds, default 7; each round starts at a different
-//     variant), so every variant sees the same VM state; before each variant's run a core-to-core
-//     ping-pong probe takes the median round trip of 3000 (batches of 10), so rounds can be split into
-//     "fast" (probe < --fast-ns, default 300) and slow ones (this 2-vCPU KVM guest is bimodal);
-//   * printed per variant: median/min/max M items/s over fast rounds and over all rounds, and per item:
+//     variant), so every variant sees the same VM state; before and after each variant's run a core-to-core
+//     ping-pong probe takes the median round trip of 3000 (batches of 10), so runs can be split by it. The
+//     2-vCPU KVM guest this was written on moves between (at least) three placements: probe ~55 ns ("near"),
+//     ~120 ns ("mid") and ~450 ns ("far"). A run is "fast" if both probes are < --fast-ns (default 300,
+//     ringbench's split), and within that "near" if both are < --near-ns (default 90), "mid" if both are
+//     >= it; a run whose probes disagree counts only in "fast"/"all";
+//   * printed per variant and class: median/min/max M items/s, its ratio to rk_push's and rwq's medians
+//     in the same class, and the medians per item of:
 //     failed pushes, failed pops, index reloads (producer's loads of the consumer's index, consumer's
 //     loads of the producer's; lab rings only) and the mean fill (items queued, sampled by the consumer
 //     every 4096 pops, as a share of the capacity).
@@ -23,12 +27,17 @@
 //   rwq       moodycamel::ReaderWriterQueue<uint64_t>(capacity) try_enqueue/try_dequeue with the retry
 //   lamport   (c) a bare Lamport ring, cached opposite indices, exact capacity, no close protocol: the floor
 //             of SpscQueue's data path
+//   lamp+ann  lamport + one store per push to a producer-owned line of its own (SpscQueue's P1 announcement)
+//   lamp+win  lamport + the per-push cost of SpscQueue's close window (one store to an own line, a compiler
+//             fence, a load of a read-mostly flag): separates SpscQueue's extras from its data path
 //   block     (d) lamport + RWQ's block hand-off in a contiguous ring of capacity + B slots: the producer
 //             enters a block of B slots only once the consumer has left the block's previous contents
 //             entirely; the consumer publishes its position once per block, nothing else
 //   lazy      (e) lamport + the consumer publishing its index only every B pops or when it finds the ring
 //             empty (Quill's consumer side)
 //   slot      (f) a per-slot turn ring (FastForward style): no shared index, each slot says whose turn it is
+//   slot_sp   slot with the turns in an array of their own (values contiguous)
+//   slot_spi  slot_sp + per-operation index stores on each side's own line (what SpscQueue would keep)
 //   aq        atomic_queue::OptimistAtomicQueueB2<uint64_t, SPSC> push()/pop() (Debian headers; reference)
 //
 // The lab rings are written for this measurement only (no close(), no wait strategy, uint64_t items).
@@ -79,9 +88,14 @@ class Slots {
 };
 
 // ---- (c) Lamport ring with cached opposite indices (rigtorp's layout) ------------------------------
+// kExtras adds what SpscQueue's close protocol costs a push on its fast path (spsc_queue.hpp, P1-P3):
+// 1: a store of the announced sequence to a producer-owned line of its own (P1) only; 2: that, a
+// compiler-only fence (P2, the light side of the asymmetric pair) and a load of a read-mostly closed flag
+// (P3, never set here). Nothing reads the announcement: it measures the cost, it implements no close().
+template <int kExtras>
 class LamportRing {
  public:
-  static constexpr const char* kName = "lamport";
+  static constexpr const char* kName = kExtras == 0 ? "lamport" : kExtras == 1 ? "lamp+ann" : "lamp+win";
   LamportRing(std::size_t capacity, std::size_t) : slots_(capacity), buf_(slots_.data()), cap_(capacity), mask_(capacity - 1) {
     limit_ = cap_;
   }
@@ -93,6 +107,13 @@ class LamportRing {
       // acquire: pairs with the release of read_ in try_pop(); the consumer's slot reads happen-before our overwrite
       limit_ = read_.load(std::memory_order_acquire) + cap_;
       if (w == limit_) return false;
+    }
+    if constexpr (kExtras >= 1) {
+      announced_.store(w + 1, std::memory_order_relaxed);  // relaxed: as SpscQueue's P1 (no reader in the lab)
+    }
+    if constexpr (kExtras >= 2) {
+      std::atomic_signal_fence(std::memory_order_seq_cst);  // compiler-only: SpscQueue's P2 with membarrier on
+      if (closed_.load(std::memory_order_relaxed)) [[unlikely]] return false;  // relaxed: as P3; never set here
     }
     buf_[w & mask_] = v;
     write_.store(w + 1, std::memory_order_release);  // release: publishes the slot; pairs with the acquire in try_pop()
@@ -122,6 +143,7 @@ class LamportRing {
   alignas(kLine) std::atomic<std::uint64_t> write_{0};  // producer-written
   std::uint64_t limit_ = 0;                             // read_ as last loaded + capacity
   std::uint64_t p_reloads_ = 0;
+  alignas(kLine) std::atomic<std::uint64_t> announced_{0};  // producer-written (kExtras >= 1 only)
   alignas(kLine) std::atomic<std::uint64_t> read_{0};  // consumer-written
   std::uint64_t wcache_ = 0;
   std::uint64_t c_reloads_ = 0;
@@ -129,6 +151,7 @@ class LamportRing {
   std::uint64_t* const buf_;
   const std::uint64_t cap_;
   const std::uint64_t mask_;
+  std::atomic<bool> closed_{false};
 };
 
 // ---- (d) block hand-off in a contiguous ring -------------------------------------------------------
@@ -275,30 +298,38 @@ class LazyRing {
 // Slot i starts with turn i ("free for sequence i"). The producer writes sequence w when its slot's turn
 // is w and sets it to w + 1 ("holds w"); the consumer takes sequence r when the turn is r + 1 and sets it
 // to r + capacity ("free for the next lap"). No index is shared; each side polls only the slot it needs.
+// try_push fails exactly when `capacity` items are queued (slot w is busy until sequence w - capacity is
+// popped). kSplit: the turns in an array of their own beside a plain value array (so values stay
+// contiguous, as SpscQueue's span API needs); kIndices: each side also stores its index per operation
+// (release) on a line of its own, as SpscQueue would have to keep for size(), stats() and close().
+template <bool kSplit, bool kIndices>
 class SlotRing {
  public:
-  static constexpr const char* kName = "slot";
-  SlotRing(std::size_t capacity, std::size_t) : slots_(capacity), buf_(slots_.data()), cap_(capacity), mask_(capacity - 1) {
-    for (std::size_t i = 0; i < capacity; ++i) buf_[i].turn.store(i, std::memory_order_relaxed);  // relaxed: before the threads start
+  static constexpr const char* kName = !kSplit ? "slot" : kIndices ? "slot_spi" : "slot_sp";
+  SlotRing(std::size_t capacity, std::size_t)
+      : slots_(kSplit ? 1 : capacity), turns_(kSplit ? capacity : 1), values_(kSplit ? capacity : 1), cap_(capacity), mask_(capacity - 1) {
+    for (std::size_t i = 0; i < capacity; ++i) turn(i).store(i, std::memory_order_relaxed);  // relaxed: before the threads start
   }
 
   bool try_push(std::uint64_t v) noexcept {
-    Slot& s = buf_[w_ & mask_];
+    const std::uint64_t w = w_;
     // acquire: pairs with the consumer's release of the turn; its read of the value happens-before our write
-    if (s.turn.load(std::memory_order_acquire) != w_) return false;
-    s.value = v;
-    s.turn.store(w_ + 1, std::memory_order_release);  // release: publishes the value; pairs with the acquire in try_pop()
-    ++w_;
+    if (turn(w).load(std::memory_order_acquire) != w) return false;
+    value(w) = v;
+    turn(w).store(w + 1, std::memory_order_release);  // release: publishes the value; pairs with the acquire in try_pop()
+    w_ = w + 1;
+    if constexpr (kIndices) write_.store(w + 1, std::memory_order_release);  // release: for observers (none here)
     return true;
   }
 
   bool try_pop(std::uint64_t& out) noexcept {
-    Slot& s = buf_[r_ & mask_];
+    const std::uint64_t r = r_;
     // acquire: pairs with the producer's release of the turn; its value is visible
-    if (s.turn.load(std::memory_order_acquire) != r_ + 1) return false;
-    out = s.value;
-    s.turn.store(r_ + cap_, std::memory_order_release);  // release: frees the slot; pairs with the acquire in try_push()
-    ++r_;
+    if (turn(r).load(std::memory_order_acquire) != r + 1) return false;
+    out = value(r);
+    turn(r).store(r + cap_, std::memory_order_release);  // release: frees the slot; pairs with the acquire in try_push()
+    r_ = r + 1;
+    if constexpr (kIndices) read_.store(r + 1, std::memory_order_release);  // release: for observers (none here)
     return true;
   }
 
@@ -311,10 +342,22 @@ class SlotRing {
     std::atomic<std::uint64_t> turn{0};
     std::uint64_t value = 0;
   };
+  std::atomic<std::uint64_t>& turn(std::uint64_t seq) const noexcept {
+    if constexpr (kSplit) return turns_.data()[seq & mask_];
+    return slots_.data()[seq & mask_].turn;
+  }
+  std::uint64_t& value(std::uint64_t seq) const noexcept {
+    if constexpr (kSplit) return values_.data()[seq & mask_];
+    return slots_.data()[seq & mask_].value;
+  }
+
   alignas(kLine) std::uint64_t w_ = 0;  // producer-only
+  alignas(kLine) std::atomic<std::uint64_t> write_{0};  // producer-written (kIndices only)
   alignas(kLine) std::uint64_t r_ = 0;  // consumer-only
+  alignas(kLine) std::atomic<std::uint64_t> read_{0};  // consumer-written (kIndices only)
   alignas(kLine) Slots<Slot> slots_;
-  Slot* const buf_;
+  Slots<std::atomic<std::uint64_t>> turns_;
+  Slots<std::uint64_t> values_;
   const std::uint64_t cap_;
   const std::uint64_t mask_;
 };
@@ -377,6 +420,7 @@ struct Options {
   std::size_t block = 512;
   unsigned cpu_p = 0, cpu_c = 1;
   double fast_ns = 300;
+  double near_ns = 90;
   std::vector<std::string> variants;
   bool per_round = true;
 };
@@ -430,7 +474,7 @@ double probe_median_ns(unsigned cpu_a, unsigned cpu_b) {
 }
 
 struct RunResult {
-  double probe_ns = 0;
+  double probe_ns = 0, probe_after_ns = 0;
   double mitems = 0;
   double failed_push = -1, failed_pop = -1, reloads_p = -1, reloads_c = -1;  // per item; -1: not counted
   double fill = 0;  // mean queued / capacity
@@ -506,6 +550,7 @@ RunResult run_one(const Options& o) {
   consumer.join();
   const double dn = static_cast<double>(n);
   res.mitems = dn / (t_end - t0) / 1e6;
+  res.probe_after_ns = probe_median_ns(o.cpu_p, o.cpu_c);
   if constexpr (!BlockingVariant<V>) {
     res.failed_push = static_cast<double>(fails_p) / dn;
     res.failed_pop = static_cast<double>(fails_c) / dn;
@@ -527,9 +572,12 @@ struct Variant {
 std::vector<Variant> all_variants() {
   return {
       {RkPush::kName, &run_one<RkPush>, {}},   {RkTry::kName, &run_one<RkTry>, {}},
-      {Rwq::kName, &run_one<Rwq>, {}},         {LamportRing::kName, &run_one<LamportRing>, {}},
+      {Rwq::kName, &run_one<Rwq>, {}},         {LamportRing<0>::kName, &run_one<LamportRing<0>>, {}},
+      {LamportRing<1>::kName, &run_one<LamportRing<1>>, {}},   {LamportRing<2>::kName, &run_one<LamportRing<2>>, {}},
       {BlockRing::kName, &run_one<BlockRing>, {}}, {LazyRing::kName, &run_one<LazyRing>, {}},
-      {SlotRing::kName, &run_one<SlotRing>, {}},   {AqOptimist::kName, &run_one<AqOptimist>, {}},
+      {SlotRing<false, false>::kName, &run_one<SlotRing<false, false>>, {}},
+      {SlotRing<true, false>::kName, &run_one<SlotRing<true, false>>, {}},
+      {SlotRing<true, true>::kName, &run_one<SlotRing<true, true>>, {}},   {AqOptimist::kName, &run_one<AqOptimist>, {}},
   };
 }
 
@@ -561,35 +609,65 @@ std::string counter(const std::vector<const RunResult*>& rs, double RunResult::*
   return buf;
 }
 
+enum class Class { Fast, Near, Mid, Slow, All };
+
+bool in_class(const RunResult& r, Class c, const Options& o) {
+  const double lo = std::min(r.probe_ns, r.probe_after_ns), hi = std::max(r.probe_ns, r.probe_after_ns);
+  switch (c) {
+    case Class::Fast: return hi < o.fast_ns;
+    case Class::Near: return hi < o.near_ns;
+    case Class::Mid: return lo >= o.near_ns && hi < o.fast_ns;
+    case Class::Slow: return lo >= o.fast_ns;
+    case Class::All: return true;
+  }
+  return false;
+}
+
 void print_summary(const std::vector<Variant>& vs, const Options& o) {
-  std::printf("\nsummary: %llu items, capacity %zu, B %zu, producer CPU %u, consumer CPU %u, fast = probe < %.0f ns\n",
-              static_cast<unsigned long long>(o.items), o.capacity, o.block, o.cpu_p, o.cpu_c, o.fast_ns);
-  std::printf("%-8s | %-24s | %-24s | %-9s %-9s %-9s %-9s %-6s (fast-round medians; all-round if no fast)\n", "variant",
-              "fast M/s med [min-max] n", "all M/s med [min-max] n", "fpush/it", "fpop/it", "preload", "creload", "fill");
-  for (const Variant& v : vs) {
-    std::vector<double> fast, all;
-    std::vector<const RunResult*> fast_r, all_r;
-    for (const RunResult& r : v.results) {
-      all.push_back(r.mitems);
-      all_r.push_back(&r);
-      if (r.probe_ns < o.fast_ns) {
-        fast.push_back(r.mitems);
-        fast_r.push_back(&r);
+  std::printf("\nsummary: %llu items, capacity %zu, B %zu, producer CPU %u, consumer CPU %u; classes by both probes: "
+              "fast < %.0f ns (near < %.0f, mid >= %.0f), slow >= %.0f\n",
+              static_cast<unsigned long long>(o.items), o.capacity, o.block, o.cpu_p, o.cpu_c, o.fast_ns, o.near_ns, o.near_ns,
+              o.fast_ns);
+  const std::pair<Class, const char*> classes[] = {
+      {Class::Fast, "fast"}, {Class::Near, "near"}, {Class::Mid, "mid"}, {Class::Slow, "slow"}, {Class::All, "all"}};
+  for (const auto& [c, cname] : classes) {
+    std::printf("\n[%s] %-8s | %-26s | %-6s %-6s | %-8s %-8s %-8s %-8s %-5s\n", cname, "variant", "M items/s med [min-max] n",
+                "x rk_p", "x rwq", "fpush/it", "fpop/it", "preload", "creload", "fill");
+    std::vector<Stat> st(vs.size());
+    std::vector<std::vector<const RunResult*>> rs(vs.size());
+    double ref_push = 0, ref_rwq = 0;
+    for (std::size_t i = 0; i < vs.size(); ++i) {
+      std::vector<double> rates;
+      for (const RunResult& r : vs[i].results) {
+        if (!in_class(r, c, o)) continue;
+        rates.push_back(r.mitems);
+        rs[i].push_back(&r);
       }
+      st[i] = stat_of(rates);
+      if (vs[i].name == RkPush::kName) ref_push = st[i].median;
+      if (vs[i].name == Rwq::kName) ref_rwq = st[i].median;
     }
-    const Stat f = stat_of(fast), a = stat_of(all);
-    const auto& cr = fast_r.empty() ? all_r : fast_r;
-    std::printf("%-8s | %6.1f [%6.1f-%6.1f] %2zu | %6.1f [%6.1f-%6.1f] %2zu | %-9s %-9s %-9s %-9s %-6s\n", v.name.c_str(), f.median,
-                f.min, f.max, f.n, a.median, a.min, a.max, a.n, counter(cr, &RunResult::failed_push).c_str(),
-                counter(cr, &RunResult::failed_pop).c_str(), counter(cr, &RunResult::reloads_p, "%.4f").c_str(),
-                counter(cr, &RunResult::reloads_c, "%.4f").c_str(), counter(cr, &RunResult::fill, "%.2f").c_str());
+    for (std::size_t i = 0; i < vs.size(); ++i) {
+      const Stat& f = st[i];
+      if (f.n == 0) {
+        std::printf("[%s] %-8s | no runs\n", cname, vs[i].name.c_str());
+        continue;
+      }
+      char xp[16] = "-", xr[16] = "-";
+      if (ref_push > 0) std::snprintf(xp, sizeof xp, "%.2f", f.median / ref_push);
+      if (ref_rwq > 0) std::snprintf(xr, sizeof xr, "%.2f", f.median / ref_rwq);
+      std::printf("[%s] %-8s | %6.1f [%6.1f-%6.1f] %3zu | %-6s %-6s | %-8s %-8s %-8s %-8s %-5s\n", cname, vs[i].name.c_str(), f.median,
+                  f.min, f.max, f.n, xp, xr, counter(rs[i], &RunResult::failed_push).c_str(),
+                  counter(rs[i], &RunResult::failed_pop).c_str(), counter(rs[i], &RunResult::reloads_p, "%.4f").c_str(),
+                  counter(rs[i], &RunResult::reloads_c, "%.4f").c_str(), counter(rs[i], &RunResult::fill, "%.2f").c_str());
+    }
   }
 }
 
 void usage() {
   std::fprintf(stderr,
-               "usage: spsc_lab [--items N] [--rounds R] [--capacity C] [--block B] [--reverse] [--fast-ns NS]\n"
-               "                [--variants rk_push,rk_try,rwq,lamport,block,lazy,slot,aq] [--quiet]\n");
+               "usage: spsc_lab [--items N] [--rounds R] [--capacity C] [--block B] [--reverse] [--fast-ns NS] [--near-ns NS]\n"
+               "                [--variants rk_push,rk_try,rwq,lamport,lamp+ann,lamp+win,block,lazy,slot,slot_sp,slot_spi,aq] [--quiet]\n");
   std::exit(2);
 }
 
@@ -616,6 +694,8 @@ int main(int argc, char** argv) {
       o.cpu_c = 0;
     } else if (a == "--fast-ns") {
       o.fast_ns = std::stod(next());
+    } else if (a == "--near-ns") {
+      o.near_ns = std::stod(next());
     } else if (a == "--quiet") {
       o.per_round = false;
     } else if (a == "--variants") {
@@ -635,14 +715,14 @@ int main(int argc, char** argv) {
     if (o.variants.empty() || std::find(o.variants.begin(), o.variants.end(), v.name) != o.variants.end()) vs.push_back(v);
   }
   if (vs.empty()) usage();
-  std::printf("round variant  probe_ns  M_items/s  fpush/item fpop/item preload/item creload/item fill\n");
+  std::printf("round variant  probe_ns(before/after)  M_items/s  fpush/item fpop/item preload/item creload/item fill\n");
   for (unsigned round = 0; round < o.rounds; ++round) {
     for (std::size_t k = 0; k < vs.size(); ++k) {
       Variant& v = vs[(k + round) % vs.size()];  // each round starts one variant later
       const RunResult r = v.run(o);
       v.results.push_back(r);
       if (o.per_round) {
-        std::printf("%5u %-8s %8.0f %10.1f %10s %9s %12s %12s %4.2f\n", round, v.name.c_str(), r.probe_ns, r.mitems,
+        std::printf("%5u %-8s %6.0f/%-6.0f %10.1f %10s %9s %12s %12s %4.2f\n", round, v.name.c_str(), r.probe_ns, r.probe_after_ns, r.mitems,
                     counter({&r}, &RunResult::failed_push).c_str(), counter({&r}, &RunResult::failed_pop).c_str(),
                     counter({&r}, &RunResult::reloads_p, "%.4f").c_str(), counter({&r}, &RunResult::reloads_c, "%.4f").c_str(),
                     r.fill);
