@@ -38,6 +38,7 @@
 //   slot      (f) a per-slot turn ring (FastForward style): no shared index, each slot says whose turn it is
 //   slot_sp   slot with the turns in an array of their own (values contiguous)
 //   slot_spi  slot_sp + per-operation index stores on each side's own line (what SpscQueue would keep)
+//   slot_spw  slot_spi + the close window's per-push cost (as lamp+win): SpscQueue with per-slot turns
 //   aq        atomic_queue::OptimistAtomicQueueB2<uint64_t, SPSC> push()/pop() (Debian headers; reference)
 //
 // The lab rings are written for this measurement only (no close(), no wait strategy, uint64_t items).
@@ -295,41 +296,48 @@ class LazyRing {
 };
 
 // ---- (f) per-slot turn ring (FastForward style) -----------------------------------------------------
-// Slot i starts with turn i ("free for sequence i"). The producer writes sequence w when its slot's turn
-// is w and sets it to w + 1 ("holds w"); the consumer takes sequence r when the turn is r + 1 and sets it
-// to r + capacity ("free for the next lap"). No index is shared; each side polls only the slot it needs.
-// try_push fails exactly when `capacity` items are queued (slot w is busy until sequence w - capacity is
-// popped). kSplit: the turns in an array of their own beside a plain value array (so values stay
-// contiguous, as SpscQueue's span API needs); kIndices: each side also stores its index per operation
-// (release) on a line of its own, as SpscQueue would have to keep for size(), stats() and close().
-template <bool kSplit, bool kIndices>
+// Slot i starts with turn 2i ("free for sequence i"). The producer writes sequence w when its slot's turn
+// is 2w and sets it to 2w + 1 ("holds w"); the consumer takes sequence r when the turn is 2r + 1 and sets
+// it to 2(r + capacity) ("free for the next lap"). The parity keeps "free for w" and "holds w - capacity"
+// apart at every capacity, 1 included, and across the 2^64 wrap. No index is shared; each side polls only
+// the slot it needs. try_push fails exactly when `capacity` items are queued (slot w is busy until
+// sequence w - capacity is popped). kSplit: the turns in an array of their own beside a plain value array
+// (so values stay contiguous, as SpscQueue's span API needs). kIndices 1: each side also stores its index
+// per operation (release) on a line of its own, as SpscQueue would keep for size(), stats(), batches and
+// close(); 2: that plus the per-push cost of SpscQueue's close window (as lamp+win): the whole candidate.
+template <bool kSplit, int kIndices>
 class SlotRing {
  public:
-  static constexpr const char* kName = !kSplit ? "slot" : kIndices ? "slot_spi" : "slot_sp";
+  static constexpr const char* kName = !kSplit ? "slot" : kIndices == 0 ? "slot_sp" : kIndices == 1 ? "slot_spi" : "slot_spw";
   SlotRing(std::size_t capacity, std::size_t)
       : slots_(kSplit ? 1 : capacity), turns_(kSplit ? capacity : 1), values_(kSplit ? capacity : 1), cap_(capacity), mask_(capacity - 1) {
-    for (std::size_t i = 0; i < capacity; ++i) turn(i).store(i, std::memory_order_relaxed);  // relaxed: before the threads start
+    for (std::size_t i = 0; i < capacity; ++i) turn(i).store(2 * i, std::memory_order_relaxed);  // relaxed: before the threads start
   }
 
   bool try_push(std::uint64_t v) noexcept {
     const std::uint64_t w = w_;
     // acquire: pairs with the consumer's release of the turn; its read of the value happens-before our write
-    if (turn(w).load(std::memory_order_acquire) != w) return false;
+    if (turn(w).load(std::memory_order_acquire) != 2 * w) return false;
+    if constexpr (kIndices >= 2) {
+      announced_.store(w + 1, std::memory_order_relaxed);  // relaxed: as SpscQueue's P1 (no reader in the lab)
+      std::atomic_signal_fence(std::memory_order_seq_cst);  // compiler-only: SpscQueue's P2 with membarrier on
+      if (closed_.load(std::memory_order_relaxed)) [[unlikely]] return false;  // relaxed: as P3; never set here
+    }
     value(w) = v;
-    turn(w).store(w + 1, std::memory_order_release);  // release: publishes the value; pairs with the acquire in try_pop()
+    turn(w).store(2 * w + 1, std::memory_order_release);  // release: publishes the value; pairs with the acquire in try_pop()
     w_ = w + 1;
-    if constexpr (kIndices) write_.store(w + 1, std::memory_order_release);  // release: for observers (none here)
+    if constexpr (kIndices >= 1) write_.store(w + 1, std::memory_order_release);  // release: for observers (none here)
     return true;
   }
 
   bool try_pop(std::uint64_t& out) noexcept {
     const std::uint64_t r = r_;
     // acquire: pairs with the producer's release of the turn; its value is visible
-    if (turn(r).load(std::memory_order_acquire) != r + 1) return false;
+    if (turn(r).load(std::memory_order_acquire) != 2 * r + 1) return false;
     out = value(r);
-    turn(r).store(r + cap_, std::memory_order_release);  // release: frees the slot; pairs with the acquire in try_push()
+    turn(r).store(2 * (r + cap_), std::memory_order_release);  // release: frees the slot; pairs with the acquire in try_push()
     r_ = r + 1;
-    if constexpr (kIndices) read_.store(r + 1, std::memory_order_release);  // release: for observers (none here)
+    if constexpr (kIndices >= 1) read_.store(r + 1, std::memory_order_release);  // release: for observers (none here)
     return true;
   }
 
@@ -352,14 +360,16 @@ class SlotRing {
   }
 
   alignas(kLine) std::uint64_t w_ = 0;  // producer-only
-  alignas(kLine) std::atomic<std::uint64_t> write_{0};  // producer-written (kIndices only)
+  alignas(kLine) std::atomic<std::uint64_t> write_{0};  // producer-written (kIndices >= 1)
+  alignas(kLine) std::atomic<std::uint64_t> announced_{0};  // producer-written (kIndices >= 2)
   alignas(kLine) std::uint64_t r_ = 0;  // consumer-only
-  alignas(kLine) std::atomic<std::uint64_t> read_{0};  // consumer-written (kIndices only)
+  alignas(kLine) std::atomic<std::uint64_t> read_{0};  // consumer-written (kIndices >= 1)
   alignas(kLine) Slots<Slot> slots_;
   Slots<std::atomic<std::uint64_t>> turns_;
   Slots<std::uint64_t> values_;
   const std::uint64_t cap_;
   const std::uint64_t mask_;
+  std::atomic<bool> closed_{false};
 };
 
 // ---- adapters for the library queues -----------------------------------------------------------------
@@ -575,9 +585,10 @@ std::vector<Variant> all_variants() {
       {Rwq::kName, &run_one<Rwq>, {}},         {LamportRing<0>::kName, &run_one<LamportRing<0>>, {}},
       {LamportRing<1>::kName, &run_one<LamportRing<1>>, {}},   {LamportRing<2>::kName, &run_one<LamportRing<2>>, {}},
       {BlockRing::kName, &run_one<BlockRing>, {}}, {LazyRing::kName, &run_one<LazyRing>, {}},
-      {SlotRing<false, false>::kName, &run_one<SlotRing<false, false>>, {}},
-      {SlotRing<true, false>::kName, &run_one<SlotRing<true, false>>, {}},
-      {SlotRing<true, true>::kName, &run_one<SlotRing<true, true>>, {}},   {AqOptimist::kName, &run_one<AqOptimist>, {}},
+      {SlotRing<false, 0>::kName, &run_one<SlotRing<false, 0>>, {}},
+      {SlotRing<true, 0>::kName, &run_one<SlotRing<true, 0>>, {}},
+      {SlotRing<true, 1>::kName, &run_one<SlotRing<true, 1>>, {}},
+      {SlotRing<true, 2>::kName, &run_one<SlotRing<true, 2>>, {}},   {AqOptimist::kName, &run_one<AqOptimist>, {}},
   };
 }
 
@@ -667,7 +678,7 @@ void print_summary(const std::vector<Variant>& vs, const Options& o) {
 void usage() {
   std::fprintf(stderr,
                "usage: spsc_lab [--items N] [--rounds R] [--capacity C] [--block B] [--reverse] [--fast-ns NS] [--near-ns NS]\n"
-               "                [--variants rk_push,rk_try,rwq,lamport,lamp+ann,lamp+win,block,lazy,slot,slot_sp,slot_spi,aq] [--quiet]\n");
+               "                [--variants rk_push,rk_try,rwq,lamport,lamp+ann,lamp+win,block,lazy,slot,slot_sp,slot_spi,slot_spw,aq] [--quiet]\n");
   std::exit(2);
 }
 
