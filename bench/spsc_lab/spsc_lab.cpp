@@ -39,6 +39,8 @@
 //   slot_sp   slot with the turns in an array of their own (values contiguous)
 //   slot_spi  slot_sp + per-operation index stores on each side's own line (what SpscQueue would keep)
 //   slot_spw  slot_spi + the close window's per-push cost (as lamp+win): SpscQueue with per-slot turns
+//   slot_spwh slot_spw through a push() that, after a failed try, waits (bounded) for B free slots, as
+//             SpscQueue's push() does for capacity/8 (no fail counts: the wait is inside push())
 //   aq        atomic_queue::OptimistAtomicQueueB2<uint64_t, SPSC> push()/pop() (Debian headers; reference)
 //
 // The lab rings are written for this measurement only (no close(), no wait strategy, uint64_t items).
@@ -345,6 +347,12 @@ class SlotRing {
   std::uint64_t producer_reloads() const noexcept { return 0; }
   std::uint64_t consumer_reloads() const noexcept { return 0; }
 
+  // Producer: true if the next n slots are free (the consumer frees in order, so the last one decides).
+  bool has_room(std::uint64_t n) const noexcept {
+    const std::uint64_t last = w_ + n - 1;
+    return turn(last).load(std::memory_order_acquire) == 2 * last;  // acquire: pairs with the consumer's release of the turn
+  }
+
  private:
   struct Slot {
     std::atomic<std::uint64_t> turn{0};
@@ -417,6 +425,31 @@ struct AqOptimist {  // push()/pop() spin inside the queue: no failed tries visi
   void pop(std::uint64_t& out) { out = q.pop(); }
   std::size_t fill() const noexcept { return q.was_size(); }
   atomic_queue::AtomicQueueB2<std::uint64_t, std::allocator<std::uint64_t>, true, false, true> q;
+};
+
+// slot_spw driven as SpscQueue's push() drives its ring: one try; after a failed one, wait (spinning,
+// bounded like detail::ResumeHysteresis: 512 polls of 8 PAUSEs) until B slots are free, then retry
+// exactly with the harness's backoff. pop() is try_pop with the retry. Not exact at capacity only inside
+// push()'s wait, as SpscQueue's push().
+struct SlotPushHysteresis {
+  static constexpr const char* kName = "slot_spwh";
+  static constexpr bool kBlocking = true;
+  SlotPushHysteresis(std::size_t capacity, std::size_t block) : q(capacity, block), block_(std::min(block, capacity)) {}
+  void push(std::uint64_t v) {
+    if (q.try_push(v)) [[likely]] return;
+    for (unsigned poll = 0; poll < 512 && !q.has_room(block_); ++poll) {
+      for (unsigned i = 0; i < 8; ++i) ringkit::cpu_relax();
+    }
+    ringbench::Backoff b;
+    while (!q.try_push(v)) b.pause();
+  }
+  void pop(std::uint64_t& out) {
+    ringbench::Backoff b;
+    while (!q.try_pop(out)) b.pause();
+  }
+  std::size_t fill() const noexcept { return 0; }
+  SlotRing<true, 2> q;
+  std::size_t block_;
 };
 
 template <class V>
@@ -588,7 +621,8 @@ std::vector<Variant> all_variants() {
       {SlotRing<false, 0>::kName, &run_one<SlotRing<false, 0>>, {}},
       {SlotRing<true, 0>::kName, &run_one<SlotRing<true, 0>>, {}},
       {SlotRing<true, 1>::kName, &run_one<SlotRing<true, 1>>, {}},
-      {SlotRing<true, 2>::kName, &run_one<SlotRing<true, 2>>, {}},   {AqOptimist::kName, &run_one<AqOptimist>, {}},
+      {SlotRing<true, 2>::kName, &run_one<SlotRing<true, 2>>, {}},
+      {SlotPushHysteresis::kName, &run_one<SlotPushHysteresis>, {}},   {AqOptimist::kName, &run_one<AqOptimist>, {}},
   };
 }
 
@@ -678,7 +712,7 @@ void print_summary(const std::vector<Variant>& vs, const Options& o) {
 void usage() {
   std::fprintf(stderr,
                "usage: spsc_lab [--items N] [--rounds R] [--capacity C] [--block B] [--reverse] [--fast-ns NS] [--near-ns NS]\n"
-               "                [--variants rk_push,rk_try,rwq,lamport,lamp+ann,lamp+win,block,lazy,slot,slot_sp,slot_spi,slot_spw,aq] [--quiet]\n");
+               "                [--variants rk_push,rk_try,rwq,lamport,lamp+ann,lamp+win,block,lazy,slot,slot_sp,slot_spi,slot_spw,slot_spwh,aq] [--quiet]\n");
   std::exit(2);
 }
 
