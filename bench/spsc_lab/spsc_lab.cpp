@@ -41,6 +41,9 @@
 //   slot_spw  slot_spi + the close window's per-push cost (as lamp+win): SpscQueue with per-slot turns
 //   slot_spwh slot_spw through a push() that, after a failed try, waits (bounded) for B free slots, as
 //             SpscQueue's push() does for capacity/8 (no fail counts: the wait is inside push())
+//   hyb       (g) one-way turns: the producer marks each slot it fills, the consumer decides "empty" by that
+//             mark (never polls write_) and frees slots through read_ as lamport does; exact at capacity
+//   hyb_w     hyb + the close window's per-push cost: SpscQueue with one-way turns
 //   aq        atomic_queue::OptimistAtomicQueueB2<uint64_t, SPSC> push()/pop() (Debian headers; reference)
 //
 // The lab rings are written for this measurement only (no close(), no wait strategy, uint64_t items).
@@ -380,6 +383,71 @@ class SlotRing {
   std::atomic<bool> closed_{false};
 };
 
+// ---- (g) one-way turns: per-slot "holds s" marks for the consumer, Lamport's index for the producer -------
+// The producer marks each slot it fills (turn = s + 1 for sequence s; a mark from an older lap never
+// equals r + 1) and still stores write_ (for observers; never loaded on the fast path); the consumer
+// decides "empty" by the mark of its own slot, so it never polls the producer's index line, and frees
+// slots exactly as Lamport's consumer does, storing read_ on every pop. The producer decides "full" from
+// its cached copy of read_, reloaded only when the copy says full: try_push stays exact at capacity.
+// kWindow adds SpscQueue's close-window cost per push (as lamp+win).
+template <bool kWindow>
+class OneWayTurnRing {
+ public:
+  static constexpr const char* kName = kWindow ? "hyb_w" : "hyb";
+  OneWayTurnRing(std::size_t capacity, std::size_t)
+      : turns_(capacity), values_(capacity), cap_(capacity), mask_(capacity - 1) {
+    limit_ = cap_;
+  }
+
+  bool try_push(std::uint64_t v) noexcept {
+    const std::uint64_t w = w_;
+    if (w == limit_) {
+      ++p_reloads_;
+      // acquire: pairs with the release of read_ in try_pop(); the consumer's read of the slot happens-before our overwrite
+      limit_ = read_.load(std::memory_order_acquire) + cap_;
+      if (w == limit_) return false;
+    }
+    if constexpr (kWindow) {
+      announced_.store(w + 1, std::memory_order_relaxed);  // relaxed: as SpscQueue's P1 (no reader in the lab)
+      std::atomic_signal_fence(std::memory_order_seq_cst);  // compiler-only: SpscQueue's P2 with membarrier on
+      if (closed_.load(std::memory_order_relaxed)) [[unlikely]] return false;  // relaxed: as P3; never set here
+    }
+    values_.data()[w & mask_] = v;
+    turns_.data()[w & mask_].store(w + 1, std::memory_order_release);  // release: publishes the value; pairs with the acquire in try_pop()
+    w_ = w + 1;
+    write_.store(w + 1, std::memory_order_release);  // release: for observers (none here)
+    return true;
+  }
+
+  bool try_pop(std::uint64_t& out) noexcept {
+    const std::uint64_t r = r_;
+    // acquire: pairs with the producer's release of the mark; its value is visible
+    if (turns_.data()[r & mask_].load(std::memory_order_acquire) != r + 1) return false;
+    out = values_.data()[r & mask_];
+    r_ = r + 1;
+    read_.store(r + 1, std::memory_order_release);  // release: frees the slot; pairs with the acquire in try_push()
+    return true;
+  }
+
+  std::size_t fill() const noexcept { return 0; }
+  std::uint64_t producer_reloads() const noexcept { return p_reloads_; }
+  std::uint64_t consumer_reloads() const noexcept { return 0; }
+
+ private:
+  alignas(kLine) std::uint64_t w_ = 0;  // producer-only
+  std::uint64_t limit_ = 0;             // read_ as last loaded + capacity
+  std::uint64_t p_reloads_ = 0;
+  alignas(kLine) std::atomic<std::uint64_t> write_{0};      // producer-written, read by nobody here
+  alignas(kLine) std::atomic<std::uint64_t> announced_{0};  // producer-written (kWindow only)
+  alignas(kLine) std::uint64_t r_ = 0;                      // consumer-only
+  alignas(kLine) std::atomic<std::uint64_t> read_{0};       // consumer-written, every pop
+  alignas(kLine) Slots<std::atomic<std::uint64_t>> turns_;
+  Slots<std::uint64_t> values_;
+  const std::uint64_t cap_;
+  const std::uint64_t mask_;
+  std::atomic<bool> closed_{false};
+};
+
 // ---- adapters for the library queues -----------------------------------------------------------------
 struct RkTry {
   static constexpr const char* kName = "rk_try";
@@ -622,7 +690,9 @@ std::vector<Variant> all_variants() {
       {SlotRing<true, 0>::kName, &run_one<SlotRing<true, 0>>, {}},
       {SlotRing<true, 1>::kName, &run_one<SlotRing<true, 1>>, {}},
       {SlotRing<true, 2>::kName, &run_one<SlotRing<true, 2>>, {}},
-      {SlotPushHysteresis::kName, &run_one<SlotPushHysteresis>, {}},   {AqOptimist::kName, &run_one<AqOptimist>, {}},
+      {SlotPushHysteresis::kName, &run_one<SlotPushHysteresis>, {}},
+      {OneWayTurnRing<false>::kName, &run_one<OneWayTurnRing<false>>, {}},
+      {OneWayTurnRing<true>::kName, &run_one<OneWayTurnRing<true>>, {}},   {AqOptimist::kName, &run_one<AqOptimist>, {}},
   };
 }
 
@@ -712,7 +782,7 @@ void print_summary(const std::vector<Variant>& vs, const Options& o) {
 void usage() {
   std::fprintf(stderr,
                "usage: spsc_lab [--items N] [--rounds R] [--capacity C] [--block B] [--reverse] [--fast-ns NS] [--near-ns NS]\n"
-               "                [--variants rk_push,rk_try,rwq,lamport,lamp+ann,lamp+win,block,lazy,slot,slot_sp,slot_spi,slot_spw,slot_spwh,aq] [--quiet]\n");
+               "                [--variants rk_push,rk_try,rwq,lamport,lamp+ann,lamp+win,block,lazy,slot,slot_sp,slot_spi,slot_spw,slot_spwh,hyb,hyb_w,aq] [--quiet]\n");
   std::exit(2);
 }
 
