@@ -68,8 +68,8 @@ bool FlightRing::read(std::uint64_t i, Record& out) const noexcept {
   return true;
 }
 
-Producer::Producer(std::uint32_t idx, std::size_t lane_bytes, std::size_t flight_records)
-    : lane_ring(lane_bytes ? ByteLane(lane_bytes, flight_records) : ByteLane()),
+Producer::Producer(std::uint32_t idx, std::size_t lane_bytes, std::size_t flight_records, bool huge_pages)
+    : lane_ring(lane_bytes ? ByteLane(lane_bytes, flight_records, huge_pages) : ByteLane()),
       index(idx),
       lane(lane_bytes ? &lane_ring : nullptr),
       flight(lane_bytes ? 0 : flight_records) {}
@@ -685,7 +685,7 @@ detail::Producer* Logger::register_thread() {
     if (p == nullptr) {
       owned_.push_back(std::make_unique<detail::Producer>(static_cast<std::uint32_t>(n),
                                                           mode_ == QueueMode::Lanes ? opts_.capacity * 24 : 0,
-                                                          opts_.flight_records));
+                                                          opts_.flight_records, opts_.lane_huge_pages));
       p = owned_.back().get();
       p->tid.store(tid, std::memory_order_relaxed);  // relaxed: published by the release below
       producers_[n] = p;

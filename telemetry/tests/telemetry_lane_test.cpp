@@ -146,6 +146,76 @@ TEST(ByteLane, FlightReaderNeverSeesATornRecord) {
   EXPECT_GT(good, 0u);
 }
 
+// A kernel built with transparent huge pages has this directory; madvise(MADV_HUGEPAGE) then succeeds
+// whatever the "enabled" mode (the mode decides whether the kernel acts on the advice).
+bool kernel_has_thp() { return fs::exists("/sys/kernel/mm/transparent_hugepage/enabled"); }
+
+// A lane of at least 1 MiB asked for huge pages is one 2 MiB-aligned mapping holding the flight index
+// and then the ring; records written through it, around its end and back, arrive intact, and the
+// flight reader finds the last ones.
+TEST(ByteLane, ALaneOfAtLeast1MiBAskedForHugePagesIsOneAlignedAdvisedMappingThatWorks) {
+  if (!kernel_has_thp()) GTEST_SKIP() << "this kernel has no transparent huge pages";
+  const std::size_t bytes = std::size_t{3} << 19;  // 1.5 MiB: the default capacity's lane
+  ByteLane lane(bytes, 64, true);
+  ASSERT_TRUE(lane.huge_pages_advised());
+  const auto ring = reinterpret_cast<std::uintptr_t>(lane.ring_address());
+  const std::uintptr_t index_bytes = 64 * 8;  // 64 flight entries, a multiple of the 128-byte alignment
+  EXPECT_EQ((ring - index_bytes) % (std::uintptr_t{2} << 20), 0u) << "the block starts on a 2 MiB boundary";
+  std::uint64_t w[64], out[64];
+  const std::uint64_t total = 3 * bytes / (8 * 4) + 5;  // records of 1-7 words: about three laps
+  std::uint64_t next = 0;
+  for (std::uint64_t i = 0; i < total; ++i) {
+    const std::size_t n = make_record(i, w);
+    while (!lane.try_write(w, n, i)) {
+      ASSERT_NE(lane.front(), nullptr);
+      const std::size_t m = words_of(*lane.front());
+      lane.pop(out, m);
+      ASSERT_TRUE(check_record(next, out, m)) << "record " << next << " damaged";
+      ++next;
+    }
+  }
+  for (std::uint64_t k = total - 10; k < total; ++k)
+    EXPECT_NE(lane.read_flight(k, out, 64, [](const auto& word) { return size_from_first_word(word); }), 0u) << k;
+  while (lane.front() != nullptr) {
+    const std::size_t m = words_of(*lane.front());
+    lane.pop(out, m);
+    ASSERT_TRUE(check_record(next, out, m)) << "record " << next << " damaged";
+    ++next;
+  }
+  EXPECT_EQ(next, total);
+  EXPECT_GT(next, 2 * bytes / (8 * 7)) << "the test did not wrap the ring";
+}
+
+TEST(ByteLane, ALaneBelow1MiBOrNotAskedUsesTheOrdinaryAllocator) {
+  EXPECT_FALSE(ByteLane((std::size_t{1} << 20) - 1024, 64, true).huge_pages_advised()) << "below 1 MiB with its index";
+  EXPECT_FALSE(ByteLane(std::size_t{3} << 19, 64, false).huge_pages_advised()) << "not asked";
+  EXPECT_FALSE(ByteLane().huge_pages_advised()) << "no ring";
+}
+
+// LoggerOptions::lane_huge_pages (off by default) reaches every thread's lane (the default lane is 1.5 MiB).
+TEST(LanesLogger, LanesFollowTheHugePagesOption) {
+  if (!kernel_has_thp()) GTEST_SKIP() << "this kernel has no transparent huge pages";
+  for (const bool huge : {true, false}) {
+    auto sink = std::make_shared<CaptureSink>();
+    LoggerOptions o;
+    o.mode = QueueMode::Lanes;
+    o.sinks = {sink};
+    EXPECT_FALSE(o.lane_huge_pages) << "the default";
+    o.lane_huge_pages = huge;
+    Logger log(std::move(o));
+    RK_LOG_INFO(log, "main {}", 1);
+    std::thread([&] { RK_LOG_INFO(log, "other {}", 2); }).join();
+    log.flush();
+    int lanes = 0;
+    log.for_each_producer([&](detail::Producer& p) {
+      ++lanes;
+      EXPECT_EQ(p.lane_ring.huge_pages_advised(), huge);
+    });
+    EXPECT_EQ(lanes, 2);
+    EXPECT_EQ(sink->messages().size(), 2u);
+  }
+}
+
 // The logger's queueing in Lanes mode with the Block policy: 4 threads, small lanes, variable sizes.
 TEST(LanesLogger, EveryEventArrivesExactlyOncePerThreadInOrder) {
   auto sink = std::make_shared<CaptureSink>();

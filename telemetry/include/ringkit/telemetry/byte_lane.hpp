@@ -3,7 +3,7 @@
 // detail::ByteLane: one logging thread's lane in QueueMode::Lanes: a single-producer single-consumer
 // ring of 64-bit words holding variable-size records, and the thread's flight recorder at once.
 //
-// Built on ringkit's primitives (detail::aligned_allocate, kFalseSharingRange, the SPSC index
+// Built on ringkit's primitives (kFalseSharingRange, the SPSC index
 // protocol of SpscQueue: a release store of the producer's index per record, an acquire load by the
 // consumer, the producer caching the consumer's index and re-reading it only when the ring looks
 // full) rather than on SpscQueue<Record> itself, because SpscQueue moves fixed-size slots (a 64-byte
@@ -27,12 +27,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <utility>
 
-#include "ringkit/detail/aligned_new.hpp"
 #include "ringkit/detail/cache_line.hpp"
+#include "ringkit/telemetry/lane_memory.hpp"
 #include "ringkit/telemetry/seqlock_fence.hpp"
 
 namespace ringkit::telemetry::detail {
@@ -47,35 +48,37 @@ class ByteLane {
   // No ring (a Shared-mode thread slot).
   ByteLane() noexcept = default;
   // bytes: a multiple of 8, at least 16. flight: messages indexed for the flight recorder (a power of
-  // two, at most 2^23, or 0 for none).
-  ByteLane(std::size_t bytes, std::size_t flight) : words_(bytes / 8), rwords_(bytes / 8) {
+  // two, at most 2^23, or 0 for none). huge_pages: put the flight index and the ring on transparent huge
+  // pages if together they take at least 1 MiB (lane_memory.hpp).
+  ByteLane(std::size_t bytes, std::size_t flight, bool huge_pages = false) : words_(bytes / 8), rwords_(bytes / 8) {
     if (bytes < 16 || bytes % 8 != 0)
       throw std::invalid_argument("telemetry: a lane's size must be a multiple of 8 bytes, at least 16, got " +
                                   std::to_string(bytes));
     if (flight > kMaxFlight || (flight & (flight - 1)) != 0)
       throw std::invalid_argument("telemetry: flight_records must be a power of two up to 2^23, got " +
                                   std::to_string(flight));
-    ring_ = static_cast<std::uint64_t*>(ringkit::detail::aligned_allocate(words_ * 8, kAlign));
-    std::memset(ring_, 0, words_ * 8);  // touched now, not on the first lap of the hot path
-    rring_ = ring_;
     // Without a flight recorder the index is one dummy entry, so the producer's store needs no branch.
     flight_ = flight;
     const std::size_t entries = flight ? flight : 1;
     flight_mask_ = entries - 1;
-    flight_pos_ = static_cast<std::atomic<std::uint64_t>*>(
-        ringkit::detail::aligned_allocate(entries * sizeof(std::atomic<std::uint64_t>), kAlign));
+    // One block: the flight index, then the ring (each kAlign-aligned), so that on huge pages one
+    // translation covers both.
+    const std::size_t index_bytes = (entries * sizeof(std::atomic<std::uint64_t>) + kAlign - 1) / kAlign * kAlign;
+    memory_ = std::make_unique<LaneMemory>(index_bytes + words_ * 8, huge_pages);
+    flight_pos_ = reinterpret_cast<std::atomic<std::uint64_t>*>(memory_->data());
     // relaxed: construction precedes sharing; an entry tagged with message 2^24-1 matches no early message.
     for (std::size_t i = 0; i < entries; ++i) new (&flight_pos_[i]) std::atomic<std::uint64_t>(~std::uint64_t{0});
-  }
-  ~ByteLane() {
-    if (ring_ == nullptr) return;
-    ringkit::detail::aligned_deallocate(ring_, words_ * 8, kAlign);
-    ringkit::detail::aligned_deallocate(flight_pos_, (flight_mask_ + 1) * sizeof(std::atomic<std::uint64_t>), kAlign);
+    ring_ = reinterpret_cast<std::uint64_t*>(memory_->data() + index_bytes);
+    std::memset(ring_, 0, words_ * 8);  // touched now (huge pages faulted in), not on the hot path's first lap
+    rring_ = ring_;
   }
   ByteLane(const ByteLane&) = delete;
   ByteLane& operator=(const ByteLane&) = delete;
 
   [[nodiscard]] bool has_ring() const noexcept { return ring_ != nullptr; }
+  // The lane's memory is a huge-page-advised mapping (see LaneMemory).
+  [[nodiscard]] bool huge_pages_advised() const noexcept { return memory_ && memory_->huge_pages_advised(); }
+  [[nodiscard]] const void* ring_address() const noexcept { return ring_; }
   [[nodiscard]] std::size_t capacity_words() const noexcept { return words_; }
   [[nodiscard]] std::size_t capacity_bytes() const noexcept { return words_ * 8; }
 
@@ -219,11 +222,12 @@ class ByteLane {
   std::size_t wat_ = 0;                       // wlocal_ mod words_
   std::uint64_t read_cache_ = 0;
   std::atomic<std::uint64_t> claim_{0};  // words [.., claim_) may be being written (flight seqlock)
-  std::uint64_t* ring_ = nullptr;
+  std::uint64_t* ring_ = nullptr;  // in memory_
   std::size_t words_ = 0;
-  std::atomic<std::uint64_t>* flight_pos_ = nullptr;
+  std::atomic<std::uint64_t>* flight_pos_ = nullptr;  // in memory_
   std::size_t flight_mask_ = 0;
   std::size_t flight_ = 0;
+  std::unique_ptr<LaneMemory> memory_;  // owns ring_ and flight_pos_ (null: no ring)
   // Published indices, each on its own lines (the owner's message count beside write_: see count()).
   alignas(kAlign) std::atomic<std::uint64_t> write_{0};
   std::atomic<std::uint64_t> count_{0};
