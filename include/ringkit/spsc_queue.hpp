@@ -512,7 +512,15 @@ class SpscQueue {
     // acquire: pairs with the release of the mark in emplace_impl()/mark_published(); the slot's
     // construction (or a claim's assignment) is visible.
     if (mark(r).load(std::memory_order_acquire) != r + 1) return false;
-    write_cache_ = r + 1;
+    // The marks after it on the same line came with it: take every published one, so a consumer that
+    // trails the producer gets up to a line of items per line fetched, as a write_ reload gives it.
+    std::uint64_t end = r + 1;
+    constexpr std::uint64_t kMarksPerLine = detail::kFalseSharingRange / sizeof(std::uint64_t);
+    while ((end & (kMarksPerLine - 1)) != 0 && end - r < capacity() &&
+           // acquire: as above, for the slot of sequence `end`
+           mark(end).load(std::memory_order_acquire) == end + 1)
+      ++end;
+    write_cache_ = end;
     return true;
   }
 

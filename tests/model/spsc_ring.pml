@@ -11,8 +11,9 @@
  *
  * One-way marks: after constructing, the producer stores each slot's mark (seq + 1), then write_seq. A
  * single pop whose cached write index is used up asks its slot's mark instead of write_seq and, if the
- * mark says published, advances its cache to r + 1; a batch pop refreshes the cache from write_seq but
- * never lowers it (write_seq may trail the marks). Mutants that must be caught:
+ * mark says published, advances its cache to r + 1, and past the following marks that say published
+ * (the code scans to the end of the mark's cache line, never a lap); a batch pop refreshes the cache
+ * from write_seq but never lowers it (write_seq may trail the marks). Mutants that must be caught:
  * MUTANT_MARK_BEFORE_VALUE (the mark is stored before the item: a pop reads a dead slot),
  * MUTANT_NO_CACHE_ADVANCE (a pop by mark leaves the cache behind r: a batch then counts a wrapped
  * difference and reads unpublished slots), MUTANT_CACHE_LOWERED (a refresh takes a write_seq that
@@ -97,7 +98,11 @@ active proctype consumer() {
         if
         :: mark[r & MASK] == ((r + 1) % 256) ->              /* acquire: readable() (a single pop) */
 #ifndef MUTANT_NO_CACHE_ADVANCE
-           write_cache = r + 1
+           write_cache = r + 1;
+           if                                                /* the scan: the next marks on the line, */
+           :: mark[(r + 1) & MASK] == ((r + 2) % 256) && CAP >= 2 -> write_cache = r + 2   /* within one lap */
+           :: skip                                           /* (or the line ends here) */
+           fi
 #else
            skip
 #endif
