@@ -33,8 +33,9 @@
 // Publication: one-way marks. A push stores the slot's mark (seq + 1, release) after constructing the
 // item, then write_ (release). A single pop (try_pop, pop, front) that has used up its cached copy of
 // write_ asks the mark of its next slot (acquire) instead of reloading write_: the consumer of a nearly
-// empty ring then polls a line it reads next anyway, not the line the producer stores on every push
-// (docs/queue-fixes.md section 7: 1.13-1.87x a write_-polling consumer in the lab, by VM placement).
+// empty ring then polls a line it reads next anyway, not the line the producer stores on every push,
+// and takes every published mark on that line at once (docs/queue-fixes.md sections 7 and 8: round trip
+// p50 210-220 -> 140-160 ns in ringbench; costs 8 bytes per slot).
 // The batch calls (pop_batch, peek, pop_n, consume) still count from write_. Frees go back through
 // read_ as before, so try_push stays exact at capacity. Because a mark comes before write_, read_ may
 // pass write_ for a moment (size() and stats() clamp).
