@@ -388,6 +388,56 @@ TEST(SpscQueue, ClaimAndCommitHandOutTwoSpansAtTheWrap) {
   EXPECT_TRUE(q.empty());
 }
 
+// Single pops go by the slots' marks and batch calls by write_ (the header's "Publication"): mixed, and
+// across the 2^64 wrap with capacity 1 and 2 (a mark left from the previous lap must never pass for the
+// current one), every call sees exactly what was published, in order.
+TEST(SpscQueue, SinglePopsByMarkAndBatchCallsByIndexAgreeAcrossLapsAndTheWrap) {
+  for (const std::size_t cap : {std::size_t{1}, std::size_t{2}, std::size_t{8}}) {
+    SpscQueue<std::uint64_t> q(cap, Overflow::Block, StartSequence{std::numeric_limits<std::uint64_t>::max() - 6});
+    std::uint64_t pushed = 0, popped = 0;
+    std::vector<std::uint64_t> buf(cap);
+    for (int round = 0; round < 40; ++round) {
+      // Fill: single pushes, batches and a claim, by round.
+      if (round % 3 == 0) {
+        while (q.try_push(pushed)) ++pushed;
+      } else if (round % 3 == 1) {
+        for (std::size_t i = 0; i < cap; ++i) buf[i] = pushed + i;
+        pushed += q.push_batch(buf);
+      } else {
+        auto spans = q.try_claim(cap);
+        for (std::size_t i = 0; i < spans.size(); ++i) spans[i] = pushed + i;
+        pushed += q.commit(spans.size());
+      }
+      ASSERT_EQ(q.size(), cap) << "round " << round;
+      // Drain: one single pop (by mark), then the rest by a batch call, a peek or front().
+      std::uint64_t out = ~std::uint64_t{0};
+      ASSERT_TRUE(q.try_pop(out));
+      ASSERT_EQ(out, popped++);
+      if (round % 3 == 0) {
+        const std::size_t n = q.pop_batch(buf);
+        ASSERT_EQ(n, cap - 1) << "a batch after a single pop sees exactly the rest";
+        for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(buf[i], popped++);
+      } else if (round % 3 == 1) {
+        auto spans = q.peek(cap);
+        ASSERT_EQ(spans.size(), cap - 1);
+        for (std::size_t i = 0; i < spans.size(); ++i) ASSERT_EQ(spans[i], popped++);
+        q.pop_n(spans.size());
+      } else {
+        while (std::uint64_t* f = q.front()) {
+          ASSERT_EQ(*f, popped++);
+          q.pop();
+        }
+      }
+      EXPECT_TRUE(q.empty());
+      EXPECT_FALSE(q.try_pop(out)) << "an empty ring: the next slot's mark is from the previous lap";
+      EXPECT_EQ(q.front(), nullptr);
+    }
+    const auto st = q.stats();
+    EXPECT_EQ(st.pushed, pushed);
+    EXPECT_EQ(st.popped, popped);
+  }
+}
+
 TEST(SpscQueue, PeekAndPopNReadInPlace) {
   SpscQueue<std::string> q(4);
   for (const char* s : {"a", "b", "c"}) ASSERT_TRUE(q.try_push(std::string(s)));

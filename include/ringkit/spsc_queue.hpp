@@ -23,11 +23,22 @@
 //   producer: write_ (published), write_limit_ (producer's copy of read_, plus capacity), dropped_
 //   producer, read by the consumer only after close(): announced_ (the close protocol's P1)
 //   consumer: read_ (published), write_cache_ (consumer's copy of write_)
-//   shared read-mostly: slots_, mask_, closed_, start_
+//   shared read-mostly: slots_, marks_, mask_, closed_, start_
 //   not_empty_ (consumer waits, producer notifies), not_full_ (producer waits, consumer notifies)
-// A push writes the producer block, announced_'s block and the slot, and reads closed_ in the shared
-// block (read-mostly: it stays in every core's cache); it reloads read_ (the consumer's line) only when
-// its cached copy says the ring is full.
+//   marks_[capacity]: one word per slot, written by the producer, read by the consumer (below)
+// A push writes the producer block, announced_'s block, the slot and its mark, and reads closed_ in the
+// shared block (read-mostly: it stays in every core's cache); it reloads read_ (the consumer's line) only
+// when its cached copy says the ring is full.
+//
+// Publication: one-way marks. A push stores the slot's mark (seq + 1, release) after constructing the
+// item, then write_ (release). A single pop (try_pop, pop, front) that has used up its cached copy of
+// write_ asks the mark of its next slot (acquire) instead of reloading write_: the consumer of a nearly
+// empty ring then polls a line it reads next anyway, not the line the producer stores on every push,
+// and takes every published mark on that line at once (docs/queue-fixes.md sections 7 and 8: round trip
+// p50 210-220 -> 140-160 ns in ringbench; costs 8 bytes per slot).
+// The batch calls (pop_batch, peek, pop_n, consume) still count from write_. Frees go back through
+// read_ as before, so try_push stays exact at capacity. Because a mark comes before write_, read_ may
+// pass write_ for a moment (size() and stats() clamp).
 //
 // Sequences are 64-bit and never reset: index = seq & mask_. At 10^9 pushes/s a sequence takes 584
 // years to wrap, and all arithmetic is modular (write - read), so even a wrap would be harmless;
@@ -57,7 +68,8 @@
 // closed_ == false, that read is coherence-ordered before X1, which happens-before C2, so P2 precedes
 // C2 in their order, and C3 reads P1's value e or a later one; once the call has published, every
 // later value is >= e (later calls announce past e; a later call's retraction goes back to its own
-// w >= e). So C3 ends only once it has read write_ >= e, with acquire, and C4 sees the push. (If the call instead throws while
+// w >= e). So C3 ends only once it has read write_ >= e, with acquire, and C4 sees the push (C4 asks
+// the slot's mark: every mark below e was stored before write_ = e, so it is visible too). (If the call instead throws while
 // constructing, it retracts and reports no success.) A push that read closed_ == true publishes
 // nothing, and its retraction lets C3 end. Cost on the producer's fast path: one store to its own line
 // (P1), and a load of closed_ on a read-mostly line it reads anyway; the publication (write_ = e) is the
@@ -109,7 +121,8 @@ class SpscQueue {
       : SpscQueue(capacity, overflow, detail::StartSequence{}) {}
 
   SpscQueue(std::size_t capacity, Overflow overflow, detail::StartSequence start)
-      : slots_(Storage::allocate(detail::checked_capacity(capacity, "SpscQueue", Storage::kMaxSlots))),
+      : slots_(Storage::allocate(
+            detail::checked_capacity(capacity, "SpscQueue", std::min(Storage::kMaxSlots, MarkStorage::kMaxSlots)))),
         mask_(capacity - 1),
         overflow_(overflow),
         start_(start.value) {
@@ -118,6 +131,14 @@ class SpscQueue {
       throw std::invalid_argument("SpscQueue: overflow policy " + std::string(to_string(overflow)) +
                                   " needs MpscQueue/MpmcQueue; SpscQueue supports Block and DropNewest");
     }
+    try {
+      marks_ = MarkStorage::allocate(capacity);
+    } catch (...) {
+      Storage::deallocate(slots_, capacity);
+      throw;
+    }
+    // relaxed: construction precedes sharing. start is never s + 1 for a sequence s of the first lap.
+    for (std::size_t i = 0; i < capacity; ++i) ::new (static_cast<void*>(marks_ + i)) std::atomic<std::uint64_t>(start.value);
     write_.store(start.value, std::memory_order_relaxed);  // relaxed: construction precedes sharing
     read_.store(start.value, std::memory_order_relaxed);   // relaxed: as above
     announced_.store(start.value, std::memory_order_relaxed);  // relaxed: as above
@@ -146,18 +167,21 @@ class SpscQueue {
     const std::uint64_t w = write_.load(std::memory_order_relaxed);
     for (std::uint64_t r = read_.load(std::memory_order_relaxed); r != w; ++r) destroy(slot(r));
     Storage::deallocate(slots_, capacity());
+    MarkStorage::deallocate(marks_, capacity());  // std::atomic<std::uint64_t>: trivially destructible
   }
 
   // ---- observers (any thread) -------------------------------------------------------------------
   [[nodiscard]] std::size_t capacity() const noexcept { return static_cast<std::size_t>(mask_) + 1; }
 
   [[nodiscard]] std::size_t size() const noexcept {
-    // Load read_ first, then write_, so w >= r: the consumer read write_ >= r (acquire) before it
-    // released read_ = r; our acquire of read_ makes that load happen-before our load of write_, and
-    // read-read coherence forbids us an older value. acquire on write_ only orders the pair.
+    // read_ may run ahead of write_ for a moment: a single pop takes an item as soon as its slot's mark
+    // is stored, and the producer stores write_ just after (up to a batch's n later). Such a snapshot is
+    // an empty queue, so the difference is read signed and clamped to [0, capacity].
+    // acquire (both): they only order the pair (read_ first); a snapshot either way.
     const std::uint64_t r = read_.load(std::memory_order_acquire);
     const std::uint64_t w = write_.load(std::memory_order_acquire);
-    return static_cast<std::size_t>(std::min<std::uint64_t>(w - r, capacity()));
+    const auto d = static_cast<std::int64_t>(w - r);
+    return d <= 0 ? 0 : static_cast<std::size_t>(std::min<std::uint64_t>(static_cast<std::uint64_t>(d), capacity()));
   }
   // The name every queue shares for this snapshot (racy from any other thread; see the header comment).
   [[nodiscard]] std::size_t size_approx() const noexcept { return size(); }
@@ -174,6 +198,7 @@ class SpscQueue {
     // acquire (both): pair with the publishing release stores; a snapshot.
     s.popped = read_.load(std::memory_order_acquire) - start_;
     s.pushed = write_.load(std::memory_order_acquire) - start_;
+    if (s.pushed < s.popped) s.pushed = s.popped;  // write_ trailing a marked item just popped (size())
     s.dropped = dropped_.load(std::memory_order_relaxed);  // relaxed: a counter, orders nothing
     return s;
   }
@@ -231,6 +256,7 @@ class SpscQueue {
       retract(w);
       throw;
     }
+    mark_published(w, n);
     // release: publishes all n slots (and ends the window: C3 waits for it); pairs as in emplace_impl()
     write_.store(w + n, std::memory_order_release);
     not_empty_.notify();
@@ -272,6 +298,7 @@ class SpscQueue {
     claimed_ = 0;
     if (count == 0) return 0;
     if (!open_window(w, w + count)) return 0;
+    mark_published(w, count);
     // release: publishes the claimed slots and ends the window; pairs as in emplace_impl()
     write_.store(w + count, std::memory_order_release);
     not_empty_.notify();
@@ -282,7 +309,7 @@ class SpscQueue {
   [[nodiscard]] bool try_pop(T& out) {
     typename detail::RoleCheck::Scope role(consumer_role_, "consumer");
     const std::uint64_t r = read_.load(std::memory_order_relaxed);  // relaxed: read_ is ours
-    if (r == write_cache_ && !refresh_write_cache(r, 1)) return false;
+    if (!readable(r)) return false;
     T* item = slot(r);
     out = std::move(*item);  // a throw leaves the item in the queue
     destroy(item);
@@ -296,7 +323,7 @@ class SpscQueue {
     typename detail::RoleCheck::Scope role(consumer_role_, "consumer");
     std::optional<T> out;  // every return names `out`, so NRVO spares a second move
     const std::uint64_t r = read_.load(std::memory_order_relaxed);  // relaxed: own index
-    if (r == write_cache_ && !refresh_write_cache(r, 1)) return out;
+    if (!readable(r)) return out;
     T* item = slot(r);
     out.emplace(std::move(*item));  // a throw leaves the item in the queue
     destroy(item);
@@ -308,7 +335,7 @@ class SpscQueue {
   [[nodiscard]] T* front() {
     typename detail::RoleCheck::Scope role(consumer_role_, "consumer");
     const std::uint64_t r = read_.load(std::memory_order_relaxed);  // relaxed: own index
-    if (r == write_cache_ && !refresh_write_cache(r, 1)) return nullptr;
+    if (!readable(r)) return nullptr;
     return slot(r);
   }
 
@@ -407,7 +434,7 @@ class SpscQueue {
         return pop_batch(out);  // C4
       }
       const std::uint64_t r = read_.load(std::memory_order_relaxed);  // relaxed: own index
-      not_empty_.wait([&] { return closed() || refresh_write_cache(r, 1); });
+      not_empty_.wait([&] { return closed() || readable(r); });
     }
   }
 
@@ -418,14 +445,14 @@ class SpscQueue {
       {
         typename detail::RoleCheck::Scope role(consumer_role_, "consumer");
         const std::uint64_t r = read_.load(std::memory_order_relaxed);  // relaxed: own index
-        if (write_cache_ != r || refresh_write_cache(r, 1)) return true;
+        if (readable(r)) return true;
         if (closed()) {  // C1
           wait_out_publishers();
-          return refresh_write_cache(r, 1);  // C4
+          return readable(r);  // C4
         }
       }
       const std::uint64_t r = read_.load(std::memory_order_relaxed);  // relaxed: own index
-      not_empty_.wait([&] { return closed() || refresh_write_cache(r, 1); });
+      not_empty_.wait([&] { return closed() || readable(r); });
     }
   }
 
@@ -441,8 +468,12 @@ class SpscQueue {
 
  private:
   using Storage = detail::PaddedSlots<T>;  // detail/ring_storage.hpp
+  using MarkStorage = detail::PaddedSlots<std::atomic<std::uint64_t>>;
 
   T* slot(std::uint64_t seq) const noexcept { return slots_ + (seq & mask_); }
+  // The slot's mark: seq + 1 once the item of sequence seq is in it (see readable()). A mark left from
+  // the slot's previous lap is seq - capacity + 1, never seq + 1 (capacity <= 2^62), so nobody resets it.
+  std::atomic<std::uint64_t>& mark(std::uint64_t seq) const noexcept { return marks_[seq & mask_]; }
 
   // Ends an item's life. Trivially destructible items are left alone: their storage keeps holding live
   // objects (implicitly created with the slot array), so try_claim() may hand them out for assignment.
@@ -466,8 +497,39 @@ class SpscQueue {
   bool refresh_write_cache(std::uint64_t r, std::size_t want) noexcept {
     // acquire: pairs with the release in try_emplace()/push_batch()/commit(); their constructions are
     // visible to us.
-    write_cache_ = write_.load(std::memory_order_acquire);
+    const std::uint64_t w = write_.load(std::memory_order_acquire);
+    // write_ may trail what the marks already showed (a call stores its marks, then write_): keep the
+    // larger, or write_cache_ - r would wrap and a batch would read unpublished slots.
+    if (static_cast<std::int64_t>(w - write_cache_) > 0) write_cache_ = w;
     return write_cache_ - r >= want;
+  }
+
+  // Consumer: true if sequence r (read_) holds an item. Invariant: r <= write_cache_, and every sequence
+  // below write_cache_ is published (write_ was read at least that high, or its mark was seen). At the
+  // cache's end a single pop asks the slot's mark, on the line it reads next anyway, instead of write_,
+  // the line the producer stores on every push: the consumer of a nearly empty ring never polls it.
+  bool readable(std::uint64_t r) noexcept {
+    if (r != write_cache_) return true;
+    // acquire: pairs with the release of the mark in emplace_impl()/mark_published(); the slot's
+    // construction (or a claim's assignment) is visible.
+    if (mark(r).load(std::memory_order_acquire) != r + 1) return false;
+    // The marks after it on the same line came with it: take every published one, so a consumer that
+    // trails the producer gets up to a line of items per line fetched, as a write_ reload gives it.
+    std::uint64_t end = r + 1;
+    constexpr std::uint64_t kMarksPerLine = detail::kFalseSharingRange / sizeof(std::uint64_t);
+    while ((end & (kMarksPerLine - 1)) != 0 && end - r < capacity() &&
+           // acquire: as above, for the slot of sequence `end`
+           mark(end).load(std::memory_order_acquire) == end + 1)
+      ++end;
+    write_cache_ = end;
+    return true;
+  }
+
+  // Producer: marks sequences [w, w + n) as holding their items (before write_ is stored).
+  void mark_published(std::uint64_t w, std::size_t n) noexcept {
+    for (std::size_t i = 0; i < n; ++i)
+      // release: publishes that slot to a single pop; pairs with the acquire in readable().
+      mark(w + i).store(w + i + 1, std::memory_order_release);
   }
 
   void release_slots(std::uint64_t r, std::size_t count) noexcept {
@@ -527,8 +589,11 @@ class SpscQueue {
         throw;
       }
     }
-    // release: publishes the constructed slot (and ends the window: C3 waits for it); pairs with the
-    // acquire of write_ in refresh_write_cache() and at C3.
+    // release: publishes the constructed slot to a single pop; pairs with the acquire in readable().
+    mark(w).store(w + 1, std::memory_order_release);
+    // release: publishes it to the batch paths (and ends the window: C3 waits for it); pairs with the
+    // acquire of write_ in refresh_write_cache() and at C3. After the mark, so write_ >= x implies that
+    // the marks of every sequence below x are visible too.
     write_.store(w + 1, std::memory_order_release);
     not_empty_.notify();
     return Emplaced::Yes;
@@ -602,7 +667,7 @@ class SpscQueue {
     for (;;) {
       if (closed()) return drain_closed(out);  // C1: closed (acquire) and empty
       const std::uint64_t r = read_.load(std::memory_order_relaxed);  // relaxed: own index
-      if (!not_empty_.wait_until([&] { return closed() || refresh_write_cache(r, 1); }, deadline)) {
+      if (!not_empty_.wait_until([&] { return closed() || readable(r); }, deadline)) {
         return try_pop(out);
       }
       if (try_pop(out)) return true;
@@ -628,6 +693,7 @@ class SpscQueue {
 
   // ---- written once (construction, close), read by both ----
   alignas(detail::kFalseSharingRange) T* const slots_;
+  std::atomic<std::uint64_t>* marks_ = nullptr;  // capacity marks, one per slot (readable()); set in the constructor
   const std::uint64_t mask_;
   const Overflow overflow_;
   std::atomic<bool> closed_{false};

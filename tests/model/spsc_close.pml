@@ -7,11 +7,13 @@
  *
  *   producer call:  k = 1 or 2 items (push, or a batch). If fewer than k slots are free: this try fails
  *                   (before any announcement). Else P1 announced = write + k; P2 StoreLoad; P3 if
- *                   closed: P3' announced = write (retract), Closed; else either publish (write += k:
- *                   the call succeeded, and the window ends) or a construction throws: P3' retract,
- *                   nothing published. A caller keeps calling after Closed or a throw (bounded by CALLS).
- *   consumer pop:   if write > read: take one. Else C1 if closed: C2 StoreLoad; C3 read announced, then
- *                   write, until write >= announced; C4 if write > read: take it, else return false.
+ *                   closed: P3' announced = write (retract), Closed; else either publish in two steps
+ *                   (marked += k: the slots' marks, which single pops go by; then write += k: the call
+ *                   succeeded, and the window ends) or a construction throws: P3' retract, nothing
+ *                   published. A caller keeps calling after Closed or a throw (bounded by CALLS).
+ *   consumer pop:   if marked > read (its slot's mark): take one. Else C1 if closed: C2 StoreLoad; C3 read
+ *                   announced, then write, until write >= announced; C4 if marked > read: take it, else
+ *                   return false.
  *
  * Spin's interleavings are sequentially consistent, which is what the StoreLoad pair P2/C2 buys the
  * real code (membarrier on the consumer's side, a compiler barrier on the producer's). C3 reads the
@@ -19,14 +21,16 @@
  * consumer skips C3), MUTANT_NO_RECHECK (it skips C4 and returns false right after C3),
  * MUTANT_WINDOW_AFTER_CHECK (the producer announces only after its closed check), MUTANT_NO_RETRACT
  * (a call that finds the queue closed leaves its announcement standing: the consumer waits forever),
- * MUTANT_NO_RETRACT_ON_THROW (the same, for a call whose construction threw).
+ * MUTANT_NO_RETRACT_ON_THROW (the same, for a call whose construction threw), MUTANT_INDEX_BEFORE_MARK
+ * (write is stored before the marks: C3 ends, C4 sees no mark, and a pushed item is stranded).
  * (A batch's one publication moves write past every announced position at once, so what C3 needs of a
  * batch's announcement is only that it exceeds write; the code announces w + k.)
  */
 #define CAP 2
 #define CALLS 5
 
-byte write = 0;       /* items published */
+byte write = 0;       /* items published (write_) */
+byte marked = 0;      /* items whose slot mark is stored (a single pop takes sequence read if marked > read) */
 byte read = 0;        /* items popped */
 bit closed = 0;
 byte announced = 0;   /* the producer may publish up to this */
@@ -57,7 +61,13 @@ active proctype producer() {
 #endif
         :: else ->
            if
-           :: atomic { assert(!done); write = write + k; pushed = pushed + k }   /* publish: success */
+#ifndef MUTANT_INDEX_BEFORE_MARK
+           :: marked = marked + k;                 /* the marks, then write_: success */
+              atomic { assert(!done); write = write + k; pushed = pushed + k }
+#else
+           :: atomic { assert(!done); write = write + k; pushed = pushed + k };   /* the bug: write_ first */
+              marked = marked + k
+#endif
 #ifndef MUTANT_NO_RETRACT_ON_THROW
            :: announced = write                    /* a construction threw: retract, nothing published */
 #else
@@ -70,6 +80,7 @@ active proctype producer() {
         :: closed -> skip                          /* Closed */
         :: else ->
            announced = write + k;                  /* the bug: announced after the check */
+           marked = marked + k;
            atomic { assert(!done); write = write + k; pushed = pushed + k }
         fi
 #endif
@@ -81,8 +92,8 @@ active proctype producer() {
 active proctype consumer() {
   byte a;
   do
-  :: write > read -> read = read + 1                /* try_pop succeeds */
-  :: write == read && closed ->                    /* C1: closed and empty */
+  :: marked > read -> read = read + 1               /* try_pop succeeds (the slot's mark) */
+  :: marked == read && closed ->                   /* C1: closed and empty */
 #ifndef MUTANT_NO_WINDOW_WAIT
      do                                            /* C2 barrier, then C3 */
      :: a = announced;
@@ -94,7 +105,7 @@ active proctype consumer() {
 #endif
 #ifndef MUTANT_NO_RECHECK
      if
-     :: write > read -> read = read + 1            /* C4: an item after all */
+     :: marked > read -> read = read + 1           /* C4: an item after all */
      :: else -> atomic { assert(pushed == read); done = 1 }; break
      fi
 #else

@@ -8,6 +8,16 @@
  * release/acquire pairs; spin's interleavings are sequentially consistent, which those pairs give this
  * message-passing shape). Slots hold a value or EMPTY (destroyed): the producer asserts it never
  * constructs into a live slot, the consumer that it reads 1..N exactly once, in order, never a dead slot.
+ *
+ * One-way marks: after constructing, the producer stores each slot's mark (seq + 1), then write_seq. A
+ * single pop whose cached write index is used up asks its slot's mark instead of write_seq and, if the
+ * mark says published, advances its cache to r + 1, and past the following marks that say published
+ * (the code scans to the end of the mark's cache line, never a lap); a batch pop refreshes the cache
+ * from write_seq but never lowers it (write_seq may trail the marks). Mutants that must be caught:
+ * MUTANT_MARK_BEFORE_VALUE (the mark is stored before the item: a pop reads a dead slot),
+ * MUTANT_NO_CACHE_ADVANCE (a pop by mark leaves the cache behind r: a batch then counts a wrapped
+ * difference and reads unpublished slots), MUTANT_CACHE_LOWERED (a refresh takes a write_seq that
+ * trails the marks).
  */
 #define CAP 2
 #define MASK 1
@@ -18,6 +28,7 @@
 #define FREE(w, rc) (CAP - DIFF(w, rc))
 
 byte slot[CAP];
+byte mark[CAP];           /* seq + 1 of the item in the slot (initialised to START: no first-lap seq + 1) */
 byte write_seq = START;   /* published by the producer */
 byte read_seq = START;    /* published by the consumer */
 byte received = 0;
@@ -44,19 +55,27 @@ active proctype producer() {
         fi;
 #ifndef MUTANT_PUBLISH_BEFORE_WRITE
         assert(slot[w & MASK] == EMPTY);                     /* never construct over a live item */
+#ifndef MUTANT_MARK_BEFORE_VALUE
         slot[w & MASK] = v;
+        mark[w & MASK] = w + 1;                              /* release: the item, then its mark */
+#else
+        mark[w & MASK] = w + 1;                              /* the bug: the mark before the item */
+        slot[w & MASK] = v;
+#endif
         if
-        :: k == 2 -> assert(slot[(w + 1) & MASK] == EMPTY); slot[(w + 1) & MASK] = v + 1
+        :: k == 2 -> assert(slot[(w + 1) & MASK] == EMPTY); slot[(w + 1) & MASK] = v + 1;
+                     mark[(w + 1) & MASK] = w + 2
         :: else -> skip
         fi;
         w = w + k;
-        write_seq = w;                                       /* release: one publish per batch */
+        write_seq = w;                                       /* release: one publish per batch, after the marks */
 #else
         w = w + k;
         write_seq = w;                                       /* the bug: publish before constructing */
         slot[(w - k) & MASK] = v;
+        mark[(w - k) & MASK] = w - k + 1;
         if
-        :: k == 2 -> slot[(w - 1) & MASK] = v + 1
+        :: k == 2 -> slot[(w - 1) & MASK] = v + 1; mark[(w - 1) & MASK] = w
         :: else -> skip
         fi;
 #endif
@@ -70,19 +89,51 @@ active proctype consumer() {
   byte write_cache = START;
   byte expect = 1;
   byte k;
+  byte ws;
   do
   :: expect > N -> break
   :: else ->
      if
-     :: DIFF(write_cache, r) == 0 -> write_cache = write_seq  /* acquire: refresh_write_cache() */
+     :: DIFF(write_cache, r) == 0 ->
+        if
+        :: mark[r & MASK] == ((r + 1) % 256) ->              /* acquire: readable() (a single pop) */
+#ifndef MUTANT_NO_CACHE_ADVANCE
+           write_cache = r + 1;
+           if                                                /* the scan: the next marks on the line, */
+           :: mark[(r + 1) & MASK] == ((r + 2) % 256) && CAP >= 2 -> write_cache = r + 2   /* within one lap */
+           :: skip                                           /* (or the line ends here) */
+           fi
+#else
+           skip
+#endif
+        :: else ->                                           /* acquire: refresh_write_cache() (a batch) */
+           ws = write_seq;
+#ifndef MUTANT_CACHE_LOWERED
+           if
+           :: DIFF(ws, write_cache) > 0 && DIFF(ws, write_cache) <= CAP -> write_cache = ws   /* keep the larger */
+           :: else -> skip
+           fi
+#else
+           write_cache = ws
+#endif
+        fi
      :: else -> skip
      fi;
      if
      :: DIFF(write_cache, r) == 0 -> skip                    /* still empty: try_pop fails; retry */
+#ifdef MUTANT_NO_CACHE_ADVANCE
+     :: DIFF(write_cache, r) == 0 && mark[r & MASK] == ((r + 1) % 256) -> k = 1;   /* popped by mark, cache left behind */
+        assert(slot[r & MASK] == expect);
+        slot[r & MASK] = EMPTY;
+        r = r + 1;
+        read_seq = r;
+        expect = expect + 1;
+        received = received + 1
+#endif
      :: DIFF(write_cache, r) > 0 ->
         if
         :: k = 1
-        :: DIFF(write_cache, r) >= 2 -> k = 2                /* pop_batch / peek+pop_n of two */
+        :: DIFF(write_cache, r) >= 2 && DIFF(write_cache, r) <= CAP -> k = 2   /* pop_batch / peek+pop_n of two */
         fi;
         assert(slot[r & MASK] == expect);                    /* FIFO, no loss, no duplicate, no dead read */
         slot[r & MASK] = EMPTY;
