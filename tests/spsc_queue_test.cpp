@@ -438,6 +438,22 @@ TEST(SpscQueue, SinglePopsByMarkAndBatchCallsByIndexAgreeAcrossLapsAndTheWrap) {
   }
 }
 
+// The marks start at the start sequence, which is no first-lap seq + 1: an empty queue started at
+// 2^64 - 1 (whose first item's mark is 0) must not take a zeroed or stale mark for a published item.
+TEST(SpscQueue, AnEmptyQueueStartedAtTheTopOfTheRangeHasNothingToPop) {
+  for (const std::size_t cap : {std::size_t{1}, std::size_t{2}, std::size_t{8}}) {
+    SpscQueue<std::uint64_t> q(cap, Overflow::Block, StartSequence{std::numeric_limits<std::uint64_t>::max()});
+    std::uint64_t out = 7;
+    EXPECT_FALSE(q.try_pop(out)) << "capacity " << cap;
+    EXPECT_EQ(q.front(), nullptr);
+    EXPECT_FALSE(q.try_pop().has_value());
+    ASSERT_TRUE(q.try_push(41));
+    ASSERT_TRUE(q.try_pop(out));
+    EXPECT_EQ(out, 41u);
+    EXPECT_FALSE(q.try_pop(out)) << "the next slot's mark is still the initial one";
+  }
+}
+
 TEST(SpscQueue, PeekAndPopNReadInPlace) {
   SpscQueue<std::string> q(4);
   for (const char* s : {"a", "b", "c"}) ASSERT_TRUE(q.try_push(std::string(s)));

@@ -236,8 +236,9 @@ class SpscQueue {
     return push_impl(value, detail::deadline_after(timeout));
   }
 
-  // Moves as many leading items of `items` in as fit; returns how many (0 once closed). One release
-  // store per batch.
+  // Moves as many leading items of `items` in as fit; returns how many (0 once closed). Publishes with
+  // a release store of each slot's mark, then one of write_: a single pop may take the first items of
+  // the batch before the last are marked (FIFO either way); pop_batch/peek see it whole.
   std::size_t push_batch(std::span<T> items) {
     typename detail::RoleCheck::Scope role(producer_role_, "producer");
     const std::uint64_t w = write_.load(std::memory_order_relaxed);  // relaxed: own index
@@ -471,8 +472,10 @@ class SpscQueue {
   using MarkStorage = detail::PaddedSlots<std::atomic<std::uint64_t>>;
 
   T* slot(std::uint64_t seq) const noexcept { return slots_ + (seq & mask_); }
-  // The slot's mark: seq + 1 once the item of sequence seq is in it (see readable()). A mark left from
-  // the slot's previous lap is seq - capacity + 1, never seq + 1 (capacity <= 2^62), so nobody resets it.
+  // The slot's mark: seq + 1 once the item of sequence seq is in it (see readable()). The consumer asks
+  // it only for a sequence r it has not popped, so the slot holds r's mark or the previous lap's,
+  // r - capacity + 1 (!= r + 1), never an older one (the consumer saw that one published before it popped
+  // it); so nobody resets a mark. Initially every mark is start_, no first-lap seq + 1.
   std::atomic<std::uint64_t>& mark(std::uint64_t seq) const noexcept { return marks_[seq & mask_]; }
 
   // Ends an item's life. Trivially destructible items are left alone: their storage keeps holding live

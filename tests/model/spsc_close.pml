@@ -11,9 +11,9 @@
  *                   (marked += k: the slots' marks, which single pops go by; then write += k: the call
  *                   succeeded, and the window ends) or a construction throws: P3' retract, nothing
  *                   published. A caller keeps calling after Closed or a throw (bounded by CALLS).
- *   consumer pop:   if marked > read (its slot's mark): take one. Else C1 if closed: C2 StoreLoad; C3 read
- *                   announced, then write, until write >= announced; C4 if marked > read: take it, else
- *                   return false.
+ *   consumer pop:   if marked > read (its slot's mark; pop_batch: write > read): take one. Else C1 if
+ *                   closed: C2 StoreLoad; C3 read announced, then write, until write >= announced; C4 if
+ *                   marked > read (pop_batch_wait: write > read): take it, else return false.
  *
  * Spin's interleavings are sequentially consistent, which is what the StoreLoad pair P2/C2 buys the
  * real code (membarrier on the consumer's side, a compiler barrier on the producer's). C3 reads the
@@ -93,6 +93,7 @@ active proctype consumer() {
   byte a;
   do
   :: marked > read -> read = read + 1               /* try_pop succeeds (the slot's mark) */
+  :: write > read -> read = read + 1                /* pop_batch succeeds (write_) */
   :: marked == read && closed ->                   /* C1: closed and empty */
 #ifndef MUTANT_NO_WINDOW_WAIT
      do                                            /* C2 barrier, then C3 */
@@ -105,8 +106,16 @@ active proctype consumer() {
 #endif
 #ifndef MUTANT_NO_RECHECK
      if
-     :: marked > read -> read = read + 1           /* C4: an item after all */
-     :: else -> atomic { assert(pushed == read); done = 1 }; break
+     :: true ->                                    /* pop(): C4 asks the slot's mark */
+        if
+        :: marked > read -> read = read + 1        /* an item after all */
+        :: else -> atomic { assert(pushed == read); done = 1 }; break
+        fi
+     :: true ->                                    /* pop_batch_wait(): C4 reloads write_ */
+        if
+        :: write > read -> read = read + 1
+        :: else -> atomic { assert(pushed == read); done = 1 }; break
+        fi
      fi
 #else
      atomic { assert(pushed == read); done = 1 }; break

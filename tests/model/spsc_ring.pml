@@ -28,7 +28,7 @@
 #define FREE(w, rc) (CAP - DIFF(w, rc))
 
 byte slot[CAP];
-byte mark[CAP];           /* seq + 1 of the item in the slot (initialised to START: no first-lap seq + 1) */
+byte mark[CAP] = START;   /* seq + 1 of the item in the slot (initialised to START: no first-lap seq + 1) */
 byte write_seq = START;   /* published by the producer */
 byte read_seq = START;    /* published by the consumer */
 byte received = 0;
@@ -94,9 +94,7 @@ active proctype consumer() {
   :: expect > N -> break
   :: else ->
      if
-     :: DIFF(write_cache, r) == 0 ->
-        if
-        :: mark[r & MASK] == ((r + 1) % 256) ->              /* acquire: readable() (a single pop) */
+     :: DIFF(write_cache, r) == 0 && mark[r & MASK] == ((r + 1) % 256) ->   /* acquire: readable() (a single pop) */
 #ifndef MUTANT_NO_CACHE_ADVANCE
            write_cache = r + 1;
            if                                                /* the scan: the next marks on the line, */
@@ -106,18 +104,17 @@ active proctype consumer() {
 #else
            skip
 #endif
-        :: else ->                                           /* acquire: refresh_write_cache() (a batch) */
-           ws = write_seq;
+     :: true ->                                              /* acquire: refresh_write_cache() (a batch call */
+        ws = write_seq;                                      /* may reload whenever it wants more) */
 #ifndef MUTANT_CACHE_LOWERED
-           if
-           :: DIFF(ws, write_cache) > 0 && DIFF(ws, write_cache) <= CAP -> write_cache = ws   /* keep the larger */
-           :: else -> skip
-           fi
-#else
-           write_cache = ws
-#endif
+        if
+        :: DIFF(ws, write_cache) > 0 && DIFF(ws, write_cache) <= CAP -> write_cache = ws   /* keep the larger */
+        :: else -> skip
         fi
-     :: else -> skip
+#else
+        write_cache = ws
+#endif
+     :: DIFF(write_cache, r) > 0 -> skip                     /* use what the cache holds */
      fi;
      if
      :: DIFF(write_cache, r) == 0 -> skip                    /* still empty: try_pop fails; retry */
