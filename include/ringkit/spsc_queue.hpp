@@ -592,9 +592,8 @@ class SpscQueue {
         throw;
       }
     }
-    // release: publishes the constructed slot to a single pop; pairs with the acquire in readable().
-    mark(w).store(w + 1, std::memory_order_release);
-    // release: publishes it to the batch paths (and ends the window: C3 waits for it); pairs with the
+    mark_published(w, 1);
+    // release: publishes the slot to the batch paths (and ends the window: C3 waits for it); pairs with the
     // acquire of write_ in refresh_write_cache() and at C3. After the mark, so write_ >= x implies that
     // the marks of every sequence below x are visible too.
     write_.store(w + 1, std::memory_order_release);
