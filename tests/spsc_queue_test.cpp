@@ -454,6 +454,49 @@ TEST(SpscQueue, AnEmptyQueueStartedAtTheTopOfTheRangeHasNothingToPop) {
   }
 }
 
+// A publishing call marks only its first slot (with the end of its range), so a batch's other slots
+// keep marks from laps ago. A single pop that reaches such a slot on an empty ring must not take an old
+// mark for a new call's, however many laps old it is and across the 2^64 wrap; a later call that
+// starts there is then taken whole through its one mark.
+TEST(SpscQueue, ASlotWhoseMarkIsLapsOldHasNothingToPopUntilACallStartsThere) {
+  constexpr std::size_t cap = 8;
+  for (const std::uint64_t start : {std::uint64_t{0}, std::numeric_limits<std::uint64_t>::max() - 20}) {
+    SpscQueue<std::uint64_t> q(cap, Overflow::Block, StartSequence{start});
+    std::uint64_t pushed = 0, popped = 0, out = 0;
+    std::vector<std::uint64_t> buf(cap);
+    // Lap 0: every slot gets a single push's mark.
+    for (std::size_t i = 0; i < cap; ++i) ASSERT_TRUE(q.try_push(pushed++));
+    for (std::size_t i = 0; i < cap; ++i) {
+      ASSERT_TRUE(q.try_pop(out));
+      ASSERT_EQ(out, popped++);
+    }
+    for (int lap = 1; lap <= 5; ++lap) {
+      // Whole-ring batches: only slot 0's mark is rewritten; slots 1..7 keep lap 0's.
+      for (std::size_t i = 0; i < cap; ++i) buf[i] = pushed++;
+      ASSERT_EQ(q.push_batch(buf), cap);
+      ASSERT_EQ(q.pop_batch(buf), cap);
+      for (std::size_t i = 0; i < cap; ++i) ASSERT_EQ(buf[i], popped++);
+    }
+    ASSERT_TRUE(q.try_push(pushed++));  // slot 0
+    ASSERT_TRUE(q.try_pop(out));
+    ASSERT_EQ(out, popped++);
+    // The ring is empty at slot 1, whose mark is six laps old.
+    EXPECT_FALSE(q.try_pop(out)) << "start " << start;
+    EXPECT_EQ(q.front(), nullptr);
+    EXPECT_TRUE(q.empty());
+    // A batch of 3 that starts at slot 1 is taken by single pops, in order, through its one mark.
+    for (std::size_t i = 0; i < 3; ++i) buf[i] = pushed++;
+    ASSERT_EQ(q.push_batch(std::span<std::uint64_t>(buf.data(), 3)), 3u);
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_TRUE(q.try_pop(out)) << "item " << i;
+      ASSERT_EQ(out, popped++);
+    }
+    EXPECT_FALSE(q.try_pop(out)) << "slot 4's mark is six laps old too";
+    EXPECT_EQ(q.stats().pushed, pushed);
+    EXPECT_EQ(q.stats().popped, popped);
+  }
+}
+
 TEST(SpscQueue, PeekAndPopNReadInPlace) {
   SpscQueue<std::string> q(4);
   for (const char* s : {"a", "b", "c"}) ASSERT_TRUE(q.try_push(std::string(s)));

@@ -30,12 +30,14 @@
 // shared block (read-mostly: it stays in every core's cache); it reloads read_ (the consumer's line) only
 // when its cached copy says the ring is full.
 //
-// Publication: one-way marks. A push stores the slot's mark (seq + 1, release) after constructing the
-// item, then write_ (release). A single pop (try_pop, pop, front) that has used up its cached copy of
-// write_ asks the mark of its next slot (acquire) instead of reloading write_: the consumer of a nearly
-// empty ring then polls a line it reads next anyway, not the line the producer stores on every push,
-// and takes every published mark on that line at once (docs/queue-fixes.md sections 7 and 8: round trip
-// p50 210-220 -> 140-160 ns in ringbench; costs 8 bytes per slot).
+// Publication: one-way marks. A publishing call (push, push_batch, commit) of n items at write_ == w
+// constructs them, stores the end of its range, w + n, in the mark of its first slot (release), then
+// stores write_ = w + n (release): one mark per call, so a batch of 64 stores one mark, not 64. A single
+// pop (try_pop, pop, front) that has used up its cached copy of write_ asks the mark of its next slot
+// (acquire) instead of reloading write_: the consumer of a nearly empty ring then polls a line it reads
+// next anyway, not the line the producer stores on every push; a mark says how far that call published,
+// and the pop follows the marks of later calls on the same line (docs/queue-fixes.md sections 7-9: round
+// trip p50 210-220 -> 140-160 ns in ringbench; costs 8 bytes per slot).
 // The batch calls (pop_batch, peek, pop_n, consume) still count from write_. Frees go back through
 // read_ as before, so try_push stays exact at capacity. Because a mark comes before write_, read_ may
 // pass write_ for a moment (size() and stats() clamp).
@@ -69,7 +71,8 @@
 // C2 in their order, and C3 reads P1's value e or a later one; once the call has published, every
 // later value is >= e (later calls announce past e; a later call's retraction goes back to its own
 // w >= e). So C3 ends only once it has read write_ >= e, with acquire, and C4 sees the push (C4 asks
-// the slot's mark: every mark below e was stored before write_ = e, so it is visible too). (If the call instead throws while
+// the slot's mark: every call below e stored its mark before write_ = e, so it is visible too). (If the
+// call instead throws while
 // constructing, it retracts and reports no success.) A push that read closed_ == true publishes
 // nothing, and its retraction lets C3 end. Cost on the producer's fast path: one store to its own line
 // (P1), and a load of closed_ on a read-mostly line it reads anyway; the publication (write_ = e) is the
@@ -83,6 +86,8 @@
 #include <cstddef>  // offsetof
 #include <limits>
 #include <cstdint>
+#include <cstring>  // memcpy
+#include <initializer_list>
 #include <memory>
 #include <new>
 #include <optional>
@@ -137,7 +142,7 @@ class SpscQueue {
       Storage::deallocate(slots_, capacity);
       throw;
     }
-    // relaxed: construction precedes sharing. start is never s + 1 for a sequence s of the first lap.
+    // relaxed: construction precedes sharing. start_ <= s for every first-lap s: no published_end().
     for (std::size_t i = 0; i < capacity; ++i) ::new (static_cast<void*>(marks_ + i)) std::atomic<std::uint64_t>(start.value);
     write_.store(start.value, std::memory_order_relaxed);  // relaxed: construction precedes sharing
     read_.store(start.value, std::memory_order_relaxed);   // relaxed: as above
@@ -237,8 +242,8 @@ class SpscQueue {
   }
 
   // Moves as many leading items of `items` in as fit; returns how many (0 once closed). Publishes with
-  // a release store of each slot's mark, then one of write_: a single pop may take the first items of
-  // the batch before the last are marked (FIFO either way); pop_batch/peek see it whole.
+  // a release store of the first slot's mark (the batch's end), then one of write_: a single pop may
+  // take the batch by its mark before write_ shows it (FIFO either way).
   std::size_t push_batch(std::span<T> items) {
     typename detail::RoleCheck::Scope role(producer_role_, "producer");
     const std::uint64_t w = write_.load(std::memory_order_relaxed);  // relaxed: own index
@@ -249,13 +254,26 @@ class SpscQueue {
     }
     if (n == 0) return 0;
     if (!open_window(w, w + n)) return 0;
-    std::size_t built = 0;
-    try {
-      for (; built < n; ++built) ::new (static_cast<void*>(slot(w + built))) T(std::move_if_noexcept(items[built]));
-    } catch (...) {
-      for (std::size_t i = 0; i < built; ++i) destroy(slot(w + i));
-      retract(w);
-      throw;
+    // The slots are one or two contiguous runs: copy run by run (a memcpy each for trivially copyable
+    // T, which also begins the copies' lifetimes), not slot by masked slot.
+    const SlotSpans<T> dst = spans_at(w, n);
+    if constexpr (std::is_trivially_copyable_v<T>) {
+      std::memcpy(static_cast<void*>(dst.first.data()), items.data(), dst.first.size_bytes());
+      std::memcpy(static_cast<void*>(dst.second.data()), items.data() + dst.first.size(), dst.second.size_bytes());
+    } else {
+      std::size_t built = 0;
+      try {
+        for (const std::span<T> run : {dst.first, dst.second}) {
+          for (T& to : run) {
+            ::new (static_cast<void*>(&to)) T(std::move_if_noexcept(items[built]));
+            ++built;
+          }
+        }
+      } catch (...) {
+        for (std::size_t i = 0; i < built; ++i) destroy(&dst[i]);
+        retract(w);
+        throw;
+      }
     }
     mark_published(w, n);
     // release: publishes all n slots (and ends the window: C3 waits for it); pairs as in emplace_impl()
@@ -359,12 +377,21 @@ class SpscQueue {
     const std::uint64_t r = read_.load(std::memory_order_relaxed);  // relaxed: own index
     if (write_cache_ - r < out.size()) refresh_write_cache(r, out.size());
     const std::size_t n = std::min<std::size_t>(out.size(), static_cast<std::size_t>(write_cache_ - r));
-    for (std::size_t i = 0; i < n; ++i) {
-      T* item = slot(r + i);
-      out[i] = std::move(*item);
-      destroy(item);
+    if (n == 0) return 0;
+    const SlotSpans<T> src = spans_at(r, n);  // run by run, as in push_batch()
+    if constexpr (std::is_trivially_copyable_v<T>) {
+      std::memcpy(static_cast<void*>(out.data()), src.first.data(), src.first.size_bytes());
+      std::memcpy(static_cast<void*>(out.data() + src.first.size()), src.second.data(), src.second.size_bytes());
+    } else {
+      T* to = out.data();
+      for (const std::span<T> run : {src.first, src.second}) {
+        for (T& item : run) {
+          *to++ = std::move(item);
+          destroy(&item);
+        }
+      }
     }
-    if (n) release_slots(r, n);
+    release_slots(r, n);
     return n;
   }
 
@@ -472,11 +499,23 @@ class SpscQueue {
   using MarkStorage = detail::PaddedSlots<std::atomic<std::uint64_t>>;
 
   T* slot(std::uint64_t seq) const noexcept { return slots_ + (seq & mask_); }
-  // The slot's mark: seq + 1 once the item of sequence seq is in it (see readable()). The consumer asks
-  // it only for a sequence r it has not popped, so the slot holds r's mark or the previous lap's,
-  // r - capacity + 1 (!= r + 1), never an older one (the consumer saw that one published before it popped
-  // it); so nobody resets a mark. Initially every mark is start_, no first-lap seq + 1.
+  // The slot's mark: the end (w + n) of the last publishing call whose first slot it is. Only calls'
+  // first slots are written, so any other slot keeps a mark from some earlier lap (or start_): nobody
+  // resets a mark. See published_end() for why an old mark never passes for a new one.
   std::atomic<std::uint64_t>& mark(std::uint64_t seq) const noexcept { return marks_[seq & mask_]; }
+
+  // Consumer: the end of the call published at sequence s, or s if none is (yet). Asked only for a
+  // sequence s the consumer has not popped, with read_ <= s (so no call past read_ + capacity exists):
+  //   * a call published at s stored s + n, n in [1, capacity]: m - s - 1 in [0, capacity);
+  //   * otherwise the mark is from a call at s - k*capacity (k >= 1) of n' <= capacity items, so
+  //     m <= s, or it is start_ <= s (s in the first lap): m - s - 1 wraps to at least 2^64 - k*capacity
+  //     - 1, which no k below 2^64 / capacity laps reaches, i.e. within the 64-bit sequence range.
+  std::uint64_t published_end(std::uint64_t s) const noexcept {
+    // acquire: pairs with the release in mark_published(); the call's constructions (or a claim's
+    // assignments) are visible.
+    const std::uint64_t m = mark(s).load(std::memory_order_acquire);
+    return m - s - 1 < capacity() ? m : s;
+  }
 
   // Ends an item's life. Trivially destructible items are left alone: their storage keeps holding live
   // objects (implicitly created with the slot array), so try_claim() may hand them out for assignment.
@@ -507,32 +546,35 @@ class SpscQueue {
     return write_cache_ - r >= want;
   }
 
-  // Consumer: true if sequence r (read_) holds an item. Invariant: r <= write_cache_, and every sequence
-  // below write_cache_ is published (write_ was read at least that high, or its mark was seen). At the
-  // cache's end a single pop asks the slot's mark, on the line it reads next anyway, instead of write_,
-  // the line the producer stores on every push: the consumer of a nearly empty ring never polls it.
+  // Consumer: true if sequence r (read_) holds an item. Invariant: r <= write_cache_, every sequence
+  // below write_cache_ is published, and write_cache_ is the end of a publishing call (write_ was read
+  // that high, or a mark said so), so the mark of sequence write_cache_ is that of the next call. At the
+  // cache's end a single pop asks that mark, on the line it reads next anyway, instead of write_, the
+  // line the producer stores on every push: the consumer of a nearly empty ring never polls it.
   bool readable(std::uint64_t r) noexcept {
     if (r != write_cache_) return true;
-    // acquire: pairs with the release of the mark in emplace_impl()/mark_published(); the slot's
-    // construction (or a claim's assignment) is visible.
-    if (mark(r).load(std::memory_order_acquire) != r + 1) return false;
-    // The marks after it on the same line came with it: take every published one, so a consumer that
-    // trails the producer gets up to a line of items per line fetched, as a write_ reload gives it.
-    std::uint64_t end = r + 1;
-    constexpr std::uint64_t kMarksPerLine = detail::kFalseSharingRange / sizeof(std::uint64_t);
-    while ((end & (kMarksPerLine - 1)) != 0 && end - r < capacity() &&
-           // acquire: as above, for the slot of sequence `end`
-           mark(end).load(std::memory_order_acquire) == end + 1)
-      ++end;
+    std::uint64_t end = published_end(r);
+    if (end == r) return false;
+    // The calls published after it whose marks share r's line came with it: take them too, so a
+    // consumer that trails a producer of single pushes gets up to a line of items per line fetched, as
+    // a write_ reload gives it. Never a lap (end - r <= capacity: published_end() accepts only calls
+    // that exist, and none reaches past read_ + capacity).
+    constexpr std::uint64_t kLine = ~(detail::kFalseSharingRange / sizeof(std::uint64_t) - 1);
+    while ((end & kLine) == (r & kLine) && end - r < capacity()) {
+      const std::uint64_t next = published_end(end);
+      if (next == end) break;
+      end = next;
+    }
     write_cache_ = end;
     return true;
   }
 
-  // Producer: marks sequences [w, w + n) as holding their items (before write_ is stored).
+  // Producer: publishes [w, w + n) to single pops: one mark, on the call's first slot, saying where the
+  // call ends (stored after the constructions, before write_).
   void mark_published(std::uint64_t w, std::size_t n) noexcept {
-    for (std::size_t i = 0; i < n; ++i)
-      // release: publishes that slot to a single pop; pairs with the acquire in readable().
-      mark(w + i).store(w + i + 1, std::memory_order_release);
+    // release: the n constructions happen-before a pop that reads it; pairs with the acquire in
+    // published_end().
+    mark(w).store(w + n, std::memory_order_release);
   }
 
   void release_slots(std::uint64_t r, std::size_t count) noexcept {

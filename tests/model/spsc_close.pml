@@ -8,8 +8,8 @@
  *   producer call:  k = 1 or 2 items (push, or a batch). If fewer than k slots are free: this try fails
  *                   (before any announcement). Else P1 announced = write + k; P2 StoreLoad; P3 if
  *                   closed: P3' announced = write (retract), Closed; else either publish in two steps
- *                   (marked += k: the slots' marks, which single pops go by; then write += k: the call
- *                   succeeded, and the window ends) or a construction throws: P3' retract, nothing
+ *                   (marked += k: the call's one mark, on its first slot, which single pops go by;
+ *                   then write += k: the call succeeded, and the window ends) or a construction throws: P3' retract, nothing
  *                   published. A caller keeps calling after Closed or a throw (bounded by CALLS).
  *   consumer pop:   if marked > read (its slot's mark; pop_batch: write > read): take one. Else C1 if
  *                   closed: C2 StoreLoad; C3 read announced, then write, until write >= announced; C4 if

@@ -9,15 +9,19 @@
  * message-passing shape). Slots hold a value or EMPTY (destroyed): the producer asserts it never
  * constructs into a live slot, the consumer that it reads 1..N exactly once, in order, never a dead slot.
  *
- * One-way marks: after constructing, the producer stores each slot's mark (seq + 1), then write_seq. A
- * single pop whose cached write index is used up asks its slot's mark instead of write_seq and, if the
- * mark says published, advances its cache to r + 1, and past the following marks that say published
- * (the code scans to the end of the mark's cache line, never a lap); a batch pop refreshes the cache
- * from write_seq but never lowers it (write_seq may trail the marks). Mutants that must be caught:
- * MUTANT_MARK_BEFORE_VALUE (the mark is stored before the item: a pop reads a dead slot),
- * MUTANT_NO_CACHE_ADVANCE (a pop by mark leaves the cache behind r: a batch then counts a wrapped
- * difference and reads unpublished slots), MUTANT_CACHE_LOWERED (a refresh takes a write_seq that
- * trails the marks).
+ * One-way marks: after constructing its k items at w, a call stores the end of its range (w + k) in the
+ * mark of its first slot only, then write_seq; the other slots keep older laps' marks. A single pop
+ * whose cached write index is used up asks the mark at r instead of write_seq; a mark m with
+ * 1 <= m - r <= CAP (modular) says a call published [r, m): the cache advances to m, and may follow the
+ * mark at m the same way, never past a lap (the code follows the marks on the same cache line; where
+ * the line ends is a free choice here). Any other value is an older lap's (or the initial START) and
+ * means nothing is published at r. A batch pop refreshes the cache from write_seq but never lowers it
+ * (write_seq may trail the marks). Mutants that must be caught: MUTANT_MARK_BEFORE_VALUE (a batch's mark
+ * is stored before its last item: a pop reads a dead slot), MUTANT_NO_CACHE_ADVANCE (a pop by mark
+ * leaves the cache behind r: a batch then counts a wrapped difference and reads unpublished slots),
+ * MUTANT_CACHE_LOWERED (a refresh takes a write_seq that trails the marks), MUTANT_MARK_ANY_CHANGE (a
+ * pop takes any mark other than r for a published call's: an older lap's mark passes), and
+ * MUTANT_PUBLISH_BEFORE_WRITE (write_seq and the mark before the constructions).
  */
 #define CAP 2
 #define MASK 1
@@ -28,7 +32,7 @@
 #define FREE(w, rc) (CAP - DIFF(w, rc))
 
 byte slot[CAP];
-byte mark[CAP] = START;   /* seq + 1 of the item in the slot (initialised to START: no first-lap seq + 1) */
+byte mark[CAP] = START;   /* the end of the last call that started at this slot (initially START) */
 byte write_seq = START;   /* published by the producer */
 byte read_seq = START;    /* published by the consumer */
 byte received = 0;
@@ -55,27 +59,26 @@ active proctype producer() {
         fi;
 #ifndef MUTANT_PUBLISH_BEFORE_WRITE
         assert(slot[w & MASK] == EMPTY);                     /* never construct over a live item */
-#ifndef MUTANT_MARK_BEFORE_VALUE
         slot[w & MASK] = v;
-        mark[w & MASK] = w + 1;                              /* release: the item, then its mark */
-#else
-        mark[w & MASK] = w + 1;                              /* the bug: the mark before the item */
-        slot[w & MASK] = v;
+#ifdef MUTANT_MARK_BEFORE_VALUE
+        mark[w & MASK] = w + k;                              /* the bug: the mark before the batch's last item */
 #endif
         if
-        :: k == 2 -> assert(slot[(w + 1) & MASK] == EMPTY); slot[(w + 1) & MASK] = v + 1;
-                     mark[(w + 1) & MASK] = w + 2
+        :: k == 2 -> assert(slot[(w + 1) & MASK] == EMPTY); slot[(w + 1) & MASK] = v + 1
         :: else -> skip
         fi;
+#ifndef MUTANT_MARK_BEFORE_VALUE
+        mark[w & MASK] = w + k;                              /* release: the call's items, then its one mark */
+#endif
         w = w + k;
-        write_seq = w;                                       /* release: one publish per batch, after the marks */
+        write_seq = w;                                       /* release: one publish per call, after the mark */
 #else
+        mark[w & MASK] = w + k;                              /* the bug: publish before constructing */
         w = w + k;
-        write_seq = w;                                       /* the bug: publish before constructing */
+        write_seq = w;
         slot[(w - k) & MASK] = v;
-        mark[(w - k) & MASK] = w - k + 1;
         if
-        :: k == 2 -> slot[(w - 1) & MASK] = v + 1; mark[(w - 1) & MASK] = w
+        :: k == 2 -> slot[(w - 1) & MASK] = v + 1
         :: else -> skip
         fi;
 #endif
@@ -90,20 +93,35 @@ active proctype consumer() {
   byte expect = 1;
   byte k;
   byte ws;
+  byte m;
   do
   :: expect > N -> break
   :: else ->
      if
-     :: DIFF(write_cache, r) == 0 && mark[r & MASK] == ((r + 1) % 256) ->   /* acquire: readable() (a single pop) */
+     :: DIFF(write_cache, r) == 0 ->                         /* readable() (a single pop) */
+        m = mark[r & MASK];                                  /* acquire: published_end(r) */
+        if
+#ifndef MUTANT_MARK_ANY_CHANGE
+        :: DIFF(m, r) >= 1 && DIFF(m, r) <= CAP ->
+#else
+        :: DIFF(m, r) != 0 ->
+#endif
 #ifndef MUTANT_NO_CACHE_ADVANCE
-           write_cache = r + 1;
-           if                                                /* the scan: the next marks on the line, */
-           :: mark[(r + 1) & MASK] == ((r + 2) % 256) && CAP >= 2 -> write_cache = r + 2   /* within one lap */
+           write_cache = m;
+           if                                                /* follow the next call's mark (same line), */
+           :: DIFF(write_cache, r) < CAP ->                  /* never a lap */
+              m = mark[write_cache & MASK];                  /* acquire: published_end(write_cache) */
+              if
+              :: DIFF(m, write_cache) >= 1 && DIFF(m, write_cache) <= CAP -> write_cache = m
+              :: else -> skip
+              fi
            :: skip                                           /* (or the line ends here) */
            fi
 #else
            skip
 #endif
+        :: else -> skip                                      /* an older lap's mark: nothing at r yet */
+        fi
      :: true ->                                              /* acquire: refresh_write_cache() (a batch call */
         ws = write_seq;                                      /* may reload whenever it wants more) */
 #ifndef MUTANT_CACHE_LOWERED
@@ -119,7 +137,7 @@ active proctype consumer() {
      if
      :: DIFF(write_cache, r) == 0 -> skip                    /* still empty: try_pop fails; retry */
 #ifdef MUTANT_NO_CACHE_ADVANCE
-     :: DIFF(write_cache, r) == 0 && mark[r & MASK] == ((r + 1) % 256) -> k = 1;   /* popped by mark, cache left behind */
+     :: DIFF(write_cache, r) == 0 && DIFF(mark[r & MASK], r) >= 1 && DIFF(mark[r & MASK], r) <= CAP -> k = 1;   /* popped by mark, cache left behind */
         assert(slot[r & MASK] == expect);
         slot[r & MASK] = EMPTY;
         r = r + 1;
@@ -128,6 +146,7 @@ active proctype consumer() {
         received = received + 1
 #endif
      :: DIFF(write_cache, r) > 0 ->
+        assert(DIFF(write_cache, r) <= CAP);                 /* the cache never claims more than a lap */
         if
         :: k = 1
         :: DIFF(write_cache, r) >= 2 && DIFF(write_cache, r) <= CAP -> k = 2   /* pop_batch / peek+pop_n of two */
