@@ -45,6 +45,10 @@
 //             mark (never polls write_) and frees slots through read_ as lamport does; exact at capacity
 //   hyb_w     hyb + the close window's per-push cost: SpscQueue with one-way turns
 //   aq        atomic_queue::OptimistAtomicQueueB2<uint64_t, SPSC> push()/pop() (Debian headers; reference)
+//   rk_batch  ringkit::SpscQueue push_batch()/pop_batch() of up to 64 (ringbench's batch cell: the producer
+//             retries the rest of a partly pushed batch; the consumer checks every item)
+//   boost_batch  boost::lockfree::spsc_queue<uint64_t>(capacity) push(ptr, n)/pop(ptr, n), the same way
+//             (ringbench's best batch peer; docs/queue-fixes.md section 9)
 //
 // The lab rings are written for this measurement only (no close(), no wait strategy, uint64_t items).
 #include <algorithm>
@@ -56,12 +60,14 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <span>
 #include <string>
 #include <thread>
 #include <type_traits>
 #include <vector>
 
 #include <atomic_queue/atomic_queue.h>
+#include <boost/lockfree/spsc_queue.hpp>
 #include <readerwriterqueue/readerwriterqueue.h>
 
 #include <ringbench/backoff.hpp>
@@ -495,6 +501,33 @@ struct AqOptimist {  // push()/pop() spin inside the queue: no failed tries visi
   atomic_queue::AtomicQueueB2<std::uint64_t, std::allocator<std::uint64_t>, true, false, true> q;
 };
 
+// Batch variants: up to kBatch items per call on both sides, through the harness's retry.
+constexpr std::size_t kBatch = 64;
+
+struct RkBatch {
+  static constexpr const char* kName = "rk_batch";
+  static constexpr bool kBatched = true;
+  RkBatch(std::size_t capacity, std::size_t) : q(capacity) {}
+  std::size_t try_push_batch(std::span<std::uint64_t> items) { return q.push_batch(items); }
+  std::size_t try_pop_batch(std::span<std::uint64_t> out) { return q.pop_batch(out); }
+  std::size_t fill() const noexcept { return q.size_approx(); }
+  std::uint64_t producer_reloads() const noexcept { return 0; }
+  std::uint64_t consumer_reloads() const noexcept { return 0; }
+  ringkit::SpscQueue<std::uint64_t, ringkit::Yielding> q;
+};
+
+struct BoostBatch {
+  static constexpr const char* kName = "boost_batch";
+  static constexpr bool kBatched = true;
+  BoostBatch(std::size_t capacity, std::size_t) : q(capacity) {}
+  std::size_t try_push_batch(std::span<std::uint64_t> items) { return q.push(items.data(), items.size()); }
+  std::size_t try_pop_batch(std::span<std::uint64_t> out) { return q.pop(out.data(), out.size()); }
+  std::size_t fill() const noexcept { return q.read_available(); }  // the consumer's call
+  std::uint64_t producer_reloads() const noexcept { return 0; }
+  std::uint64_t consumer_reloads() const noexcept { return 0; }
+  boost::lockfree::spsc_queue<std::uint64_t> q;
+};
+
 // slot_spw driven as SpscQueue's push() drives its ring: one try; after a failed one, wait (spinning,
 // bounded like detail::ResumeHysteresis: 512 polls of 8 PAUSEs) until B slots are free, then retry
 // exactly with the harness's backoff. pop() is try_pop with the retry. Not exact at capacity only inside
@@ -522,6 +555,8 @@ struct SlotPushHysteresis {
 
 template <class V>
 concept BlockingVariant = V::kBlocking;
+template <class V>
+concept BatchVariant = V::kBatched;
 
 // ---- harness ------------------------------------------------------------------------------------
 struct Options {
@@ -615,7 +650,26 @@ RunResult run_one(const Options& o) {
     pin(o.cpu_p);
     wait_go();
     std::uint64_t fails = 0;
-    for (std::uint64_t i = 0; i < n; ++i) {
+    if constexpr (BatchVariant<V>) {
+      std::uint64_t buf[kBatch];
+      ringbench::Backoff b;
+      for (std::uint64_t i = 0; i < n;) {
+        const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(kBatch, n - i));
+        for (std::size_t k = 0; k < want; ++k) buf[k] = i + k;
+        for (std::size_t done = 0; done < want;) {
+          const std::size_t k = q->try_push_batch(std::span<std::uint64_t>(buf + done, want - done));
+          if (k == 0) {
+            ++fails;
+            b.pause();
+          } else {
+            b.reset();
+            done += k;
+          }
+        }
+        i += want;
+      }
+    }
+    if constexpr (!BatchVariant<V>) for (std::uint64_t i = 0; i < n; ++i) {
       if constexpr (BlockingVariant<V>) {
         q->push(i);
       } else {
@@ -633,7 +687,28 @@ RunResult run_one(const Options& o) {
     wait_go();
     std::uint64_t fails = 0, sum = 0, samples = 0;
     std::uint64_t x = 0;
-    for (std::uint64_t i = 0; i < n; ++i) {
+    if constexpr (BatchVariant<V>) {
+      std::uint64_t buf[kBatch];
+      ringbench::Backoff b;
+      for (std::uint64_t i = 0; i < n;) {
+        const std::size_t k = q->try_pop_batch(std::span<std::uint64_t>(buf, kBatch));
+        if (k == 0) {
+          ++fails;
+          b.pause();
+          continue;
+        }
+        b.reset();
+        for (std::size_t j = 0; j < k; ++j) {
+          if (buf[j] != i + j) [[unlikely]] sequence_error(V::kName, i + j, buf[j]);
+        }
+        if ((i & ~std::uint64_t{4095}) != ((i + k) & ~std::uint64_t{4095})) {
+          sum += q->fill();
+          ++samples;
+        }
+        i += k;
+      }
+    }
+    if constexpr (!BatchVariant<V>) for (std::uint64_t i = 0; i < n; ++i) {
       if constexpr (BlockingVariant<V>) {
         q->pop(x);
       } else {
@@ -693,6 +768,7 @@ std::vector<Variant> all_variants() {
       {SlotPushHysteresis::kName, &run_one<SlotPushHysteresis>, {}},
       {OneWayTurnRing<false>::kName, &run_one<OneWayTurnRing<false>>, {}},
       {OneWayTurnRing<true>::kName, &run_one<OneWayTurnRing<true>>, {}},   {AqOptimist::kName, &run_one<AqOptimist>, {}},
+      {RkBatch::kName, &run_one<RkBatch>, {}},     {BoostBatch::kName, &run_one<BoostBatch>, {}},
   };
 }
 
@@ -782,7 +858,7 @@ void print_summary(const std::vector<Variant>& vs, const Options& o) {
 void usage() {
   std::fprintf(stderr,
                "usage: spsc_lab [--items N] [--rounds R] [--capacity C] [--block B] [--reverse] [--fast-ns NS] [--near-ns NS]\n"
-               "                [--variants rk_push,rk_try,rwq,lamport,lamp+ann,lamp+win,block,lazy,slot,slot_sp,slot_spi,slot_spw,slot_spwh,hyb,hyb_w,aq] [--quiet]\n");
+               "                [--variants rk_push,rk_try,rwq,lamport,lamp+ann,lamp+win,block,lazy,slot,slot_sp,slot_spi,slot_spw,slot_spwh,hyb,hyb_w,aq,rk_batch,boost_batch] [--quiet]\n");
   std::exit(2);
 }
 
