@@ -553,19 +553,31 @@ class SpscQueue {
   // line the producer stores on every push: the consumer of a nearly empty ring never polls it.
   bool readable(std::uint64_t r) noexcept {
     if (r != write_cache_) return true;
-    std::uint64_t end = published_end(r);
+    const std::uint64_t end = published_end(r);
     if (end == r) return false;
     // The calls published after it whose marks share r's line came with it: take them too, so a
     // consumer that trails a producer of single pushes gets up to a line of items per line fetched, as
-    // a write_ reload gives it. Never a lap (end - r <= capacity: published_end() accepts only calls
-    // that exist, and none reaches past read_ + capacity).
-    constexpr std::uint64_t kLine = ~(detail::kFalseSharingRange / sizeof(std::uint64_t) - 1);
-    while ((end & kLine) == (r & kLine) && end - r < capacity()) {
-      const std::uint64_t next = published_end(end);
-      if (next == end) break;
-      end = next;
+    // a write_ reload gives it. Calls start at r + span - 1 at the latest on this line and within a lap;
+    // a call published there implies every earlier one (the producer marks in order), so ask that mark
+    // first (a trailing consumer finds the whole line published in one more load), then the calls in
+    // order. Never a lap: published_end() accepts only calls that exist, none past read_ + capacity.
+    constexpr std::uint64_t kMarksPerLine = detail::kFalseSharingRange / sizeof(std::uint64_t);
+    const std::uint64_t span = std::min<std::uint64_t>(kMarksPerLine - (r & (kMarksPerLine - 1)), capacity());
+    std::uint64_t taken = end - r;
+    if (taken < span) {
+      const std::uint64_t last = r + span - 1;
+      const std::uint64_t last_end = published_end(last);
+      if (last_end != last) {
+        taken = last_end - r;
+      } else {
+        while (taken < span) {
+          const std::uint64_t next = published_end(r + taken);
+          if (next == r + taken) break;
+          taken = next - r;
+        }
+      }
     }
-    write_cache_ = end;
+    write_cache_ = r + taken;
     return true;
   }
 

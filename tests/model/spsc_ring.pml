@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* SpscQueue's slot protocol at capacity 2, explored exhaustively by spin.
+/* SpscQueue's slot protocol at capacity 4 (7 items, batches of 1 or 2), explored exhaustively by spin.
  *
  * Models include/ringkit/spsc_queue.hpp: wrapping sequences (8-bit here, started 3 below the wrap, with
  * modular differences exactly as the 64-bit code computes them), index = seq & mask, each side's cached
@@ -12,10 +12,11 @@
  * One-way marks: after constructing its k items at w, a call stores the end of its range (w + k) in the
  * mark of its first slot only, then write_seq; the other slots keep older laps' marks. A single pop
  * whose cached write index is used up asks the mark at r instead of write_seq; a mark m with
- * 1 <= m - r <= CAP (modular) says a call published [r, m): the cache advances to m, and may follow the
- * mark at m the same way, never past a lap (the code follows the marks on the same cache line; where
- * the line ends is a free choice here). Any other value is an older lap's (or the initial START) and
- * means nothing is published at r. A batch pop refreshes the cache from write_seq but never lowers it
+ * 1 <= m - r <= CAP (modular) says a call published [r, m): the cache advances to m, then may take the
+ * mark of the last start within the lap the same way (the code asks the last start on the line first:
+ * a call published there implies every earlier one), or follow the mark at m, never past a lap (where
+ * the line ends is a free choice here; the line is the ring, r + CAP - 1 its last start). Any other
+ * value is an older lap's (or the initial START) and means nothing is published at r. A batch pop refreshes the cache from write_seq but never lowers it
  * (write_seq may trail the marks). Mutants that must be caught: MUTANT_MARK_BEFORE_VALUE (a batch's mark
  * is stored before its last item: a pop reads a dead slot), MUTANT_NO_CACHE_ADVANCE (a pop by mark
  * leaves the cache behind r: a batch then counts a wrapped difference and reads unpublished slots),
@@ -23,9 +24,9 @@
  * pop takes any mark other than r for a published call's: an older lap's mark passes), and
  * MUTANT_PUBLISH_BEFORE_WRITE (write_seq and the mark before the constructions).
  */
-#define CAP 2
-#define MASK 1
-#define N 5
+#define CAP 4
+#define MASK 3
+#define N 7
 #define START 253
 #define EMPTY 0
 #define DIFF(a, b) (((a) - (b) + 256) % 256)
@@ -94,6 +95,7 @@ active proctype consumer() {
   byte k;
   byte ws;
   byte m;
+  byte p;
   do
   :: expect > N -> break
   :: else ->
@@ -108,8 +110,15 @@ active proctype consumer() {
 #endif
 #ifndef MUTANT_NO_CACHE_ADVANCE
            write_cache = m;
-           if                                                /* follow the next call's mark (same line), */
-           :: DIFF(write_cache, r) < CAP ->                  /* never a lap */
+           if                                                /* later calls on the line, never a lap: */
+           :: DIFF(write_cache, r) < CAP - 1 ->              /* the last start first (the line ends at */
+              p = r + CAP - 1;                               /* r + CAP - 1 here) */
+              m = mark[p & MASK];                            /* acquire: published_end(last) */
+              if
+              :: DIFF(m, p) >= 1 && DIFF(m, p) <= CAP -> write_cache = m
+              :: else -> skip
+              fi
+           :: DIFF(write_cache, r) < CAP ->                  /* then the calls in order (one step here) */
               m = mark[write_cache & MASK];                  /* acquire: published_end(write_cache) */
               if
               :: DIFF(m, write_cache) >= 1 && DIFF(m, write_cache) <= CAP -> write_cache = m
