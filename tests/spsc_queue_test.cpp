@@ -471,29 +471,74 @@ TEST(SpscQueue, ASlotWhoseMarkIsLapsOldHasNothingToPopUntilACallStartsThere) {
       ASSERT_EQ(out, popped++);
     }
     for (int lap = 1; lap <= 5; ++lap) {
-      // Whole-ring batches: only slot 0's mark is rewritten; slots 1..7 keep lap 0's.
+      // Whole-ring batches: only the first slot's mark (the one of sequence start + 8k) is rewritten;
+      // the other seven keep lap 0's.
       for (std::size_t i = 0; i < cap; ++i) buf[i] = pushed++;
       ASSERT_EQ(q.push_batch(buf), cap);
       ASSERT_EQ(q.pop_batch(buf), cap);
       for (std::size_t i = 0; i < cap; ++i) ASSERT_EQ(buf[i], popped++);
     }
-    ASSERT_TRUE(q.try_push(pushed++));  // slot 0
+    ASSERT_TRUE(q.try_push(pushed++));  // the first slot (offset 0 from start, mod 8)
     ASSERT_TRUE(q.try_pop(out));
     ASSERT_EQ(out, popped++);
-    // The ring is empty at slot 1, whose mark is six laps old.
+    // The ring is empty at offset 1, whose mark is six laps old.
     EXPECT_FALSE(q.try_pop(out)) << "start " << start;
     EXPECT_EQ(q.front(), nullptr);
     EXPECT_TRUE(q.empty());
-    // A batch of 3 that starts at slot 1 is taken by single pops, in order, through its one mark.
+    // A batch of 3 that starts at offset 1 is taken by single pops, in order, through its one mark.
     for (std::size_t i = 0; i < 3; ++i) buf[i] = pushed++;
     ASSERT_EQ(q.push_batch(std::span<std::uint64_t>(buf.data(), 3)), 3u);
     for (int i = 0; i < 3; ++i) {
       ASSERT_TRUE(q.try_pop(out)) << "item " << i;
       ASSERT_EQ(out, popped++);
     }
-    EXPECT_FALSE(q.try_pop(out)) << "slot 4's mark is six laps old too";
+    EXPECT_FALSE(q.try_pop(out)) << "offset 4's mark is six laps old too";
     EXPECT_EQ(q.stats().pushed, pushed);
     EXPECT_EQ(q.stats().popped, popped);
+  }
+}
+
+// A single pop at its cache's end asks the mark of the last call start on its 128-byte line of marks
+// (16 marks) first, then walks the calls in order. Here the line's last slot is inside a batch (its
+// mark a lap old) and a call crosses the line's end: single pops must take every item in order, and
+// nothing past what was pushed.
+TEST(SpscQueue, SinglePopsTakeEveryCallOnALineWhoseLastSlotIsInsideABatch) {
+  constexpr std::size_t cap = 32;
+  for (const std::uint64_t start : {std::uint64_t{0}, std::numeric_limits<std::uint64_t>::max() - 40}) {
+    SpscQueue<std::uint64_t> q(cap, Overflow::Block, StartSequence{start});
+    std::uint64_t pushed = 0, popped = 0, out = 0;
+    std::vector<std::uint64_t> buf(cap);
+    const auto push_batch = [&](std::size_t n) {
+      for (std::size_t i = 0; i < n; ++i) buf[i] = pushed + i;
+      ASSERT_EQ(q.push_batch(std::span<std::uint64_t>(buf.data(), n)), n);
+      pushed += n;
+    };
+    const auto pop_all = [&] {
+      while (q.try_pop(out)) ASSERT_EQ(out, popped++);
+      EXPECT_EQ(popped, pushed) << "start " << start;
+    };
+    // Lap 0: every slot marked by a single push.
+    for (std::size_t i = 0; i < cap; ++i) ASSERT_TRUE(q.try_push(pushed++));
+    pop_all();
+    // Then three shapes (line positions as for start 0; the other start shifts them by 7): singles around
+    // a batch that covers a line's last slot, a batch that ends exactly at a line's end, a call that
+    // crosses it.
+    ASSERT_TRUE(q.try_push(pushed++));
+    ASSERT_TRUE(q.try_push(pushed++));
+    push_batch(20);
+    ASSERT_TRUE(q.try_push(pushed++));
+    pop_all();
+    push_batch(9);  // the rest of the lap
+    pop_all();
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(q.try_push(pushed++));
+    push_batch(11);  // ends at a line's end (offsets 5..15 of its line)
+    push_batch(6);   // the next line
+    pop_all();
+    push_batch(14);  // crosses the line's end
+    ASSERT_TRUE(q.try_push(pushed++));
+    pop_all();
+    EXPECT_FALSE(q.try_pop(out));
+    EXPECT_EQ(q.stats().pushed, pushed);
   }
 }
 

@@ -42,9 +42,10 @@
 // read_ as before, so try_push stays exact at capacity. Because a mark comes before write_, read_ may
 // pass write_ for a moment (size() and stats() clamp).
 //
-// Sequences are 64-bit and never reset: index = seq & mask_. At 10^9 pushes/s a sequence takes 584
-// years to wrap, and all arithmetic is modular (write - read), so even a wrap would be harmless;
-// tests start sequences just below 2^64 to prove it (detail::StartSequence).
+// Sequences are 64-bit and never reset: index = seq & mask_. The index arithmetic is modular
+// (write - read), so a queue may start anywhere in the range and cross 2^64 (tests start sequences just
+// below it: detail::StartSequence). The one-way marks are exact for the first 2^64 - capacity sequences
+// of a queue's life (published_end()): 584 years at 10^9 pushes/s.
 //
 // Exceptions: T may throw from its constructors. A throwing construction leaves the queue unchanged
 // (the slot is published only after it is constructed); a throwing move-assignment in try_pop leaves the
@@ -257,7 +258,8 @@ class SpscQueue {
     // The slots are one or two contiguous runs: copy run by run (a memcpy each for trivially copyable
     // T, which also begins the copies' lifetimes), not slot by masked slot.
     const SlotSpans<T> dst = spans_at(w, n);
-    if constexpr (std::is_trivially_copyable_v<T>) {
+    if constexpr (std::is_trivially_copyable_v<T> &&
+                  std::is_trivially_constructible_v<T, decltype(std::move_if_noexcept(items[0]))>) {
       std::memcpy(static_cast<void*>(dst.first.data()), items.data(), dst.first.size_bytes());
       std::memcpy(static_cast<void*>(dst.second.data()), items.data() + dst.first.size(), dst.second.size_bytes());
     } else {
@@ -379,7 +381,7 @@ class SpscQueue {
     const std::size_t n = std::min<std::size_t>(out.size(), static_cast<std::size_t>(write_cache_ - r));
     if (n == 0) return 0;
     const SlotSpans<T> src = spans_at(r, n);  // run by run, as in push_batch()
-    if constexpr (std::is_trivially_copyable_v<T>) {
+    if constexpr (std::is_trivially_copyable_v<T> && std::is_trivially_move_assignable_v<T>) {
       std::memcpy(static_cast<void*>(out.data()), src.first.data(), src.first.size_bytes());
       std::memcpy(static_cast<void*>(out.data() + src.first.size()), src.second.data(), src.second.size_bytes());
     } else {
@@ -507,9 +509,10 @@ class SpscQueue {
   // Consumer: the end of the call published at sequence s, or s if none is (yet). Asked only for a
   // sequence s the consumer has not popped, with read_ <= s (so no call past read_ + capacity exists):
   //   * a call published at s stored s + n, n in [1, capacity]: m - s - 1 in [0, capacity);
-  //   * otherwise the mark is from a call at s - k*capacity (k >= 1) of n' <= capacity items, so
-  //     m <= s, or it is start_ <= s (s in the first lap): m - s - 1 wraps to at least 2^64 - k*capacity
-  //     - 1, which no k below 2^64 / capacity laps reaches, i.e. within the 64-bit sequence range.
+  //   * otherwise the slot holds start_, or the end m of an earlier call at s - k*capacity (k >= 1) of
+  //     at most capacity items, so start_ <= m <= s (counting from start_), and m - s - 1 wraps to
+  //     2^64 - (s - m) - 1 >= capacity as long as s - start_ < 2^64 - capacity: for the first
+  //     2^64 - capacity sequences of the queue's life (the header's limit).
   std::uint64_t published_end(std::uint64_t s) const noexcept {
     // acquire: pairs with the release in mark_published(); the call's constructions (or a claim's
     // assignments) are visible.

@@ -15,14 +15,21 @@
  * 1 <= m - r <= CAP (modular) says a call published [r, m): the cache advances to m, then may take the
  * mark of the last start within the lap the same way (the code asks the last start on the line first:
  * a call published there implies every earlier one), or follow the mark at m, never past a lap (where
- * the line ends is a free choice here; the line is the ring, r + CAP - 1 its last start). Any other
- * value is an older lap's (or the initial START) and means nothing is published at r. A batch pop refreshes the cache from write_seq but never lowers it
- * (write_seq may trail the marks). Mutants that must be caught: MUTANT_MARK_BEFORE_VALUE (a batch's mark
- * is stored before its last item: a pop reads a dead slot), MUTANT_NO_CACHE_ADVANCE (a pop by mark
- * leaves the cache behind r: a batch then counts a wrapped difference and reads unpublished slots),
- * MUTANT_CACHE_LOWERED (a refresh takes a write_seq that trails the marks), MUTANT_MARK_ANY_CHANGE (a
- * pop takes any mark other than r for a published call's: an older lap's mark passes), and
- * MUTANT_PUBLISH_BEFORE_WRITE (write_seq and the mark before the constructions).
+ * the line ends is a free choice here; the line is the ring, r + CAP - 1 its last start; the model lets
+ * both the last-start check and the call-by-call walk run, a superset of the code's either/or). Any
+ * other value is an older lap's (or the initial START) and means nothing is published at r. A batch pop
+ * refreshes the cache from write_seq but never lowers it (write_seq may trail the marks). Mutants that
+ * must be caught: MUTANT_MARK_BEFORE_VALUE (a batch's mark is stored before its last item: a pop reads a
+ * dead slot), MUTANT_NO_CACHE_ADVANCE (a pop by mark leaves the cache behind r: a batch then counts a
+ * wrapped difference and reads unpublished slots), MUTANT_CACHE_LOWERED (a refresh takes a write_seq
+ * that trails the marks), MUTANT_MARK_ANY_CHANGE (a pop takes any mark other than r for a published
+ * call's: an older lap's mark passes), MUTANT_FOLLOW_ANY_CHANGE (the same in the walk past r),
+ * MUTANT_PUBLISH_BEFORE_WRITE (write_seq and the mark before the constructions), and three that break
+ * "the cache is always a call's end" (a pop then waits for a mark nobody stores: the liveness claim
+ * fails): MUTANT_MARK_ONE (a batch's mark says one item), MUTANT_CACHE_R_PLUS_1 (a pop by mark advances
+ * the cache to r + 1, not the call's end), MUTANT_MARK_LAST_SLOT (the mark on the call's last slot).
+ * (Sequences are 8-bit here, so a run of 256 items would show a mark accepted a whole wrap later; in
+ * the code that takes 2^64 - capacity sequences, see published_end().)
  */
 #define CAP 4
 #define MASK 3
@@ -68,7 +75,13 @@ active proctype producer() {
         :: k == 2 -> assert(slot[(w + 1) & MASK] == EMPTY); slot[(w + 1) & MASK] = v + 1
         :: else -> skip
         fi;
-#ifndef MUTANT_MARK_BEFORE_VALUE
+#if defined(MUTANT_MARK_BEFORE_VALUE)
+        skip
+#elif defined(MUTANT_MARK_ONE)
+        mark[w & MASK] = w + 1;                              /* the bug: a batch's mark says one item */
+#elif defined(MUTANT_MARK_LAST_SLOT)
+        mark[(w + k - 1) & MASK] = w + k;                    /* the bug: the mark on the call's last slot */
+#else
         mark[w & MASK] = w + k;                              /* release: the call's items, then its one mark */
 #endif
         w = w + k;
@@ -108,7 +121,11 @@ active proctype consumer() {
 #else
         :: DIFF(m, r) != 0 ->
 #endif
-#ifndef MUTANT_NO_CACHE_ADVANCE
+#if defined(MUTANT_NO_CACHE_ADVANCE)
+           skip
+#elif defined(MUTANT_CACHE_R_PLUS_1)
+           write_cache = r + 1                               /* the bug: the cache stops inside the call */
+#else
            write_cache = m;
            if                                                /* later calls on the line, never a lap: */
            :: DIFF(write_cache, r) < CAP - 1 ->              /* the last start first (the line ends at */
@@ -116,18 +133,25 @@ active proctype consumer() {
               m = mark[p & MASK];                            /* acquire: published_end(last) */
               if
               :: DIFF(m, p) >= 1 && DIFF(m, p) <= CAP -> write_cache = m
+#ifdef MUTANT_FOLLOW_ANY_CHANGE
+              :: DIFF(m, p) != 0 -> write_cache = m          /* the bug: an older lap's mark passes */
+#endif
               :: else -> skip
               fi
-           :: DIFF(write_cache, r) < CAP ->                  /* then the calls in order (one step here) */
+           :: skip
+           fi;
+           do                                                /* then the calls in order, while published */
+           :: DIFF(write_cache, r) < CAP ->                  /* (or the line ends: stop at any step) */
               m = mark[write_cache & MASK];                  /* acquire: published_end(write_cache) */
               if
               :: DIFF(m, write_cache) >= 1 && DIFF(m, write_cache) <= CAP -> write_cache = m
-              :: else -> skip
+#ifdef MUTANT_FOLLOW_ANY_CHANGE
+              :: DIFF(m, write_cache) != 0 -> write_cache = m   /* the bug, as above */
+#endif
+              :: else -> break
               fi
-           :: skip                                           /* (or the line ends here) */
-           fi
-#else
-           skip
+           :: break
+           od
 #endif
         :: else -> skip                                      /* an older lap's mark: nothing at r yet */
         fi
