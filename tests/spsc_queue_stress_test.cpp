@@ -166,6 +166,7 @@ TEST_P(SpscStress, EveryItemOnceInOrderWhenTheConsumerOnlyPopsSingly) {
 INSTANTIATE_TEST_SUITE_P(
     Capacities, SpscStress,
     ::testing::Values(Config{1, 0}, Config{2, 0}, Config{4, std::numeric_limits<std::uint64_t>::max() - 1000},
+                      Config{16, std::numeric_limits<std::uint64_t>::max() - 50},
                       Config{64, 0}, Config{1024, std::numeric_limits<std::uint64_t>::max() - 100'000}),
     [](const auto& param_info) {
       return "cap" + std::to_string(param_info.param.capacity) + (param_info.param.start ? "_wrapping" : "");

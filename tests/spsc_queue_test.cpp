@@ -537,6 +537,11 @@ TEST(SpscQueue, SinglePopsTakeEveryCallOnALineWhoseLastSlotIsInsideABatch) {
     push_batch(14);  // crosses the line's end
     ASSERT_TRUE(q.try_push(pushed++));
     pop_all();
+    // A batch that starts at a line's last slot, after singles: a trailing pop takes the line by that
+    // batch's mark, whose end lies on the next line.
+    while (((start + pushed) & 15) != 15) ASSERT_TRUE(q.try_push(pushed++));
+    push_batch(4);
+    pop_all();
     EXPECT_FALSE(q.try_pop(out));
     EXPECT_EQ(q.stats().pushed, pushed);
   }

@@ -44,8 +44,8 @@
 //
 // Sequences are 64-bit and never reset: index = seq & mask_. The index arithmetic is modular
 // (write - read), so a queue may start anywhere in the range and cross 2^64 (tests start sequences just
-// below it: detail::StartSequence). The one-way marks are exact for the first 2^64 - capacity sequences
-// of a queue's life (published_end()): 584 years at 10^9 pushes/s.
+// below it: detail::StartSequence). The one-way marks are exact while fewer than 2^64 - 2 * capacity
+// items have been popped over the queue's life (published_end()): 584 years at 10^9 pushes/s.
 //
 // Exceptions: T may throw from its constructors. A throwing construction leaves the queue unchanged
 // (the slot is published only after it is constructed); a throwing move-assignment in try_pop leaves the
@@ -511,8 +511,9 @@ class SpscQueue {
   //   * a call published at s stored s + n, n in [1, capacity]: m - s - 1 in [0, capacity);
   //   * otherwise the slot holds start_, or the end m of an earlier call at s - k*capacity (k >= 1) of
   //     at most capacity items, so start_ <= m <= s (counting from start_), and m - s - 1 wraps to
-  //     2^64 - (s - m) - 1 >= capacity as long as s - start_ < 2^64 - capacity: for the first
-  //     2^64 - capacity sequences of the queue's life (the header's limit).
+  //     2^64 - (s - m) - 1 >= capacity as long as s - start_ < 2^64 - capacity; s is asked up to
+  //     read_ + capacity - 1, so: while fewer than 2^64 - 2 * capacity items have been popped (the
+  //     header's limit).
   std::uint64_t published_end(std::uint64_t s) const noexcept {
     // acquire: pairs with the release in mark_published(); the call's constructions (or a claim's
     // assignments) are visible.
@@ -560,23 +561,28 @@ class SpscQueue {
     if (end == r) return false;
     // The calls published after it whose marks share r's line came with it: take them too, so a
     // consumer that trails a producer of single pushes gets up to a line of items per line fetched, as
-    // a write_ reload gives it. Calls start at r + span - 1 at the latest on this line and within a lap;
-    // a call published there implies every earlier one (the producer marks in order), so ask that mark
-    // first (a trailing consumer finds the whole line published in one more load), then the calls in
-    // order. Never a lap: published_end() accepts only calls that exist, none past read_ + capacity.
+    // a write_ reload gives it. Calls start at r + span - 1 at the latest on this line and within a lap
+    // (a ring of at most a line's marks is one line). Ask the next call's mark; if it is published too
+    // (the consumer trails), ask the last start's: a call published there implies every earlier one
+    // (the producer marks in order), so a trailing consumer takes the line in one more load; else walk
+    // the calls in order. A consumer that keeps up pays one load past r's, as before. Never a lap:
+    // published_end() accepts only calls that exist, none past read_ + capacity.
     constexpr std::uint64_t kMarksPerLine = detail::kFalseSharingRange / sizeof(std::uint64_t);
-    const std::uint64_t span = std::min<std::uint64_t>(kMarksPerLine - (r & (kMarksPerLine - 1)), capacity());
+    const std::uint64_t span =
+        capacity() <= kMarksPerLine ? capacity() : kMarksPerLine - (r & (kMarksPerLine - 1));
     std::uint64_t taken = end - r;
     if (taken < span) {
-      const std::uint64_t last = r + span - 1;
-      const std::uint64_t last_end = published_end(last);
-      if (last_end != last) {
-        taken = last_end - r;
-      } else {
-        while (taken < span) {
-          const std::uint64_t next = published_end(r + taken);
-          if (next == r + taken) break;
-          taken = next - r;
+      std::uint64_t next = published_end(r + taken);
+      if (next != r + taken) {
+        taken = next - r;
+        const std::uint64_t last = r + span - 1;
+        if (taken < span) {
+          const std::uint64_t last_end = published_end(last);
+          if (last_end != last) {
+            taken = last_end - r;
+          } else {
+            while (taken < span && (next = published_end(r + taken)) != r + taken) taken = next - r;
+          }
         }
       }
     }

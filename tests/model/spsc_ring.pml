@@ -27,7 +27,10 @@
  * MUTANT_PUBLISH_BEFORE_WRITE (write_seq and the mark before the constructions), and three that break
  * "the cache is always a call's end" (a pop then waits for a mark nobody stores: the liveness claim
  * fails): MUTANT_MARK_ONE (a batch's mark says one item), MUTANT_CACHE_R_PLUS_1 (a pop by mark advances
- * the cache to r + 1, not the call's end), MUTANT_MARK_LAST_SLOT (the mark on the call's last slot).
+ * the cache to r + 1, not the call's end), MUTANT_MARK_LAST_SLOT (the mark on the call's last slot);
+ * and two in the last-start check, whose position p may be any later start within the lap (the line may
+ * end anywhere): MUTANT_LAST_TAKES_LINE (the cache jumps to p + 1, inside p's call) and
+ * MUTANT_LAST_ANY_CHANGE (that check without the range test).
  * (Sequences are 8-bit here, so a run of 256 items would show a mark accepted a whole wrap later; in
  * the code that takes 2^64 - capacity sequences, see published_end().)
  */
@@ -129,10 +132,20 @@ active proctype consumer() {
            write_cache = m;
            if                                                /* later calls on the line, never a lap: */
            :: DIFF(write_cache, r) < CAP - 1 ->              /* the last start first (the line ends at */
-              p = r + CAP - 1;                               /* r + CAP - 1 here) */
+              if                                             /* any line end within the lap */
+              :: p = r + CAP - 1
+              :: DIFF(write_cache, r) <= 2 -> p = r + 2
+              :: DIFF(write_cache, r) <= 1 -> p = r + 1
+              fi;
               m = mark[p & MASK];                            /* acquire: published_end(last) */
               if
+#if defined(MUTANT_LAST_TAKES_LINE)
+              :: DIFF(m, p) >= 1 && DIFF(m, p) <= CAP -> write_cache = p + 1
+#elif !defined(MUTANT_LAST_ANY_CHANGE)
               :: DIFF(m, p) >= 1 && DIFF(m, p) <= CAP -> write_cache = m
+#else
+              :: DIFF(m, p) != 0 -> write_cache = m
+#endif
 #ifdef MUTANT_FOLLOW_ANY_CHANGE
               :: DIFF(m, p) != 0 -> write_cache = m          /* the bug: an older lap's mark passes */
 #endif
