@@ -498,8 +498,8 @@ TEST(SpscQueue, ASlotWhoseMarkIsLapsOldHasNothingToPopUntilACallStartsThere) {
   }
 }
 
-// A single pop at its cache's end asks the mark of the last call start on its 128-byte line of marks
-// (16 marks) first, then walks the calls in order. Here the line's last slot is inside a batch (its
+// A single pop at its cache's end that finds the next call published too asks the mark of the last call
+// start on its 128-byte line of marks (16 marks), else walks the calls in order. Here the line's last slot is inside a batch (its
 // mark a lap old) and a call crosses the line's end: single pops must take every item in order, and
 // nothing past what was pushed.
 TEST(SpscQueue, SinglePopsTakeEveryCallOnALineWhoseLastSlotIsInsideABatch) {
