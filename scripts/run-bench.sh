@@ -13,6 +13,6 @@ run() {
   "$@" || { echo "run-bench: FAILED: $*" >&2; status=1; }
 }
 run build/bin/ringbench "$@"
-[ -x build/bin/logbench ] && run build/bin/logbench --quick --csv bench-results/logbench.csv
+[ -x build/bin/logbench ] && run build/bin/logbench --quick --interleave --csv bench-results/logbench.csv
 [ -x build/bin/dagbench ] && run build/bin/dagbench --quick --csv bench-results/dagbench.csv
 exit $status

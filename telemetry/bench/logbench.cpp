@@ -8,7 +8,10 @@
 //   backend CPU (process CPU minus the producers' own), peak RSS; each library in its own child process.
 // Self-check: every throughput run must leave exactly N lines in its file (exit status 1 otherwise).
 //
-//   logbench [--quick] [--csv FILE] [--dir DIR] [--only LIB]   (--help: the options; usage error: exit 2)
+//   --interleave: the latency runs put every library in one process, taking turns burst by burst.
+//
+//   logbench [--quick] [--interleave] [--rounds N] [--no-throughput] [--csv FILE] [--dir DIR] [--only LIB]
+//   (--help: the options; usage error: exit 2)
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -161,6 +164,28 @@ std::uint64_t count_lines(const std::string& path) {
 
 using Results = std::map<std::string, double>;
 
+// Per-call averages of each thread's bursts -> p50/p99/p99.9 (the first 5 bursts per thread dropped as
+// warm-up: thread registration, page faults) and whether the file holds every line.
+Results latency_summary(const std::vector<std::vector<double>>& per, const std::string& path, int threads, int iterations) {
+  std::vector<double> all;
+  for (const auto& v : per)
+    all.insert(all.end(), v.begin() + std::min<std::ptrdiff_t>(5, static_cast<std::ptrdiff_t>(v.size())), v.end());
+  std::sort(all.begin(), all.end());
+  auto pct = [&](double q) { return all.empty() ? 0.0 : all[std::min(all.size() - 1, static_cast<std::size_t>(q * static_cast<double>(all.size())))]; };
+  const std::uint64_t lines = count_lines(path);
+  const std::uint64_t expect = static_cast<std::uint64_t>(threads) * static_cast<std::uint64_t>(iterations) * 20u;
+  return {{"p50_ns", pct(0.50)}, {"p99_ns", pct(0.99)}, {"p999_ns", pct(0.999)}, {"samples", static_cast<double>(all.size())},
+          {"lines_ok", lines == expect ? 1.0 : 0.0}};
+}
+
+// One burst: 20 calls, timed together; the average per call.
+double burst(Adapter& a, int it) {
+  const auto t0 = Clock::now();
+  for (int k = 0; k < 20; ++k) a.log(k, it, 0.5 * k);
+  const auto t1 = Clock::now();
+  return std::chrono::duration<double, std::nano>(t1 - t0).count() / 20.0;
+}
+
 Results run_latency(const std::string& lib, const std::string& path, int threads, int iterations) {
   auto a = make(lib, path);
   std::vector<std::vector<double>> per(static_cast<std::size_t>(threads));
@@ -173,27 +198,52 @@ Results run_latency(const std::string& lib, const std::string& path, int threads
       ++ready;
       while (ready.load() < threads) std::this_thread::yield();
       for (int it = 0; it < iterations; ++it) {
-        const auto t0 = Clock::now();
-        for (int k = 0; k < 20; ++k) a->log(k, it, 0.5 * k);
-        const auto t1 = Clock::now();
-        out.push_back(std::chrono::duration<double, std::nano>(t1 - t0).count() / 20.0);
+        out.push_back(burst(*a, it));
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
       }
     });
   }
   for (auto& th : ts) th.join();
   a->flush_and_stop();
-  std::vector<double> all;
-  for (auto& v : per) {
-    // The first iterations warm up (thread registration, page faults): drop 5 per thread.
-    all.insert(all.end(), v.begin() + std::min<std::ptrdiff_t>(5, static_cast<std::ptrdiff_t>(v.size())), v.end());
+  return latency_summary(per, path, threads, iterations);
+}
+
+// --interleave: every library in one process; each thread runs one burst of each library per round
+// (2 ms apart, the first library rotating round by round), so that all of them see the same machine
+// state. On this VM a process-wide slow spell lasts seconds and moves one library's p50 by 2-5x, which
+// one-library-per-process runs turn into a ratio. Keys: "<library> <metric>".
+Results run_latency_interleaved(const std::vector<std::string>& libs, const std::string& path_prefix, int threads,
+                                int iterations) {
+  const std::size_t n = libs.size();
+  std::vector<std::unique_ptr<Adapter>> as;
+  for (const auto& lib : libs) as.push_back(make(lib, path_prefix + lib + ".log"));
+  // per[lib][thread]
+  std::vector<std::vector<std::vector<double>>> per(n, std::vector<std::vector<double>>(static_cast<std::size_t>(threads)));
+  std::atomic<int> ready{0};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < threads; ++t) {
+    ts.emplace_back([&, t] {
+      for (auto& v : per) v[static_cast<std::size_t>(t)].reserve(static_cast<std::size_t>(iterations));
+      ++ready;
+      while (ready.load() < threads) std::this_thread::yield();
+      for (int it = 0; it < iterations; ++it) {
+        for (std::size_t j = 0; j < n; ++j) {
+          const std::size_t lib = (static_cast<std::size_t>(it) + j) % n;
+          per[lib][static_cast<std::size_t>(t)].push_back(burst(*as[lib], it));
+          std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        }
+      }
+    });
   }
-  std::sort(all.begin(), all.end());
-  auto pct = [&](double q) { return all.empty() ? 0.0 : all[std::min(all.size() - 1, static_cast<std::size_t>(q * static_cast<double>(all.size())))]; };
-  const std::uint64_t lines = count_lines(path);
-  const std::uint64_t expect = static_cast<std::uint64_t>(threads) * static_cast<std::uint64_t>(iterations) * 20u;
-  return {{"p50_ns", pct(0.50)}, {"p99_ns", pct(0.99)}, {"p999_ns", pct(0.999)}, {"samples", static_cast<double>(all.size())},
-          {"lines_ok", lines == expect ? 1.0 : 0.0}};
+  for (auto& th : ts) th.join();
+  Results out;
+  for (std::size_t i = 0; i < n; ++i) {
+    as[i]->flush_and_stop();
+    const std::string path = path_prefix + libs[i] + ".log";
+    for (const auto& [k, v] : latency_summary(per[i], path, threads, iterations)) out[libs[i] + " " + k] = v;
+    std::remove(path.c_str());
+  }
+  return out;
 }
 
 Results run_throughput(const std::string& lib, const std::string& path, int threads, std::uint64_t total) {
@@ -303,7 +353,7 @@ Results in_child(const std::function<Results()>& fn) {
   while (pos < s.size()) {
     const std::size_t nl = s.find('\n', pos);
     const std::string line = s.substr(pos, nl - pos);
-    const std::size_t sp = line.find(' ');
+    const std::size_t sp = line.rfind(' ');
     if (sp != std::string::npos) r[line.substr(0, sp)] = std::stod(line.substr(sp + 1));
     pos = nl + 1;
   }
@@ -336,10 +386,24 @@ void clock_costs() {
   std::printf("%s\n", src.c_str());
 }
 
+// Writes the CSV rows (if a file was asked for); false (with a message) if it cannot.
+bool write_csv(const std::string& csv, const std::vector<std::string>& rows) {
+  if (csv.empty()) return true;
+  std::FILE* f = std::fopen(csv.c_str(), "w");
+  if (!f) {
+    std::fprintf(stderr, "logbench: cannot write %s: %s\n", csv.c_str(), std::strerror(errno));
+    return false;
+  }
+  std::fputs("library,threads,metric,value\n", f);
+  for (const auto& r : rows) std::fprintf(f, "%s\n", r.c_str());
+  return std::fclose(f) == 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool quick = false;
+  bool quick = false, interleave = false, no_throughput = false;
+  int rounds = 0;
   std::string csv, dir = "/tmp", only;
   // The command line (CLI11). --help prints it and exits 0; a usage error prints why and exits 2.
   CLI::App app{"The ringkit telemetry logger (shared and lanes modes) against spdlog's async logger and\n"
@@ -351,19 +415,26 @@ int main(int argc, char** argv) {
       ->option_text("FILE");
   app.add_option("--dir", dir, "directory for the benchmark's log files (default /tmp)")->option_text("DIR");
   app.add_option("--only", only, "run only this library")->option_text("LIB")->check(CLI::IsMember(kLibraries));
+  app.add_flag("--interleave", interleave,
+               "latency: all libraries in one process, taking turns burst by burst (the same machine state for "
+               "each; the ratios between them hold across the VM's slow spells)");
+  app.add_option("--rounds", rounds, "latency: bursts per thread (default 1500, --quick 300)")
+      ->option_text("N")->check(CLI::Range(6, 1000000));
+  app.add_flag("--no-throughput", no_throughput, "latency only: skip the throughput and memory runs");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;  // --help: stdout, 0; a usage error: stderr, 2
   }
-  const int iterations = quick ? 300 : 1500;
+  const int iterations = rounds > 0 ? rounds : quick ? 300 : 1500;
   const std::uint64_t msgs = quick ? 500'000 : 4'000'000;
   // Boost.Log formats on the caller's thread and runs at ~0.1M msgs/s here: capped so a run stays short.
   const std::uint64_t boost_msgs = std::min<std::uint64_t>(msgs, quick ? 200'000 : 1'000'000);
-  std::printf("logbench%s: %u CPUs; latency: %d x 20 calls per thread (2 ms apart); throughput: %llu messages; "
+  std::printf("logbench%s%s: %u CPUs; latency: %d x 20 calls per thread (2 ms apart%s); throughput: %s; "
               "ringkit flight recorder: %zu records per thread\n",
-              quick ? " --quick" : "", std::thread::hardware_concurrency(), iterations,
-              static_cast<unsigned long long>(msgs), tel::LoggerOptions{}.flight_records);
+              quick ? " --quick" : "", interleave ? " --interleave" : "", std::thread::hardware_concurrency(), iterations,
+              interleave ? ", every library in one process, taking turns" : ", each library in its own process",
+              no_throughput ? "not run" : (std::to_string(msgs) + " messages").c_str(), tel::LoggerOptions{}.flight_records);
   if (std::thread::hardware_concurrency() < 5)
     std::printf("note: 4 producer threads + 1 backend oversubscribe these %u CPUs\n", std::thread::hardware_concurrency());
   clock_costs();
@@ -374,12 +445,28 @@ int main(int argc, char** argv) {
     rows.push_back(lib + "," + std::to_string(threads) + "," + metric + "," + fmt::format("{:.1f}", v));
   };
   std::printf("\n%-24s %3s %10s %10s %10s\n", "latency (ns per call)", "thr", "p50_ns", "p99_ns", "p99.9_ns");
+  std::vector<std::string> libs;
+  for (const auto& lib : kLibraries)
+    if (only.empty() || lib == only) libs.push_back(lib);
+  std::map<std::pair<std::string, int>, Results> lat;  // (library, threads) -> p50_ns, p99_ns, p999_ns, lines_ok
   for (int threads : {1, 4}) {
-    for (const auto& lib : kLibraries) {
-      if (!only.empty() && lib != only) continue;
-      const std::string path = dir + "/logbench-" + lib + "-" + std::to_string(getpid()) + ".log";
-      Results r = in_child([&] { return run_latency(lib, path, threads, iterations); });
-      std::remove(path.c_str());
+    if (interleave) {
+      const std::string prefix = dir + "/logbench-" + std::to_string(getpid()) + "-";
+      Results r = in_child([&] { return run_latency_interleaved(libs, prefix, threads, iterations); });
+      for (const auto& lib : libs) {
+        Results& one = lat[{lib, threads}];
+        for (const char* k : {"p50_ns", "p99_ns", "p999_ns", "lines_ok"}) one[k] = r[lib + " " + k];
+        if (r.count("lines_ok") != 0) one["lines_ok"] = 0;  // the child did not exit 0
+      }
+    } else {
+      for (const auto& lib : libs) {
+        const std::string path = dir + "/logbench-" + lib + "-" + std::to_string(getpid()) + ".log";
+        lat[{lib, threads}] = in_child([&] { return run_latency(lib, path, threads, iterations); });
+        std::remove(path.c_str());
+      }
+    }
+    for (const auto& lib : libs) {
+      Results& r = lat[{lib, threads}];
       if (r["lines_ok"] != 1.0) {
         ok = false;
         std::printf("SELF-CHECK FAILED: %s latency run did not write every line\n", lib.c_str());
@@ -389,6 +476,23 @@ int main(int argc, char** argv) {
       row(lib, threads, "p99_ns", r["p99_ns"]);
       row(lib, threads, "p999_ns", r["p999_ns"]);
     }
+  }
+  // The targets are ratios to spdlog's async logger: print them (same run; with --interleave,
+  // same process and rounds).
+  if (std::find(libs.begin(), libs.end(), "spdlog_async") != libs.end()) {
+    std::printf("\n%-24s %3s %12s %12s\n", "spdlog_async / library", "thr", "p50 ratio", "p99 ratio");
+    for (int threads : {1, 4})
+      for (const auto& lib : libs) {
+        if (lib.rfind("ringkit", 0) != 0) continue;
+        Results& r = lat[{lib, threads}];
+        Results& sp = lat[{"spdlog_async", threads}];
+        std::printf("%-24s %3d %11.1fx %11.1fx\n", lib.c_str(), threads, r["p50_ns"] > 0 ? sp["p50_ns"] / r["p50_ns"] : 0.0,
+                    r["p99_ns"] > 0 ? sp["p99_ns"] / r["p99_ns"] : 0.0);
+      }
+  }
+  if (no_throughput) {
+    if (!write_csv(csv, rows)) return 2;
+    return ok ? 0 : 1;
   }
   std::printf("\n%-24s %3s %12s %9s %12s %12s %10s\n", "throughput (until flushed)", "thr", "msgs_per_s", "seconds", "backend_cpu",
               "producer_cpu", "peak_rss");
@@ -422,15 +526,6 @@ int main(int argc, char** argv) {
     row("ringkit_lanes", 1, "rss_mb_per_1m_events", m["lanes_1m_rss_mb"] * 1048576.0 / m["lanes_1m_held"]);
     row("ringkit_shared", 1, "rss_mb_per_1m_events", m["shared_1m_rss_mb"]);
   }
-  if (!csv.empty()) {
-    std::FILE* f = std::fopen(csv.c_str(), "w");
-    if (!f) {
-      std::fprintf(stderr, "logbench: cannot write %s: %s\n", csv.c_str(), std::strerror(errno));
-      return 2;
-    }
-    std::fputs("library,threads,metric,value\n", f);
-    for (const auto& r : rows) std::fprintf(f, "%s\n", r.c_str());
-    std::fclose(f);
-  }
+  if (!write_csv(csv, rows)) return 2;
   return ok ? 0 : 1;
 }
