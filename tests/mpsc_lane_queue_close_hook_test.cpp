@@ -45,10 +45,11 @@ struct MpscLaneClaimHook<test::Hooked> {
     if (!w.armed) return;
     w.armed = false;
     w.q->close();
-    w.consumer = std::thread([&w] {
+    w.consumer = std::thread([] {
+      auto& cw = test::g_window;
       test::Hooked h;
-      while (w.q->pop(h)) w.popped.push_back(h.v);
-      w.consumer_done.store(true, std::memory_order_release);  // release: pairs with the acquire below
+      while (cw.q->pop(h)) cw.popped.push_back(h.v);
+      cw.consumer_done.store(true, std::memory_order_release);  // release: pairs with the acquire below
     });
     const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
     // acquire: pairs with the release in the consumer (popped is read only after join anyway).

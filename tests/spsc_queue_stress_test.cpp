@@ -27,7 +27,7 @@ using ringkit::test::Correlated;
 class Watchdog {
  public:
   explicit Watchdog(std::chrono::seconds limit)
-      : thread_([this, limit](std::stop_token st) {
+      : thread_([limit](std::stop_token st) {
           const auto end = std::chrono::steady_clock::now() + limit;
           while (!st.stop_requested()) {
             if (std::chrono::steady_clock::now() > end) {

@@ -595,7 +595,7 @@ TEST(SpscQueue, DropNewestRejectsAndCounts) {
 // emplace() and size_approx(): the verbs every queue spells the same (README, "One verb set").
 TEST(SpscQueue, EmplaceBuildsTheItemAndAppliesThePolicy) {
   SpscQueue<std::string> q(2, Overflow::DropNewest);
-  EXPECT_EQ(q.emplace(3, 'a'), PushResult::Pushed);
+  EXPECT_EQ(q.emplace(std::size_t{3}, 'a'), PushResult::Pushed);
   EXPECT_EQ(q.emplace("b"), PushResult::Pushed);
   EXPECT_EQ(q.size_approx(), 2u);
   EXPECT_EQ(q.emplace("c"), PushResult::Dropped);

@@ -5,10 +5,12 @@
 //            records the average per call, waits ~2 ms, repeats; p50/p99/p99.9 over those averages;
 //            1 and 4 threads.
 //   throughput: N messages from 1 thread into a file, timed until flushed; the same from 4 producers.
-//   backend CPU (process CPU minus the producers' own), peak RSS; each library in its own child process.
+//   backend CPU (process CPU minus the producers' own), peak RSS; each run in its own child process
+//   (each library alone, or, for latency with --interleave, all of them together).
 // Self-check: every throughput run must leave exactly N lines in its file (exit status 1 otherwise).
 //
-//   --interleave: the latency runs put every library in one process, taking turns burst by burst.
+//   --interleave: the latency runs put each ringkit variant in one process with the peers, taking turns
+//   burst by burst in a random order.
 //
 //   logbench [--quick] [--interleave] [--rounds N] [--no-throughput] [--csv FILE] [--dir DIR] [--only LIB]
 //   (--help: the options; usage error: exit 2)
@@ -20,11 +22,13 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <functional>
 #include <map>
 #include <memory>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -208,15 +212,24 @@ Results run_latency(const std::string& lib, const std::string& path, int threads
   return latency_summary(per, path, threads, iterations);
 }
 
-// --interleave: every library in one process; each thread runs one burst of each library per round
-// (2 ms apart, the first library rotating round by round), so that all of them see the same machine
-// state. On this VM a process-wide slow spell lasts seconds and moves one library's p50 by 2-5x, which
-// one-library-per-process runs turn into a ratio. Keys: "<library> <metric>".
+// --interleave: every library in one process; each thread runs one burst of each library per round, in
+// a new (seeded) random order each round, 2 ms between bursts, so that the VM's slow spells (seconds
+// long, 2-5x on one binary's p50) fall on every library alike instead of on whichever ran alone in its
+// own process at the time. Keys: "<library> <metric>".
 Results run_latency_interleaved(const std::vector<std::string>& libs, const std::string& path_prefix, int threads,
                                 int iterations) {
   const std::size_t n = libs.size();
+  // Each ringkit Logger caches a thread's producer in tls_producers[id & 3]: more than 4 live loggers
+  // would share slots and send every burst through thread registration.
+  if (std::count_if(libs.begin(), libs.end(), [](const std::string& l) { return l.rfind("ringkit", 0) == 0; }) > 4) {
+    std::fprintf(stderr, "logbench: --interleave takes at most 4 ringkit loggers in one process\n");
+    std::exit(2);
+  }
   std::vector<std::unique_ptr<Adapter>> as;
-  for (const auto& lib : libs) as.push_back(make(lib, path_prefix + lib + ".log"));
+  for (const auto& lib : libs) {
+    std::remove((path_prefix + lib + ".log").c_str());  // a file sink may append: start empty
+    as.push_back(make(lib, path_prefix + lib + ".log"));
+  }
   // per[lib][thread]
   std::vector<std::vector<std::vector<double>>> per(n, std::vector<std::vector<double>>(static_cast<std::size_t>(threads)));
   std::atomic<int> ready{0};
@@ -224,11 +237,15 @@ Results run_latency_interleaved(const std::vector<std::string>& libs, const std:
   for (int t = 0; t < threads; ++t) {
     ts.emplace_back([&, t] {
       for (auto& v : per) v[static_cast<std::size_t>(t)].reserve(static_cast<std::size_t>(iterations));
+      // A new order every round (seeded: runs repeat), so that no library always follows the same one.
+      std::mt19937 rng(1234u + static_cast<unsigned>(t));
+      std::vector<std::size_t> order(n);
+      for (std::size_t j = 0; j < n; ++j) order[j] = j;
       ++ready;
       while (ready.load() < threads) std::this_thread::yield();
       for (int it = 0; it < iterations; ++it) {
-        for (std::size_t j = 0; j < n; ++j) {
-          const std::size_t lib = (static_cast<std::size_t>(it) + j) % n;
+        std::shuffle(order.begin(), order.end(), rng);
+        for (const std::size_t lib : order) {
           per[lib][static_cast<std::size_t>(t)].push_back(burst(*as[lib], it));
           std::this_thread::sleep_for(std::chrono::milliseconds(2));
         }
@@ -350,14 +367,25 @@ Results in_child(const std::function<Results()>& fn) {
   waitpid(pid, &status, 0);
   Results r;
   std::size_t pos = 0;
-  while (pos < s.size()) {
+  while (pos < s.size()) {  // "key value\n" lines; a key may contain spaces ("<library> <metric>")
     const std::size_t nl = s.find('\n', pos);
+    if (nl == std::string::npos) break;  // a cut-off last line (the child died while writing)
     const std::string line = s.substr(pos, nl - pos);
     const std::size_t sp = line.rfind(' ');
-    if (sp != std::string::npos) r[line.substr(0, sp)] = std::stod(line.substr(sp + 1));
+    if (sp != std::string::npos) {
+      char* end = nullptr;
+      const double v = std::strtod(line.c_str() + sp + 1, &end);
+      if (end != line.c_str() + sp + 1) r[line.substr(0, sp)] = v;
+    }
     pos = nl + 1;
   }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) r["lines_ok"] = 0;
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    if (WIFSIGNALED(status))
+      std::printf("CHILD FAILED: killed by signal %d\n", WTERMSIG(status));
+    else
+      std::printf("CHILD FAILED: exit status %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    r["child_failed"] = 1;
+  }
   return r;
 }
 
@@ -396,7 +424,11 @@ bool write_csv(const std::string& csv, const std::vector<std::string>& rows) {
   }
   std::fputs("library,threads,metric,value\n", f);
   for (const auto& r : rows) std::fprintf(f, "%s\n", r.c_str());
-  return std::fclose(f) == 0;
+  if (std::fclose(f) != 0) {
+    std::fprintf(stderr, "logbench: cannot write %s: %s\n", csv.c_str(), std::strerror(errno));
+    return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -416,8 +448,8 @@ int main(int argc, char** argv) {
   app.add_option("--dir", dir, "directory for the benchmark's log files (default /tmp)")->option_text("DIR");
   app.add_option("--only", only, "run only this library")->option_text("LIB")->check(CLI::IsMember(kLibraries));
   app.add_flag("--interleave", interleave,
-               "latency: all libraries in one process, taking turns burst by burst (the same machine state for "
-               "each; the ratios between them hold across the VM's slow spells)");
+               "latency: each ringkit variant in one process with the peers, one burst each per round in a "
+               "random order (the VM's slow spells fall on all of them alike; the ratios hold across them)");
   app.add_option("--rounds", rounds, "latency: bursts per thread (default 1500, --quick 300)")
       ->option_text("N")->check(CLI::Range(6, 1000000));
   app.add_flag("--no-throughput", no_throughput, "latency only: skip the throughput and memory runs");
@@ -433,7 +465,8 @@ int main(int argc, char** argv) {
   std::printf("logbench%s%s: %u CPUs; latency: %d x 20 calls per thread (2 ms apart%s); throughput: %s; "
               "ringkit flight recorder: %zu records per thread\n",
               quick ? " --quick" : "", interleave ? " --interleave" : "", std::thread::hardware_concurrency(), iterations,
-              interleave ? ", every library in one process, taking turns" : ", each library in its own process",
+              interleave ? ", every library in one process, one burst each per round in a random order; one pass per ringkit variant with the peers"
+                         : ", each library in its own process",
               no_throughput ? "not run" : (std::to_string(msgs) + " messages").c_str(), tel::LoggerOptions{}.flight_records);
   if (std::thread::hardware_concurrency() < 5)
     std::printf("note: 4 producer threads + 1 backend oversubscribe these %u CPUs\n", std::thread::hardware_concurrency());
@@ -449,14 +482,56 @@ int main(int argc, char** argv) {
   for (const auto& lib : kLibraries)
     if (only.empty() || lib == only) libs.push_back(lib);
   std::map<std::pair<std::string, int>, Results> lat;  // (library, threads) -> p50_ns, p99_ns, p999_ns, lines_ok
+  std::map<std::pair<std::string, int>, Results> pass_spdlog;  // --interleave: spdlog in a ringkit row's pass
   for (int threads : {1, 4}) {
     if (interleave) {
+      // One pass per ringkit variant, each with the peers: the ringkit variants share code, the call
+      // site and the thread's slots, so one of them running just before another would warm it (in a
+      // first cut with all six in one pass, Lanes' p50 moved from 73-115 to 29-46 ns between two
+      // orders of the same libraries). A peer's figures are the median over the passes; a ringkit
+      // row's ratio uses the peer's figures from its own pass.
+      std::vector<std::string> peers, variants;
+      for (const auto& lib : libs) (lib.rfind("ringkit", 0) == 0 ? variants : peers).push_back(lib);
+      std::vector<std::vector<std::string>> passes;
+      if (variants.empty()) passes.push_back(peers);
+      for (const auto& v : variants) {
+        passes.push_back({v});
+        passes.back().insert(passes.back().end(), peers.begin(), peers.end());
+      }
+      std::map<std::string, std::vector<Results>> peer_runs;
       const std::string prefix = dir + "/logbench-" + std::to_string(getpid()) + "-";
-      Results r = in_child([&] { return run_latency_interleaved(libs, prefix, threads, iterations); });
-      for (const auto& lib : libs) {
-        Results& one = lat[{lib, threads}];
-        for (const char* k : {"p50_ns", "p99_ns", "p999_ns", "lines_ok"}) one[k] = r[lib + " " + k];
-        if (r.count("lines_ok") != 0) one["lines_ok"] = 0;  // the child did not exit 0
+      for (const auto& pass : passes) {
+        Results r = in_child([&] { return run_latency_interleaved(pass, prefix, threads, iterations); });
+        for (const auto& lib : pass) {
+          Results one;
+          for (const char* k : {"p50_ns", "p99_ns", "p999_ns", "lines_ok"}) one[k] = r[lib + " " + k];
+          one["child_failed"] = r["child_failed"];
+          std::remove((prefix + lib + ".log").c_str());  // the child removes them, unless it died
+          if (lib.rfind("ringkit", 0) == 0) {
+            lat[{lib, threads}] = one;
+            if (r.count("spdlog_async p50_ns") != 0) {
+              pass_spdlog[{lib, threads}] = {{"p50_ns", r["spdlog_async p50_ns"]}, {"p99_ns", r["spdlog_async p99_ns"]},
+                                             {"child_failed", r["child_failed"]}};
+            }
+          } else {
+            peer_runs[lib].push_back(one);
+          }
+        }
+      }
+      for (auto& [lib, runs] : peer_runs) {
+        Results& agg = lat[{lib, threads}];
+        for (const char* k : {"p50_ns", "p99_ns", "p999_ns"}) {
+          std::vector<double> v;
+          for (auto& x : runs) v.push_back(x[k]);
+          std::sort(v.begin(), v.end());
+          agg[k] = v[v.size() / 2];
+        }
+        agg["lines_ok"] = 1;
+        agg["child_failed"] = 0;
+        for (auto& x : runs) {
+          agg["lines_ok"] = std::min(agg["lines_ok"], x["lines_ok"]);
+          agg["child_failed"] = std::max(agg["child_failed"], x["child_failed"]);
+        }
       }
     } else {
       for (const auto& lib : libs) {
@@ -467,6 +542,11 @@ int main(int argc, char** argv) {
     }
     for (const auto& lib : libs) {
       Results& r = lat[{lib, threads}];
+      if (r["child_failed"] != 0) {  // no figures: nothing printed or written as data
+        ok = false;
+        std::printf("%-24s %3d FAILED (its process did not finish; see above)\n", lib.c_str(), threads);
+        continue;
+      }
       if (r["lines_ok"] != 1.0) {
         ok = false;
         std::printf("SELF-CHECK FAILED: %s latency run did not write every line\n", lib.c_str());
@@ -478,14 +558,17 @@ int main(int argc, char** argv) {
     }
   }
   // The targets are ratios to spdlog's async logger: print them (same run; with --interleave,
-  // same process and rounds).
-  if (std::find(libs.begin(), libs.end(), "spdlog_async") != libs.end()) {
+  // the same process and rounds: the ringkit row's pass).
+  const bool any_ringkit =
+      std::any_of(libs.begin(), libs.end(), [](const std::string& l) { return l.rfind("ringkit", 0) == 0; });
+  if (any_ringkit && std::find(libs.begin(), libs.end(), "spdlog_async") != libs.end()) {
     std::printf("\n%-24s %3s %12s %12s\n", "spdlog_async / library", "thr", "p50 ratio", "p99 ratio");
     for (int threads : {1, 4})
       for (const auto& lib : libs) {
         if (lib.rfind("ringkit", 0) != 0) continue;
         Results& r = lat[{lib, threads}];
-        Results& sp = lat[{"spdlog_async", threads}];
+        Results& sp = interleave ? pass_spdlog[{lib, threads}] : lat[{"spdlog_async", threads}];
+        if (r["child_failed"] != 0 || sp["child_failed"] != 0) continue;
         std::printf("%-24s %3d %11.1fx %11.1fx\n", lib.c_str(), threads, r["p50_ns"] > 0 ? sp["p50_ns"] / r["p50_ns"] : 0.0,
                     r["p99_ns"] > 0 ? sp["p99_ns"] / r["p99_ns"] : 0.0);
       }
@@ -503,6 +586,11 @@ int main(int argc, char** argv) {
       const std::uint64_t n = lib.rfind("boost", 0) == 0 ? boost_msgs : msgs;
       Results r = in_child([&] { return run_throughput(lib, path, threads, n); });
       std::remove(path.c_str());
+      if (r["child_failed"] != 0) {
+        ok = false;
+        std::printf("%-24s %3d FAILED (its process did not finish; see above)\n", lib.c_str(), threads);
+        continue;
+      }
       if (r["lines_ok"] != 1.0) {
         ok = false;
         std::printf("SELF-CHECK FAILED: %s throughput run did not write every line\n", lib.c_str());
@@ -514,6 +602,11 @@ int main(int argc, char** argv) {
   }
   if (only.empty() || only.rfind("ringkit", 0) == 0) {
     Results m = in_child(run_memory);
+    if (m["child_failed"] != 0) {
+      std::printf("\nmemory: FAILED (its process did not finish; see above)\n");
+      if (!write_csv(csv, rows)) return 2;
+      return 1;
+    }
     std::printf("\nmemory: a shared logger with a 1M-record ring (64-byte records, flight recorder off): +%.1f MB RSS\n",
                 m["shared_1m_rss_mb"]);
     // The message's arguments are 16 bytes (int, int, double); a lane record adds an 8-byte header
