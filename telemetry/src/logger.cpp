@@ -655,6 +655,7 @@ void Logger::report_drop(DropInfo::Reason r, std::uint64_t count, std::uint32_t 
 detail::Producer* Logger::register_thread() {
   const std::uint32_t tid = current_tid();
   detail::Producer* p = nullptr;
+  bool known = false;  // this thread's producer already, only evicted from its TLS slot by another logger
   {
     std::lock_guard lock(register_mu_);
     const std::size_t n = nproducers_.load(std::memory_order_relaxed);  // relaxed: written under register_mu_
@@ -663,6 +664,7 @@ detail::Producer* Logger::register_thread() {
       if (producers_[i]->active.load(std::memory_order_acquire) && producers_[i]->tid.load(std::memory_order_relaxed) == tid)
         p = producers_[i];  // this thread's, evicted from the small TLS cache
     }
+    known = p != nullptr;
     // Only when every slot is taken is an exited thread's slot reused: until then its flight
     // recorder keeps that thread's last records for a dump.
     if (p == nullptr && n >= opts_.max_threads) {
@@ -692,7 +694,7 @@ detail::Producer* Logger::register_thread() {
       nproducers_.store(n + 1, std::memory_order_release);  // release: the backend's acquire sees the built producer
     }
   }
-  {
+  if (!known) {  // a known producer has its exit entry already: one entry per (thread, logger)
     std::lock_guard lock(registry::mu);
     registry::thread_exit().entries.emplace_back(id_, p);
   }

@@ -153,6 +153,39 @@ TEST_P(LogCall, ALogCallAllocatesNothing) {
   EXPECT_EQ(log.metrics().delivered, 1012u);
 }
 
+// A thread caches its producer per logger in 4 TLS slots (logger id mod 4): two live loggers whose ids
+// differ by 4 evict each other on every alternate call. Each such call finds the thread's producer again
+// and must not register the thread anew (an exit-list entry per call: unbounded growth, allocations).
+TEST_P(LogCall, LoggersSharingAThreadCacheSlotAllocateNothingPerCall) {
+  std::vector<std::unique_ptr<Logger>> logs;
+  for (int i = 0; i < 5; ++i) {
+    LoggerOptions o = opts(std::make_shared<CaptureSink>(), GetParam());
+    o.sinks.clear();  // count only the caller's allocations
+    logs.push_back(std::make_unique<Logger>(std::move(o)));
+  }
+  Logger* a = nullptr;
+  Logger* b = nullptr;
+  for (auto& x : logs)
+    for (auto& y : logs)
+      if (x != y && (x->id() & 3) == (y->id() & 3)) a = x.get(), b = y.get();
+  ASSERT_NE(a, nullptr) << "5 loggers with consecutive ids: two share a slot";
+  RK_LOG_INFO(*a, "warm-up {}", 1);  // registers this thread with each logger (allocates)
+  RK_LOG_INFO(*b, "warm-up {}", 2);
+  a->flush();
+  b->flush();
+  ringkit::AllocationCounter counter;
+  for (int i = 0; i < 1000; ++i) {
+    RK_LOG_INFO(*a, "Logging int: {}, int: {}, double: {}", i, i + 1, 0.5 * i);
+    RK_LOG_INFO(*b, "Logging int: {}, int: {}, double: {}", i, i + 1, 0.5 * i);
+  }
+  const long allocs = counter.allocations();
+  a->flush();
+  b->flush();
+  EXPECT_EQ(allocs, 0) << "alternating loggers that share a TLS slot allocated";
+  EXPECT_EQ(a->metrics().delivered, 1001u);
+  EXPECT_EQ(b->metrics().delivered, 1001u);
+}
+
 TEST_P(LogCall, EveryMessageFromEveryThreadArrivesOnceInPerThreadOrder) {
   auto sink = std::make_shared<CaptureSink>();
   LoggerOptions o = opts(sink, GetParam());
